@@ -1,0 +1,82 @@
+"""Plain data types passed between the stages of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Metadata keys every chunk carries into Chroma and the keyword index.
+DOC_FIELDS = ("doc_name", "company", "period", "doc_type", "title", "date", "url", "source", "sha256")
+
+
+@dataclass
+class Page:
+    """The text of one page (zero-indexed, as in FinanceBench) of a document."""
+
+    page: int
+    text: str
+    lang: str = "en"
+    section: str = ""
+
+
+@dataclass
+class Document:
+    """A loaded file: its metadata and its pages."""
+
+    doc_name: str
+    source: str
+    sha256: str
+    pages: list[Page]
+    company: str = ""
+    period: str = ""
+    doc_type: str = ""
+    title: str = ""
+    date: str = ""
+    url: str = ""
+    lang: str = "en"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, str]:
+        """Document-level metadata as flat strings (Chroma accepts only scalars)."""
+        return {k: str(getattr(self, k) or "") for k in DOC_FIELDS}
+
+
+@dataclass
+class Chunk:
+    """A piece of one page, the unit that is embedded and searched."""
+
+    chunk_id: str
+    doc_name: str
+    page: int
+    ord: int
+    text: str
+    embed_text: str
+    metadata: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its fused score."""
+
+    chunk_id: str
+    doc_name: str
+    page: int
+    text: str
+    score: float
+    metadata: dict[str, Any]
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "doc_name": self.doc_name,
+            "page": self.page,
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 6),
+            "text": self.text,
+        }
+        out["metadata"] = dict(self.metadata)
+        out["ranks"] = dict(self.ranks)
+        return out
