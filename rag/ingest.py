@@ -1,0 +1,245 @@
+"""Ingestion: files → pages → chunks → vectors and keywords, incremental and crash-safe."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from rag.chunking import chunk_pages
+from rag.config import Settings
+from rag.embeddings import embed_with_cache
+from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError
+from rag.loaders import iter_files, load_document
+from rag.schema import Document
+from rag.sections import classify_page
+from rag.stores import Stores
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: counts, what it skipped or failed and why, and where the time went."""
+
+    files: int = 0
+    ingested: int = 0
+    unchanged: int = 0
+    pages: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "embed": 0.0, "index": 0.0, "total": 0.0})
+
+    @property
+    def ok(self) -> bool:
+        """False only when there was something to ingest and none of it could be."""
+        return not (self.failed and self.ingested == 0 and self.unchanged == 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ingest_lock(settings: Settings, timeout: float = 0) -> FileLock:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(settings.data_dir / "ingest.lock"), timeout=timeout)
+
+
+def _locked(settings: Settings, wait: float):
+    lock = ingest_lock(settings, wait)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IngestLockedError(
+            f"Another ingest or delete is running on {settings.data_dir}; wait for it to finish and try again"
+        ) from exc
+    return lock
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _prepare(path: Path, settings: Settings) -> Document:
+    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024)
+    for page in doc.pages:
+        page.section = ",".join(classify_page(page.text))
+    return doc
+
+
+def reconcile(stores: Stores) -> int:
+    """Make Chroma hold exactly the chunks the catalog holds (after a crash). Returns vectors removed."""
+    if stores.vectors.count() == stores.keywords.count_chunks():
+        return 0
+    vector_ids = stores.vectors.all_ids()
+    keyword_ids = stores.keywords.chunk_ids()
+    orphans = sorted(vector_ids - keyword_ids)
+    if orphans:
+        log.warning("removing orphan vectors count=%s", len(orphans))
+        stores.vectors.delete_ids(orphans)
+    missing = keyword_ids - vector_ids
+    if missing:
+        # Their documents are re-embedded the next time their files are ingested.
+        docs = {c["doc_name"] for c in stores.keywords.get_chunks(sorted(missing)).values()}
+        for doc_name in docs:
+            stores.keywords.mark(doc_name, "stale")
+    return len(orphans)
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    stores: Stores,
+    *,
+    prune: bool = False,
+    on_progress: Progress | None = None,
+    lock_wait: float = 0,
+) -> IngestReport:
+    """Ingest files and folders into the stores; unchanged files cost only a hash.
+
+    Args:
+        paths: files or folders (searched recursively) of PDF, HTML, TXT or Markdown.
+        stores: from `open_stores(settings)`.
+        prune: also delete indexed documents whose source file no longer exists.
+        on_progress: called as (files done, files total, current file name).
+        lock_wait: seconds to wait for another ingest on the same data directory.
+
+    Returns:
+        An IngestReport; one bad file is recorded in `failed` and never stops the rest.
+
+    Raises:
+        IngestLockedError: another ingest holds the data directory.
+
+    Example:
+        >>> report = ingest(["corpus/"], open_stores(get_settings()))
+        >>> report.chunks > 0
+        True
+    """
+    settings = stores.settings
+    report = IngestReport()
+    started = time.perf_counter()
+    with _locked(settings, lock_wait):
+        reconcile(stores)
+        files, errors = iter_files(paths)
+        report.skipped.extend((e.path, f"{e.reason}: {e}") for e in errors if e.reason == "unsupported")
+        report.failed.extend((e.path, str(e)) for e in errors if e.reason != "unsupported")
+        report.files = len(files)
+        todo, seen = [], {}
+        for path in files:
+            known = stores.keywords.get_document(path.stem)
+            if path.stem in seen:
+                report.failed.append(
+                    (str(path), f"{path.name}: another file in this ingest has the same name ({seen[path.stem]}); rename one")
+                )
+                continue
+            seen[path.stem] = path.name
+            try:
+                sha = file_sha256(path)
+            except OSError as exc:
+                report.failed.append((str(path), f"{path.name}: cannot read the file ({exc.strerror}); check permissions"))
+                continue
+            if known and known["status"] == "complete" and known["sha256"] == sha:
+                report.unchanged += 1
+                continue
+            todo.append(path)
+        done = len(files) - len(todo)
+        if on_progress:
+            on_progress(done, len(files), "")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse") as pool:
+            # Parse the next file while this one is embedded: parsing and the encoder overlap.
+            futures = [pool.submit(_timed, _prepare, p, settings) for p in todo[:1]]
+            for i, path in enumerate(todo):
+                if i + 1 < len(todo):
+                    futures.append(pool.submit(_timed, _prepare, todo[i + 1], settings))
+                try:
+                    doc, seconds = futures[i].result()
+                    report.timings["parse"] += seconds
+                    _index_document(doc, stores, report)
+                except LoaderError as exc:
+                    report.failed.append((str(path), str(exc)))
+                    log.warning("ingest failed file=%s reason=%s", path.name, exc.reason)
+                done += 1
+                if on_progress:
+                    on_progress(done, len(files), path.name)
+        if prune:
+            report.pruned = _prune(stores)
+    report.timings["total"] = time.perf_counter() - started
+    log.info("ingest done files=%s ingested=%s unchanged=%s chunks=%s embedded=%s failed=%s",
+             report.files, report.ingested, report.unchanged, report.chunks, report.embedded, len(report.failed))
+    return report
+
+
+def _timed(fn, *args):
+    t = time.perf_counter()
+    return fn(*args), time.perf_counter() - t
+
+
+def _index_document(doc: Document, stores: Stores, report: IngestReport) -> None:
+    settings = stores.settings
+    chunks = chunk_pages(doc, settings.chunk_tokens, settings.chunk_overlap)
+    if not chunks:
+        raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
+    t = time.perf_counter()
+    vectors, embedded = embed_with_cache(stores.embedder, stores.cache, [c.embed_text for c in chunks])
+    report.timings["embed"] += time.perf_counter() - t
+    t = time.perf_counter()
+    if stores.keywords.get_document(doc.doc_name):
+        stores.keywords.mark(doc.doc_name, "updating")
+    new_ids = {c.chunk_id for c in chunks}
+    stale = stores.vectors.ids_for_doc(doc.doc_name) - new_ids
+    if stale:
+        stores.vectors.delete_ids(sorted(stale))
+    stores.vectors.upsert(chunks, vectors)
+    # The catalog is written last and in one transaction: until then the document counts as not ingested.
+    stores.keywords.replace_document(doc, chunks)
+    report.timings["index"] += time.perf_counter() - t
+    report.ingested += 1
+    report.pages += len(doc.pages)
+    report.chunks += len(chunks)
+    report.embedded += embedded
+
+
+def _prune(stores: Stores) -> list[str]:
+    gone = [d["doc_name"] for d in stores.keywords.list_documents() if not Path(d["source"]).exists()]
+    for name in gone:
+        _delete(stores, name)
+    return gone
+
+
+def _delete(stores: Stores, doc_name: str) -> None:
+    stores.keywords.mark(doc_name, "deleting")
+    ids = stores.vectors.ids_for_doc(doc_name) | stores.keywords.chunk_ids(doc_name)
+    stores.vectors.delete_ids(sorted(ids))
+    stores.keywords.delete_document(doc_name)
+
+
+def delete_document(doc_name: str, stores: Stores, lock_wait: float = 0) -> int:
+    """Remove a document's chunks from both stores. Returns the number of chunks removed."""
+    with _locked(stores.settings, lock_wait):
+        doc = stores.keywords.get_document(doc_name)
+        if doc is None:
+            names = [d["doc_name"] for d in stores.keywords.list_documents()]
+            close = [n for n in names if doc_name.lower() in n.lower()][:5]
+            hint = f"; did you mean {', '.join(close)}?" if close else "; `shiftbrief docs` lists them"
+            raise DocumentNotFoundError(f"No document named {doc_name!r} is indexed{hint}")
+        _delete(stores, doc_name)
+        return int(doc["n_chunks"])
+
+
+def list_documents(stores: Stores) -> list[dict[str, Any]]:
+    """Indexed documents with their metadata and chunk counts."""
+    return stores.keywords.list_documents()

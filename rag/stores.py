@@ -1,0 +1,39 @@
+"""The stores one data directory holds, opened together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from rag.config import Settings
+from rag.embeddings import Embedder, EmbeddingCache, get_embedder
+from rag.index import VectorStore
+from rag.keyword_index import KeywordIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stores:
+    """The embedder, the vector store, the keyword index and the embedding cache of one data directory."""
+
+    settings: Settings
+    embedder: Embedder
+    vectors: VectorStore
+    keywords: KeywordIndex
+    cache: EmbeddingCache
+    info: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.keywords.close()
+        self.cache.close()
+
+
+def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
+    """Open (creating if needed) everything under the data directory for the configured embedder."""
+    embedder = embedder or get_embedder(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keywords = KeywordIndex(settings.data_dir / f"index-{embedder.model_id}.sqlite")
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    vectors = VectorStore(settings, embedder)
+    return Stores(settings, embedder, vectors, keywords, cache, {"embedder": embedder.model_id, "vectors": vectors.where})
