@@ -11,6 +11,7 @@ from rag.tokens import count_tokens, get_encoding
 
 # A table row: a label followed by two or more numeric cells ("Revenue 32,765 32,136").
 _NUMERIC_CELL = re.compile(r"(?:\(?-?\$?\s?\d[\d,]*\.?\d*\)?%?|—|–|-)")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 _ROW = re.compile(r"^\s*\S.*?(?:\s+(?:\(?-?\$?\s?\d[\d,]*\.?\d*\)?%?|—|–))\s*$")
 
 
@@ -42,9 +43,13 @@ def _blocks(text: str) -> list[tuple[str, list[str]]]:
 
 
 def _split_long_line(line: str, max_tokens: int) -> list[str]:
+    """Split a line longer than the budget, preferring sentence ends, then token bounds."""
     enc = get_encoding()
-    ids = enc.encode_ordinary(line)
-    return [enc.decode(ids[i : i + max_tokens]) for i in range(0, len(ids), max_tokens)]
+    parts: list[str] = []
+    for sentence in _SENTENCE_END.split(line):
+        ids = enc.encode_ordinary(sentence)
+        parts.extend(enc.decode(ids[i : i + max_tokens]).strip() for i in range(0, len(ids), max_tokens))
+    return [p for p in parts if p]
 
 
 def split_page_text(

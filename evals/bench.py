@@ -1,0 +1,206 @@
+"""`make bench`: ingest and retrieval benchmark over FinanceBench, shiftbrief beside the reference recipe.
+
+    python -m evals.bench --financebench ../shared/financebench --out evals/reports [--limit-docs N]
+
+Each ingest runs in its own process so its peak RSS is its own. Writes retrieval.json and
+retrieval.md under --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rag.metrics import mean_metrics, percentile, retrieval_metrics
+
+K = 10
+
+
+def _run_child(args: list[str]) -> tuple[dict, float, float]:
+    """Run a child stage; returns (its JSON result, wall seconds, peak RSS in MiB)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "evals.bench", *args], stdout=subprocess.PIPE)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"bench stage {args[0]} failed with exit code {proc.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1]), wall, usage.ru_maxrss / 1024
+
+
+def _settings(data: Path):
+    from rag.config import get_settings
+
+    return get_settings(data_dir=data)
+
+
+def stage_ingest_ours(data: Path, pdfs: list[Path]) -> dict:
+    from rag.ingest import ingest
+    from rag.stores import open_stores
+
+    stores = open_stores(_settings(data))
+    report = ingest(pdfs, stores, lock_wait=60)
+    return {"files": report.files, "ingested": report.ingested, "unchanged": report.unchanged, "pages": report.pages,
+            "chunks": stores.keywords.count_chunks(), "embedded": report.embedded, "timings": report.timings,
+            "failed": report.failed}
+
+
+def stage_ingest_reference(data: Path, pdfs: list[Path]) -> dict:
+    from evals.reference import ingest_reference
+    from rag.embeddings import UseEmbedder
+
+    return ingest_reference(pdfs, data, UseEmbedder(threads=2))
+
+
+def _question_sets(fb: Path, available: set[str], limit: int | None):
+    from rag.evalsets import load_questions
+
+    items = [q for q in load_questions(fb / "data" / "financebench_open_source.jsonl")
+             if q.gold_docs and q.gold_docs <= available]
+    if limit:
+        items = items[:limit]
+    ja_path = Path(__file__).parent / "financebench_ja.jsonl"
+    ja = []
+    if ja_path.exists():
+        by_source = {json.loads(line).get("source_id"): json.loads(line) for line in ja_path.read_text().splitlines()
+                     if line.strip()}
+        ja = [(v["question"], v.get("question_en", ""), [(v["doc_name"], v["page"])]) for v in by_source.values()
+              if v.get("doc_name") in available]
+    return items, ja
+
+
+def _score(search, items) -> tuple[dict, list[float], list[dict]]:
+    rows, lat, per_q = [], [], []
+    for q in items:
+        t = time.perf_counter()
+        got = search(q.question)
+        lat.append((time.perf_counter() - t) * 1000)
+        m = retrieval_metrics(got, q.gold_pages)
+        rows.append(m)
+        per_q.append({"id": q.id, **m, "top": got[:3]})
+    return mean_metrics(rows), lat, per_q
+
+
+def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions: int | None,
+        skip_reference: bool = False) -> dict:
+    from evals.reference import ReferenceSearch
+    from rag.embeddings import UseEmbedder
+    from rag.retrieve import HybridRetriever
+    from rag.stores import open_stores
+
+    pdfs = sorted((fb / "pdfs").glob("*.pdf"))[: limit_docs or None]
+    if not pdfs:
+        raise SystemExit(f"No PDFs under {fb / 'pdfs'}; pass --financebench DIR")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ours_dir, ref_dir = work / "ours", work / "reference"
+    pdf_args = [str(p) for p in pdfs]
+    result: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                    "corpus": {"pdfs": len(pdfs)}}
+    print(f"[bench] ingest shiftbrief: {len(pdfs)} PDFs", file=sys.stderr, flush=True)
+    ours, wall, rss = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
+    result["ingest"] = {"shiftbrief": {**ours, "wall_s": round(wall, 1), "peak_rss_mib": round(rss),
+                                       "chunks_per_s": round(ours["chunks"] / max(ours["timings"]["total"], 1e-9), 1)}}
+    print(f"[bench] re-ingest unchanged corpus", file=sys.stderr, flush=True)
+    again, wall2, _ = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
+    result["reingest"] = {"wall_s": round(wall2, 2), "ingest_s": round(again["timings"]["total"], 2),
+                          "embedded": again["embedded"], "unchanged": again["unchanged"],
+                          "share_of_first": round(again["timings"]["total"] / ours["timings"]["total"], 4)}
+    if not skip_reference:
+        print(f"[bench] ingest reference recipe", file=sys.stderr, flush=True)
+        ref, wall3, rss3 = _run_child(["_ingest-reference", str(ref_dir), *pdf_args])
+        result["ingest"]["reference"] = {**ref, "wall_s": round(wall3, 1), "peak_rss_mib": round(rss3),
+                                         "chunks_per_s": round(ref["chunks"] / max(ref["timings"]["total"], 1e-9), 1)}
+
+    items, ja = _question_sets(fb, {p.stem for p in pdfs}, limit_questions)
+    result["questions"] = len(items)
+    embedder = UseEmbedder(threads=2)
+    stores = open_stores(_settings(ours_dir), embedder)
+    retriever = HybridRetriever(stores)
+
+    def ours_search(q: str):
+        return [(h.doc_name, h.page) for h in retriever.search(q, k=K)]
+
+    print(f"[bench] {len(items)} questions", file=sys.stderr, flush=True)
+    ours_search("warm up")
+    systems = {"shiftbrief": ours_search}
+    if not skip_reference:
+        systems["reference"] = ReferenceSearch(ref_dir, embedder).search
+    result["retrieval"], result["latency"], result["per_question"] = {}, {}, {}
+    for name, fn in systems.items():
+        metrics, lat, per_q = _score(fn, items)
+        result["retrieval"][name] = metrics
+        result["latency"][name] = {"p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1)}
+        result["per_question"][name] = per_q
+    if ja:
+        from rag.evalsets import EvalItem
+
+        ja_items = [EvalItem(f"ja{i}", q, "", "ja", gold_pages=g) for i, (q, _, g) in enumerate(ja)]
+        en_items = [EvalItem(f"en{i}", q_en, "", "en", gold_pages=g) for i, (_, q_en, g) in enumerate(ja) if q_en]
+        result["japanese"] = {"n": len(ja_items), "ja": _score(ours_search, ja_items)[0],
+                              "en_originals": _score(ours_search, en_items)[0]}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "retrieval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (out / "retrieval.md").write_text(render_markdown(result))
+    return result
+
+
+def render_markdown(r: dict) -> str:
+    lines = ["# Retrieval benchmark (FinanceBench)", "",
+             f"{r['corpus']['pdfs']} PDFs in one shared index, {r['questions']} questions with their evidence PDF "
+             f"present; machine: {r['machine']['cpus']} CPUs. FinanceBench: Islam et al., 2023 (arXiv 2311.11944).", "",
+             "## Ingest", "", "| pipeline | pages | chunks | total s | parse s | embed s | index s | chunks/s | peak RSS MiB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, ing in r["ingest"].items():
+        t = ing["timings"]
+        lines.append(f"| {name} | {ing['pages']} | {ing['chunks']} | {t['total']:.1f} | {t['parse']:.1f} | "
+                     f"{t['embed']:.1f} | {t['index']:.1f} | {ing['chunks_per_s']} | {ing['peak_rss_mib']} |")
+    ri = r["reingest"]
+    lines += ["", f"Re-ingest of the unchanged corpus: {ri['ingest_s']} s ({ri['share_of_first']:.2%} of the first "
+              f"ingest), {ri['embedded']} chunks embedded, {ri['unchanged']} files unchanged.", "",
+              "## Retrieval", "", "| pipeline | page hit@1 | page hit@5 | page hit@10 | doc hit@5 | MRR@10 | p50 ms | p95 ms |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, m in r["retrieval"].items():
+        lat = r["latency"][name]
+        lines.append(f"| {name} | {m['page_hit@1']:.3f} | {m['page_hit@5']:.3f} | {m['page_hit@10']:.3f} | "
+                     f"{m['doc_hit@5']:.3f} | {m['mrr@10']:.3f} | {lat['p50_ms']} | {lat['p95_ms']} |")
+    if "japanese" in r:
+        j = r["japanese"]
+        lines += ["", f"## Japanese questions ({j['n']} hand-translated)", "",
+                  "| set | page hit@1 | page hit@5 | page hit@10 | doc hit@5 | MRR@10 |", "|---|---|---|---|---|---|"]
+        for name in ("ja", "en_originals"):
+            m = j[name]
+            lines.append(f"| {name} | {m['page_hit@1']:.3f} | {m['page_hit@5']:.3f} | {m['page_hit@10']:.3f} | "
+                         f"{m['doc_hit@5']:.3f} | {m['mrr@10']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("_ingest-ours", "_ingest-reference"):
+        data, pdfs = Path(argv[1]), [Path(p) for p in argv[2:]]
+        fn = stage_ingest_ours if argv[0] == "_ingest-ours" else stage_ingest_reference
+        print(json.dumps(fn(data, pdfs)))
+        return
+    ap = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--financebench", type=Path, required=True, help="FinanceBench folder (pdfs/ and data/)")
+    ap.add_argument("--out", type=Path, default=Path("evals/reports"))
+    ap.add_argument("--work", type=Path, default=None, help="scratch data directory (default OUT/bench-data)")
+    ap.add_argument("--limit-docs", type=int, default=None)
+    ap.add_argument("--limit-questions", type=int, default=None)
+    ap.add_argument("--skip-reference", action="store_true")
+    a = ap.parse_args(argv)
+    r = run(a.financebench, a.out, a.work or a.out / "bench-data", a.limit_docs, a.limit_questions, a.skip_reference)
+    print(render_markdown(r))
+
+
+if __name__ == "__main__":
+    main()
