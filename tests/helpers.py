@@ -1,0 +1,50 @@
+"""Small helpers shared by tests: free ports, waiting for servers, writing sample corpora."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+TOPICS = [
+    "Riot Platforms sold {n} bitcoin in December 2025 for net proceeds of ${m} million.",
+    "The company raised ${m} million through its at-the-market equity programme.",
+    "Data centre capacity of {n} MW may sit idle without tenant contracts.",
+    "Hashrate reached {n} EH/s at the end of the quarter, up {m} percent.",
+    "Revenue for the year was ${m} million, compared with ${n} million a year earlier.",
+]
+
+
+def write_corpus(folder: Path, n_docs: int, paragraphs: int = 6) -> list[Path]:
+    """Write n_docs Markdown notes with distinct, searchable content."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for d in range(n_docs):
+        body = "\n\n".join(
+            TOPICS[(d + p) % len(TOPICS)].format(n=100 + d * 7 + p, m=f"{d + 1}{p}.{p}") + f" Note {d} paragraph {p}."
+            for p in range(paragraphs)
+        )
+        path = folder / f"note_{d:03d}.md"
+        path.write_text(f"---\ntitle: Note {d}\ncompany: Company {d % 3}\nperiod: 2025\n---\n{body}\n", encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,54 @@
+"""The command line, run as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import write_corpus
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_ingest_search_docs_delete(tmp_path):
+    write_corpus(tmp_path / "c", 3)
+    r = cli("ingest", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    assert "ingested 3" in r.stdout and "failed 0" in r.stdout
+    r = cli("search", "bitcoin net proceeds", "--k", "3", "--json")
+    hits = json.loads(r.stdout)
+    assert len(hits) == 3
+    assert {"doc_name", "page", "chunk_id", "score", "text", "metadata"} <= set(hits[0])
+    assert hits[0]["score"] >= hits[-1]["score"]
+    r = cli("search", "bitcoin", "--company", "Company 1", "--json")
+    assert {h["metadata"]["company"] for h in json.loads(r.stdout)} == {"Company 1"}
+    docs = json.loads(cli("docs", "--json").stdout)
+    assert [d["doc_name"] for d in docs] == ["note_000", "note_001", "note_002"]
+    assert all(d["n_chunks"] > 0 for d in docs)
+    r = cli("delete", "note_001")
+    assert r.returncode == 0 and "Deleted note_001" in r.stdout
+    r = cli("delete", "nope")
+    assert r.returncode == 1 and "No document named 'nope'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ingest_exits_nonzero_only_when_nothing_lands(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    r = cli("ingest", str(tmp_path / "empty.txt"))
+    assert r.returncode == 1
+    assert "empty.txt" in r.stdout and "Traceback" not in r.stderr
+    r = cli("ingest", str(tmp_path / "missing-folder"))
+    assert r.returncode == 1 and "missing-folder" in r.stdout
+
+
+def test_empty_question_and_unreachable_chroma_server_give_clear_errors(tmp_path):
+    r = cli("search", "   ")
+    assert r.returncode == 1 and "question is empty" in r.stderr
+    r = cli("docs", env={"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"})
+    assert r.returncode == 1
+    assert "Cannot reach the Chroma server at 127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr

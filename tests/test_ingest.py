@@ -1,0 +1,147 @@
+"""Ingestion against the real Chroma and the real encoder, in a temporary data directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.config import get_settings
+from rag.errors import DocumentNotFoundError, IngestLockedError
+from rag.ingest import delete_document, ingest, ingest_lock, list_documents
+from rag.retrieve import Filters, search
+from rag.stores import open_stores
+from tests.helpers import wait_for, write_corpus
+
+
+def _state(stores) -> tuple[set[str], set[str]]:
+    return stores.vectors.all_ids(), stores.keywords.chunk_ids()
+
+
+def test_ingest_then_reingest_does_no_embedding_work(stores, tmp_path):
+    write_corpus(tmp_path / "c", 4)
+    first = ingest([tmp_path / "c"], stores)
+    assert first.ingested == 4 and first.chunks > 0 and first.embedded == first.chunks
+    vec_ids, kw_ids = _state(stores)
+    assert vec_ids == kw_ids and len(vec_ids) == first.chunks
+    again = ingest([tmp_path / "c"], stores)
+    assert again.unchanged == 4 and again.ingested == 0 and again.embedded == 0
+    assert _state(stores) == (vec_ids, kw_ids)
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_cached_vectors(stores, tmp_path):
+    paths = write_corpus(tmp_path / "c", 2)
+    ingest([tmp_path / "c"], stores)
+    before = stores.keywords.chunk_ids("note_000")
+    paths[0].write_text(paths[0].read_text() + "\nA new closing paragraph about tenant contracts.\n")
+    report = ingest([tmp_path / "c"], stores)
+    assert report.ingested == 1 and report.unchanged == 1
+    after = stores.keywords.chunk_ids("note_000")
+    assert after != before
+    vec_ids, kw_ids = _state(stores)
+    assert vec_ids == kw_ids
+    assert not (before - after) & vec_ids  # old chunks are gone from Chroma too
+
+
+def test_prune_removes_documents_whose_files_are_gone(stores, tmp_path):
+    paths = write_corpus(tmp_path / "c", 3)
+    ingest([tmp_path / "c"], stores)
+    paths[1].unlink()
+    report = ingest([tmp_path / "c"], stores, prune=True)
+    assert report.pruned == ["note_001"]
+    assert [d["doc_name"] for d in list_documents(stores)] == ["note_000", "note_002"]
+    assert _state(stores)[0] == _state(stores)[1]
+
+
+def test_delete_document_and_unknown_name(stores, tmp_path):
+    write_corpus(tmp_path / "c", 2)
+    ingest([tmp_path / "c"], stores)
+    assert delete_document("note_000", stores) > 0
+    assert {d["doc_name"] for d in list_documents(stores)} == {"note_001"}
+    with pytest.raises(DocumentNotFoundError, match="note_00"):
+        delete_document("note_0", stores)
+
+
+def test_bad_files_are_reported_and_the_rest_lands(stores, tmp_path):
+    folder = tmp_path / "mixed"
+    write_corpus(folder, 2)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.pdf").write_bytes(os.urandom(2048))
+    (folder / "image.png").write_bytes(b"\x89PNG\r\n")
+    report = ingest([folder, tmp_path / "does-not-exist"], stores)
+    assert report.ingested == 2
+    failed = {Path(p).name: why for p, why in report.failed}
+    assert "empty.txt" in failed and "binary.pdf" in failed and "does-not-exist" in failed
+    assert "empty.txt" in failed["empty.txt"]
+    assert any(Path(p).name == "image.png" for p, _ in report.skipped)
+    assert report.ok
+
+
+def test_nothing_ingested_is_not_ok(stores, tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    report = ingest([tmp_path / "empty.txt"], stores)
+    assert not report.ok
+
+
+def test_second_ingest_on_same_data_dir_is_refused(stores, tmp_path):
+    write_corpus(tmp_path / "c", 1)
+    lock = ingest_lock(stores.settings)
+    with lock:
+        with pytest.raises(IngestLockedError, match="Another ingest"):
+            ingest([tmp_path / "c"], stores)
+
+
+def test_cross_lingual_search_and_filters(stores, tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "riot.md").write_text(
+        "---\ncompany: Riot Platforms\nperiod: 2025Q4\n---\nRiot Platforms sold 1,818 bitcoin in December 2025 "
+        "for net proceeds of $161.6 million.\n", encoding="utf-8")
+    (folder / "weather.md").write_text(
+        "---\ncompany: Weather Co\n---\nHeavy rain and storms are expected across the coast this weekend.\n",
+        encoding="utf-8")
+    (folder / "chips.md").write_text(
+        "---\ncompany: Chip Co\n---\nThe new graphics processors shipped to gaming customers in spring.\n",
+        encoding="utf-8")
+    ingest([folder], stores)
+    hits = search("ビットコインを売却して得た金額はいくらですか", stores, k=3)
+    assert hits[0].doc_name == "riot"
+    assert "161.6" in hits[0].text
+    filtered = search("bitcoin", stores, k=3, filters=Filters(company="Weather"))
+    assert {h.doc_name for h in filtered} == {"weather"}
+    assert search("bitcoin", stores, k=3, filters=Filters(company="Nobody")) == []
+
+
+@pytest.mark.slow
+def test_kill_9_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 60, paragraphs=150)
+    env = {**os.environ, "SHIFTBRIEF_DATA_DIR": str(tmp_path / "crashy")}
+    cmd = [sys.executable, "-m", "rag.cli", "ingest", str(corpus)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = tmp_path / "crashy" / "index-use-multilingual-v3.sqlite"
+
+    def some_done() -> bool:
+        with sqlite3.connect(db) as c:
+            return c.execute("SELECT count(*) FROM documents WHERE status = 'complete'").fetchone()[0] >= 3
+
+    wait_for(some_done, 240, "the first documents to land")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(db) as c:
+        landed = c.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert landed < 60, "the kill came too late to test anything"
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+
+    crashed = open_stores(get_settings(data_dir=tmp_path / "crashy"))
+    clean = open_stores(get_settings(data_dir=tmp_path / "clean"))
+    ingest([corpus], clean)
+    assert _state(crashed)[0] == _state(clean)[0]
+    assert _state(crashed)[1] == _state(clean)[1] == _state(clean)[0]
+    assert crashed.vectors.count() == clean.vectors.count()
