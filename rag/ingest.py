@@ -135,8 +135,8 @@ def ingest(
     with _locked(settings, lock_wait):
         reconcile(stores)
         files, errors = iter_files(paths)
-        report.skipped.extend((e.path, f"{e.reason}: {e}") for e in errors if e.reason == "unsupported")
-        report.failed.extend((e.path, str(e)) for e in errors if e.reason != "unsupported")
+        report.skipped.extend((p, f"{e.reason}: {e}") for p, e in errors if e.reason == "unsupported")
+        report.failed.extend((p, str(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
         todo, seen = [], {}
         for path in files:

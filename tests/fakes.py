@@ -1,0 +1,211 @@
+"""Hand-written fakes for tests about our logic: a chat model with a queue of replies, a scripted
+OpenAI-compatible HTTP server, and a helper that indexes small documents into real stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from pydantic import BaseModel
+
+from rag.llm import Usage
+
+# ---------------------------------------------------------------- a chat model at our interface
+
+
+class FakeChat:
+    """Stands in for rag.llm.ChatModel. Each call takes the next reply from the queue.
+
+    A reply is a pydantic object or dict (for invoke_structured), a string (complete/stream; streamed word by
+    word), None (a malformed structured reply) or an exception (raised).
+    """
+
+    def __init__(self, replies: Sequence[Any], model: str = "fake-model", mode: str = "openai") -> None:
+        self.replies = list(replies)
+        self.model = model
+        self.mode = mode
+        self.base_url = "http://fake"
+        self.calls: list[tuple[str, list[dict[str, str]]]] = []
+
+    def describe(self) -> dict[str, str]:
+        return {"mode": self.mode, "model": self.model, "base_url": self.base_url}
+
+    def cost(self, usage: Usage) -> float | None:
+        return round(usage.total_tokens * 1e-6, 6)
+
+    def _next(self, kind: str, messages: Sequence[dict[str, str]]) -> Any:
+        self.calls.append((kind, list(messages)))
+        if not self.replies:
+            raise AssertionError(f"FakeChat: no reply queued for {kind} call #{len(self.calls)}")
+        reply = self.replies.pop(0)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+    @staticmethod
+    def _usage(messages: Sequence[dict[str, str]], text: str) -> Usage:
+        return Usage(sum(len(m["content"].split()) for m in messages), len(text.split()), 1)
+
+    def invoke_structured(self, messages, schema: type[BaseModel]):
+        reply = self._next("structured", messages)
+        if reply is None:
+            return None, Usage(10, 5, 1)
+        obj = reply if isinstance(reply, schema) else schema.model_validate(reply)
+        return obj, self._usage(messages, obj.model_dump_json())
+
+    def complete(self, messages):
+        text = self._next("complete", messages)
+        return text, self._usage(messages, text)
+
+    def stream(self, messages, usage: Usage | None = None) -> Iterator[str]:
+        text = self._next("stream", messages)
+        words = text.split(" ")
+        for i, w in enumerate(words):
+            yield w if i == len(words) - 1 else w + " "
+        if usage is not None:
+            usage.add(self._usage(messages, text))
+
+
+# ---------------------------------------------------------------- a scripted OpenAI-compatible server
+
+
+def chat_completion(content: str | None = None, tool_args: dict | None = None, tool_name: str = "AnswerOut",
+                    model: str = "scripted", usage: tuple[int, int] = (42, 7), raw_arguments: str | None = None) -> dict:
+    """A /v1/chat/completions response body with text content or one tool call."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_args is not None or raw_arguments is not None:
+        message["tool_calls"] = [{
+            "id": "call_1", "type": "function",
+            "function": {"name": tool_name, "arguments": raw_arguments or json.dumps(tool_args)},
+        }]
+    return {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+        "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
+    }
+
+
+def error_body(message: str, code: str | None = None, type_: str = "invalid_request_error") -> dict:
+    return {"error": {"message": message, "type": type_, "code": code, "param": None}}
+
+
+Reply = tuple[int, dict, dict[str, str]]  # status, JSON body, extra headers
+
+
+class ScriptedOpenAIServer:
+    """A real HTTP server on 127.0.0.1 that answers each request with the next scripted reply.
+
+    The last reply repeats when the script runs out. A successful chat completion requested with
+    stream=true is sent as server-sent events, one word per chunk. Requests are recorded.
+    """
+
+    def __init__(self, replies: Sequence[Reply | dict | Callable[[dict], Reply]]) -> None:
+        self.replies = list(replies)
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                self._reply({"method": "GET", "path": self.path, "headers": dict(self.headers), "json": None})
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._reply({"method": "POST", "path": self.path, "headers": dict(self.headers),
+                             "json": json.loads(raw or b"null")})
+
+            def _reply(self, request: dict) -> None:
+                try:
+                    self._answer(request)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+                    pass
+
+            def _answer(self, request: dict) -> None:
+                outer.requests.append(request)
+                script = outer.replies[min(len(outer.requests), len(outer.replies)) - 1]
+                status, body, headers = outer._resolve(script, request)
+                if status == 200 and (request["json"] or {}).get("stream") and "choices" in body:
+                    self._stream(body, headers)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, body: dict, headers: dict[str, str]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                content = body["choices"][0]["message"].get("content") or ""
+                words = content.split(" ")
+                for i, w in enumerate(words):
+                    piece = w if i == len(words) - 1 else w + " "
+                    self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+                self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                             "choices": [], "usage": body.get("usage")})
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+            def _event(self, obj: dict) -> None:
+                self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+                self.wfile.flush()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @staticmethod
+    def _resolve(script: Any, request: dict) -> Reply:
+        if callable(script):
+            script = script(request)
+        if isinstance(script, dict):
+            return 200, script, {}
+        status, body, *rest = script
+        return status, body, (rest[0] if rest else {})
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ScriptedOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# ---------------------------------------------------------------- documents in real stores
+
+
+def add_documents(stores, docs: dict[str, str | list[str]], **meta: str) -> None:
+    """Index small documents ({name: text, or a list of page texts}) into real stores, as ingest would."""
+    from rag.ingest import IngestReport, _index_document
+    from rag.schema import Document, Page
+
+    report = IngestReport()
+    for name, body in docs.items():
+        pages = [body] if isinstance(body, str) else list(body)
+        lang = "ja" if any("\u3040" <= ch <= "\u30ff" for ch in "".join(pages)) else "en"
+        doc = Document(
+            doc_name=name, source=f"/virtual/{name}.md", sha256=hashlib.sha256("".join(pages).encode()).hexdigest(),
+            pages=[Page(page=i, text=t, lang=lang) for i, t in enumerate(pages)], title=meta.get("title", name),
+            company=meta.get("company", ""), period=meta.get("period", ""), doc_type=meta.get("doc_type", ""),
+            lang=lang,
+        )
+        _index_document(doc, stores, report)
