@@ -136,6 +136,80 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
     out.print(f"Deleted {doc_name} ({n} chunks).", highlight=False)
 
 
+def _parse_floors(values: list[str]) -> dict[str, float]:
+    floors = {}
+    for v in values:
+        name, sep, num = v.partition("=")
+        try:
+            floors[name.strip()] = float(num)
+        except ValueError:
+            sep = ""
+        if not sep:
+            _fail(ValueError(f"--min expects METRIC=VALUE, e.g. page_hit@5=0.8, not {v!r}"), 2)
+    return floors
+
+
+@app.command("eval")
+def eval_cmd(
+    questions: Annotated[Optional[Path], typer.Option("--questions", help="Question set (JSONL).")] = None,
+    financebench: Annotated[Optional[Path], typer.Option(help="FinanceBench folder: its questions and PDFs.")] = None,
+    corpus: Annotated[list[Path], typer.Option("--ingest", help="Ingest these files/folders first (incremental).")] = [],
+    k: Annotated[int, typer.Option("--k", min=1, max=50)] = 10,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Report folder.")] = Path("evals/reports"),
+    name: Annotated[str, typer.Option(help="Report file name (without extension).")] = "eval",
+    floors: Annotated[list[str], typer.Option("--min", help="Fail when METRIC < VALUE, e.g. page_hit@5=0.8.")] = [],
+) -> None:
+    """Run a question set through the pipeline and write a report (JSON, Markdown, PNG)."""
+    from rag.eval_report import write_report
+    from rag.evalsets import load_questions
+    from rag.evaluate import check_floors, evaluate
+    from rag.llm import get_chat_model
+
+    floor_map = _parse_floors(floors)
+    if questions is None and financebench is None:
+        _fail(ValueError("Give --questions FILE.jsonl or --financebench DIR"), 2)
+    stores = _stores()
+    try:
+        items = load_questions(questions or financebench / "data" / "financebench_open_source.jsonl")
+        paths = list(corpus)
+        if financebench is not None:
+            pdfs = {p.stem: p for p in (financebench / "pdfs").glob("*.pdf")}
+            items = [q for q in items if not q.gold_docs or q.gold_docs <= set(pdfs)]
+            paths += [pdfs[d] for d in sorted({d for q in items for d in q.gold_docs})]
+        items = items[:limit] if limit else items
+        if paths:
+            with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+                task = bar.add_task("", total=None)
+                report = ingest(paths, stores, on_progress=lambda d, t, n: bar.update(task, completed=d, total=t))
+            if report.failed:
+                err.print(f"{len(report.failed)} files failed to ingest; see `shiftbrief ingest`", highlight=False)
+        chat = get_chat_model(stores.settings)
+        with Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=err) as bar:
+            task = bar.add_task("", total=len(items))
+            result = evaluate(items, stores, chat=chat, k=k,
+                              on_progress=lambda d, t, qid: bar.update(task, completed=d, description=qid))
+    except ShiftbriefError as exc:
+        _fail(exc)
+    written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or financebench).name}")
+    m = result.metrics
+    r, a = m["retrieval"], m["answers"]
+    table = Table("n", "page hit@1", "page hit@5", "page hit@10", "doc hit@5", "MRR@10", "figure match",
+                  "refusal acc.", "citation prec.", "unsupported fig.", "p50 ms")
+    f = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+    table.add_row(str(m["n"]), f(r["page_hit@1"]), f(r["page_hit@5"]), f(r["page_hit@10"]), f(r["doc_hit@5"]),
+                  f(r["mrr@10"]), f(a["figure_match"]), f(a["refusal_accuracy"]), f(a["citation_precision"]),
+                  f(a["unsupported_figure_rate"]), str(m["latency"]["p50_ms"]))
+    out.print(table)
+    out.print(f"Report: {written['md']}", highlight=False)
+    failures = check_floors(m, floor_map)
+    for msg in failures:
+        err.print(f"[red]Below floor:[/red] {msg}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
 def run() -> None:
     app()
 
