@@ -108,8 +108,10 @@ def chunk_id(doc_name: str, page: int, ord_: int, text: str) -> str:
 def embed_header(doc: Document, page: Page) -> str:
     """A short line naming the document, so a chunk's vector knows whose filing it is."""
     parts = [doc.company, doc.period, doc.doc_type.upper(), doc.title if not doc.company else ""]
-    if page.section:
-        parts.append(page.section.replace("_", " "))
+    if page.heading:
+        parts.append(page.heading[:80])
+    elif page.section:
+        parts.append(page.section.split(",")[0].replace("_", " "))
     return " | ".join(p for p in parts if p)
 
 

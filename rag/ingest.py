@@ -19,7 +19,8 @@ from rag.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError
 from rag.loaders import iter_files, load_document
 from rag.schema import Document
-from rag.sections import classify_page
+from rag.query import company_key
+from rag.sections import classify_pages
 from rag.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,9 @@ def file_sha256(path: Path) -> str:
 
 def _prepare(path: Path, settings: Settings) -> Document:
     doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024)
-    for page in doc.pages:
-        page.section = ",".join(classify_page(page.text))
+    doc.company_key = company_key(doc.metadata())
+    for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
+        page.section = ",".join(labels[:4])
     return doc
 
 

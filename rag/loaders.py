@@ -381,7 +381,7 @@ def _load_pdf(path: Path, data: bytes) -> tuple[list[Page], dict[str, object]]:
                     broken.append(i)
                     continue
                 if text:
-                    pages.append(Page(page=i, text=text, section=sections[i]))
+                    pages.append(Page(page=i, text=text, heading=sections[i]))
             info = pdf.get_metadata_dict(skip_empty=True)
         finally:
             pdf.close()

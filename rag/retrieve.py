@@ -73,13 +73,51 @@ def rrf(rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float], k: 
     return scores
 
 
-class HybridRetriever:
-    """Vector + BM25 search over the stores, fused by reciprocal rank."""
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """The levers of retrieval; each can be switched off (the benchmark's ablation does)."""
 
-    def __init__(self, stores: Stores, candidates: int = 60, weights: Mapping[str, float] | None = None) -> None:
+    routing: bool = True  # restrict to the companies the question names
+    expansions: bool = True  # financial synonyms (EN and JA) on the keyword side
+    rescoring: bool = True  # boost period, document type and section matches
+    diversity: bool = True  # one chunk per page before a page repeats
+    vector_weight: float = 1.0
+    keyword_weight: float = 1.0
+    candidates: int = 80
+    period_boost: float = 0.6
+    doc_type_boost: float = 0.2
+    section_boost: float = 0.5
+
+
+def _period_matches(doc_period: str, wanted: Sequence[str]) -> bool:
+    doc_period = doc_period.upper()
+    return any(doc_period == w.upper() or (len(w) == 4 and doc_period.startswith(w)) for w in wanted)
+
+
+class HybridRetriever:
+    """Vector + BM25 search, routed by the companies a question names, fused by reciprocal rank."""
+
+    def __init__(self, stores: Stores, config: RetrievalConfig | None = None) -> None:
         self.stores = stores
-        self.candidates = candidates
-        self.weights = dict(weights or {"vector": 1.0, "keyword": 1.0})
+        self.config = config or RetrievalConfig()
+        self._catalog_key: tuple | None = None
+        self._docs: list[dict[str, Any]] = []
+        self._aliases: dict[str, list[str]] = {}
+
+    def _catalog(self) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+        docs = self.stores.keywords.list_documents()
+        key = tuple((d["doc_name"], d["updated_at"]) for d in docs)
+        if key != self._catalog_key:
+            from rag.query import build_alias_table
+
+            self._docs, self._aliases, self._catalog_key = docs, build_alias_table(docs), key
+        return self._docs, self._aliases
+
+    def analyze(self, question: str):
+        """The query analysis this retriever routes by."""
+        from rag.query import analyze_query
+
+        return analyze_query(question, self._catalog()[1])
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """The k best chunks for a question.
@@ -98,31 +136,63 @@ class HybridRetriever:
         Example:
             >>> hits = HybridRetriever(open_stores(get_settings())).search("How much bitcoin was sold?", k=5)
         """
+        from rag.query import keyword_terms
+
         question = (question or "").strip()
         if not question:
             raise QuestionError("The question is empty; type a question about the documents")
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionError(f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}")
-        doc_names = resolve_filters(filters or Filters(), self.stores.keywords.list_documents())
-        if doc_names is not None and not doc_names:
+        cfg = self.config
+        docs, _ = self._catalog()
+        allowed = resolve_filters(filters or Filters(), docs)
+        if allowed is not None and not allowed:
             return []
+        qa = self.analyze(question)
+        pool = [d for d in docs if allowed is None or d["doc_name"] in allowed]
+        routed = allowed
+        if cfg.routing and qa.companies:
+            named = [d["doc_name"] for d in pool if d.get("company_key") in qa.companies]
+            if named:  # nothing indexed for the named company: fall back to everything allowed
+                routed = named
+        by_name = {d["doc_name"]: d for d in pool}
+        terms = keyword_terms(qa) if cfg.expansions else question_terms(question)
+        terms += [w for w in qa.keywords if not w.isascii()]  # Japanese words match Japanese documents
         vector = self.stores.embedder.embed([question])[0]
-        vec_hits = self.stores.vectors.query(vector, self.candidates, doc_names)
-        kw_hits = self.stores.keywords.search(question_terms(question), self.candidates, doc_names)
+        vec_hits = self.stores.vectors.query(vector, cfg.candidates, routed)
+        kw_hits = self.stores.keywords.search(terms, cfg.candidates, routed)
         rankings = {"vector": [c for c, _ in vec_hits], "keyword": [c for c, _ in kw_hits]}
-        fused = rrf(rankings, self.weights)
-        ranked = sorted(fused, key=fused.get, reverse=True)
-        rows = self.stores.keywords.get_chunks(ranked[: k * 3])
-        hits: list[Hit] = []
+        fused = rrf(rankings, {"vector": cfg.vector_weight, "keyword": cfg.keyword_weight})
+        rows = self.stores.keywords.get_chunks(list(fused))
+        if cfg.rescoring:
+            wanted_periods = list(qa.periods)
+            if qa.latest and not wanted_periods:
+                periods = sorted({str(by_name[r["doc_name"]].get("period", "")) for r in rows.values()
+                                  if r["doc_name"] in by_name})
+                wanted_periods = periods[-1:]
+            for cid, row in rows.items():
+                meta, boost = row["metadata"], 1.0
+                if wanted_periods and _period_matches(str(meta.get("period", "")), wanted_periods):
+                    boost += cfg.period_boost
+                if qa.doc_types and str(meta.get("doc_type", "")).lower() in qa.doc_types:
+                    boost += cfg.doc_type_boost
+                if qa.intents and set(str(meta.get("section", "")).split(",")) & set(qa.intents):
+                    boost += cfg.section_boost
+                fused[cid] *= boost
+        ranked = [cid for cid in sorted(fused, key=fused.get, reverse=True) if cid in rows]
+        if cfg.diversity:
+            first, rest, seen = [], [], set()
+            for cid in ranked:
+                page = (rows[cid]["doc_name"], rows[cid]["page"])
+                (rest if page in seen else first).append(cid)
+                seen.add(page)
+            ranked = first + rest
         positions = {name: {cid: i + 1 for i, cid in enumerate(ids)} for name, ids in rankings.items()}
-        for cid in ranked:
-            row = rows.get(cid)
-            if row is None:  # in Chroma but not (yet) in the catalog: an ingest is mid-way
-                continue
+        hits = []
+        for cid in ranked[:k]:
+            row = rows[cid]
             ranks = {name: pos[cid] for name, pos in positions.items() if cid in pos}
             hits.append(Hit(cid, row["doc_name"], row["page"], row["text"], fused[cid], row["metadata"], ranks))
-            if len(hits) == k:
-                break
         return hits
 
 

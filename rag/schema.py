@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Metadata keys every chunk carries into Chroma and the keyword index.
-DOC_FIELDS = ("doc_name", "company", "period", "doc_type", "title", "date", "url", "source", "sha256")
+DOC_FIELDS = ("doc_name", "company", "company_key", "period", "doc_type", "title", "date", "url", "source", "sha256")
 
 
 @dataclass
@@ -16,7 +16,8 @@ class Page:
     page: int
     text: str
     lang: str = "en"
-    section: str = ""
+    section: str = ""  # comma-separated labels from rag.sections (income_statement, risk_factors, ...)
+    heading: str = ""  # the PDF bookmark the page falls under, when the file has an outline
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Document:
     sha256: str
     pages: list[Page]
     company: str = ""
+    company_key: str = ""  # canonical key shared by every document of one company (rag.query.company_key)
     period: str = ""
     doc_type: str = ""
     title: str = ""

@@ -111,7 +111,7 @@ def test_aes_encrypted_adobe_10k_loads_without_a_password():
 @needs_financebench
 def test_pdf_bookmarks_name_the_section_of_each_page():
     doc = load_document(PDFS / "ADOBE_2015_10K.pdf")
-    sections = {p.page: p.section for p in doc.pages}
+    sections = {p.page: p.heading for p in doc.pages}
     assert (sections[0], sections[10], sections[11]) == ("Cover Page", "Competition", "Competition")
 
 
