@@ -1,0 +1,89 @@
+"""Ask: a chat over the documents, answers streamed, every citation opening its source."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import get_chat, get_stores, lang, sidebar_filters
+from rag.answer import Answer, stream_answer
+from rag.errors import ShiftbriefError
+from rag.ingest import list_documents
+from rag.loaders import render_pdf_page
+from rag.textsafe import escape_markdown, highlight
+from rag.ui_text import t
+
+L = lang()
+stores = get_stores()
+docs = list_documents(stores)
+st.title(t("ask", L))
+if not docs:
+    st.info(t("empty_index", L))
+    st.stop()
+filters = sidebar_filters(docs)
+if "messages" not in st.session_state:
+    st.session_state.messages = []
+if st.sidebar.button(t("clear_chat", L), key="clear_chat"):
+    st.session_state.messages = []
+
+
+def show_answer(ans: dict, turn: int) -> None:
+    if not ans["answerable"]:
+        st.caption(f"🚫 {t('refusal', L)}")
+    unsupported = ans["figures"].get("unsupported", [])
+    if unsupported:
+        st.warning(f"{t('unsupported', L)}: " + ", ".join(escape_markdown(f["raw"]) for f in unsupported))
+    elif ans["figures"].get("supported"):
+        st.caption(f"✅ {t('all_supported', L)}")
+    if ans["citations"]:
+        st.caption(f"{t('sources', L)} · {t('confidence', L)} {ans.get('confidence', 0):.2f}")
+    for c in ans["citations"]:
+        meta = c.get("metadata") or {}
+        label = f"[{c['n']}] {c['doc_name']} · {t('page', L)} {c['page'] + 1}"
+        with st.expander(label):
+            facts = [meta.get("company"), meta.get("period"), meta.get("doc_type"), meta.get("title")]
+            st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f))
+            st.markdown(highlight(c.get("text", ""), c.get("quote", "")))
+            source = meta.get("source", "")
+            if str(source).lower().endswith(".pdf"):
+                if st.checkbox(t("show_page", L), key=f"page_{turn}_{c['n']}"):
+                    try:
+                        st.image(render_pdf_page(source, int(c["page"])))
+                    except ShiftbriefError as exc:
+                        st.warning(str(exc))
+
+
+for i, msg in enumerate(st.session_state.messages):
+    with st.chat_message(msg["role"]):
+        st.markdown(escape_markdown(msg["content"]))
+        if msg.get("answer"):
+            show_answer(msg["answer"], i)
+
+if prompt := st.chat_input(t("ask_placeholder", L), key="question"):
+    if not prompt.strip():
+        st.warning(t("empty_question", L))
+        st.stop()
+    history = [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages[-8:]]
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(prompt))
+    with st.chat_message("assistant"):
+        final: list[Answer] = []
+
+        def pieces():
+            for item in stream_answer(prompt, stores, filters=filters, history=history, chat=get_chat()):
+                if isinstance(item, Answer):
+                    final.append(item)
+                else:
+                    yield escape_markdown(item)
+
+        try:
+            st.write_stream(pieces())
+        except ShiftbriefError as exc:
+            st.error(str(exc))
+            st.stop()
+        answer = final[-1].to_dict()
+        for c in answer["citations"]:
+            c.setdefault("metadata", next((p.get("metadata", {}) for p in answer.get("passages", [])
+                                           if p.get("chunk_id") == c.get("chunk_id")), {}))
+    st.session_state.messages.append({"role": "user", "content": prompt})
+    st.session_state.messages.append({"role": "assistant", "content": answer["answer"], "answer": answer})
+    st.rerun()

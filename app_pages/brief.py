@@ -1,0 +1,61 @@
+"""Brief: a one-page briefing on a company, English and Japanese side by side, downloadable."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages.common import get_chat, get_stores, lang
+from rag.briefing import write_briefing
+from rag.errors import ShiftbriefError
+from rag.ingest import list_documents
+from rag.textsafe import escape_markdown
+from rag.ui_text import t
+
+L = lang()
+stores = get_stores()
+st.title(t("brief", L))
+docs = list_documents(stores)
+if not docs:
+    st.info(t("empty_index", L))
+    st.stop()
+companies = sorted({str(d.get("company") or "") for d in docs} - {""})
+company = st.selectbox(t("company", L), companies, key="brief_company")
+periods = sorted({str(d.get("period") or "") for d in docs if d.get("company") == company} - {""})
+period = st.selectbox(t("period", L), [t("any", L), *periods], key="brief_period")
+chosen = st.multiselect(t("choose_docs", L), [d["doc_name"] for d in docs if d.get("company") == company],
+                        key="brief_docs")
+if st.button(t("generate", L), key="brief_generate", type="primary"):
+    bar = st.progress(0.0)
+    try:
+        briefing = write_briefing(stores, company=company, period=None if period == t("any", L) else period,
+                                  docs=chosen or None, chat=get_chat(),
+                                  on_progress=lambda d, n, what: bar.progress(d / max(n, 1), text=str(what)))
+    except ShiftbriefError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.session_state.briefing = briefing
+briefing = st.session_state.get("briefing")
+if briefing is not None:
+    check = briefing.figure_check or {}
+    unsupported = check.get("unsupported", [])
+    if unsupported:
+        st.warning(f"{t('unsupported', L)}: " + ", ".join(escape_markdown(f["raw"]) for f in unsupported))
+    else:
+        st.caption(f"✅ {t('all_supported', L)}")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(briefing.to_markdown("en"))
+    with right:
+        st.markdown(briefing.to_markdown("ja"))
+    md = briefing.to_markdown_bilingual()
+    st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",
+                       mime="text/markdown", key="dl_md")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "briefing.docx"
+        briefing.to_docx(path)
+        st.download_button(t("download_docx", L), path.read_bytes(), file_name=f"briefing-{company}.docx",
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           key="dl_docx")
