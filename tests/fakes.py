@@ -50,18 +50,18 @@ class FakeChat:
     def _usage(messages: Sequence[dict[str, str]], text: str) -> Usage:
         return Usage(sum(len(m["content"].split()) for m in messages), len(text.split()), 1)
 
-    def invoke_structured(self, messages, schema: type[BaseModel]):
+    def invoke_structured(self, messages, schema: type[BaseModel], max_tokens: int | None = None):
         reply = self._next("structured", messages)
         if reply is None:
             return None, Usage(10, 5, 1)
         obj = reply if isinstance(reply, schema) else schema.model_validate(reply)
         return obj, self._usage(messages, obj.model_dump_json())
 
-    def complete(self, messages):
+    def complete(self, messages, max_tokens: int | None = None):
         text = self._next("complete", messages)
         return text, self._usage(messages, text)
 
-    def stream(self, messages, usage: Usage | None = None) -> Iterator[str]:
+    def stream(self, messages, usage: Usage | None = None, max_tokens: int | None = None) -> Iterator[str]:
         text = self._next("stream", messages)
         words = text.split(" ")
         for i, w in enumerate(words):
@@ -74,7 +74,8 @@ class FakeChat:
 
 
 def chat_completion(content: str | None = None, tool_args: dict | None = None, tool_name: str = "AnswerOut",
-                    model: str = "scripted", usage: tuple[int, int] = (42, 7), raw_arguments: str | None = None) -> dict:
+                    model: str = "scripted", usage: tuple[int, int] = (42, 7),
+                    raw_arguments: str | None = None) -> dict:
     """A /v1/chat/completions response body with text content or one tool call."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if tool_args is not None or raw_arguments is not None:
@@ -84,7 +85,8 @@ def chat_completion(content: str | None = None, tool_args: dict | None = None, t
         }]
     return {
         "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}],
         "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
     }
 

@@ -82,6 +82,7 @@ def test_structured_output_uses_function_calling_not_json_schema():
     assert body["tool_choice"]["function"]["name"] == "Reply"
     assert "json_schema" not in str(body.get("response_format"))
     assert server.requests[0]["headers"]["Authorization"] == f"Bearer {FAKE_KEY}"
+    assert body["max_tokens"] == 1024  # llama.cpp's server ignores max_completion_tokens
 
 
 def test_malformed_tool_call_gives_none_not_an_error():
@@ -102,13 +103,18 @@ def test_complete_and_stream_return_text_and_usage():
     assert server.requests[1]["json"]["stream"] is True
 
 
+def test_max_tokens_per_call():
+    with ScriptedOpenAIServer([chat_completion("ok")]) as server:
+        _chat(server.base_url).complete(MESSAGES, max_tokens=64)
+    assert server.requests[0]["json"]["max_tokens"] == 64
+
+
 # ---------------------------------------------------------------- errors a user can act on
 
 
 def _error_for(replies, **kw) -> tuple[LLMError, ScriptedOpenAIServer]:
-    with ScriptedOpenAIServer(replies) as server:
-        with pytest.raises(LLMError) as info:
-            _chat(server.base_url, **kw).complete(MESSAGES)
+    with ScriptedOpenAIServer(replies) as server, pytest.raises(LLMError) as info:
+        _chat(server.base_url, **kw).complete(MESSAGES)
     return info.value, server
 
 
@@ -163,6 +169,8 @@ def test_rate_limits_and_server_errors_are_retried_with_backoff_then_explained()
                                chat_completion("recovered")]) as server:
         text, _ = _chat(server.base_url, retries=3).complete(MESSAGES)
     assert text == "recovered" and len(server.requests) == 3
+    with ScriptedOpenAIServer([(503, error_body("busy"), fast), chat_completion("streamed fine")]) as server:
+        assert "".join(_chat(server.base_url, retries=1).stream(MESSAGES)) == "streamed fine"
 
 
 def test_quota_exhausted_is_not_called_a_rate_limit():
@@ -177,20 +185,21 @@ def test_unreachable_server_says_is_it_running():
         _chat(url).complete(MESSAGES)
 
 
-def test_slow_server_times_out_with_the_setting_named():
+def test_slow_server_times_out_with_the_setting_named_and_is_not_retried():
     def slow(request):
         time.sleep(1.5)
         return 200, chat_completion("late"), {}
 
-    with ScriptedOpenAIServer([slow]) as server:
-        with pytest.raises(LLMError, match=r"did not answer within 0\.5 s.*SHIFTBRIEF_LLM_TIMEOUT"):
-            _chat(server.base_url, timeout=0.5).complete(MESSAGES)
+    expected = r"did not answer within 0\.5 s.*SHIFTBRIEF_LLM_TIMEOUT"
+    with ScriptedOpenAIServer([slow]) as server, pytest.raises(LLMError, match=expected):
+        _chat(server.base_url, timeout=0.5, retries=3).complete(MESSAGES)
+    assert len(server.requests) == 1
 
 
 def test_stream_errors_are_translated_too():
-    with ScriptedOpenAIServer([(404, error_body("no such model"), {})]) as server:
-        with pytest.raises(LLMError, match="not found"):
-            list(_chat(server.base_url).stream(MESSAGES))
+    missing = (404, error_body("no such model"), {})
+    with ScriptedOpenAIServer([missing]) as server, pytest.raises(LLMError, match="not found"):
+        list(_chat(server.base_url).stream(MESSAGES))
 
 
 def test_unexpected_errors_still_get_a_message():

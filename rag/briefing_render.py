@@ -1,0 +1,189 @@
+"""Render a Briefing as Markdown (safe for st.markdown) or as a Word document, in English and Japanese."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.textsafe import escape_markdown
+
+if TYPE_CHECKING:
+    from rag.briefing import Briefing, Fact
+
+TITLES: dict[str, tuple[str, str]] = {
+    "title": ("Briefing", "ブリーフィング"),
+    "changed": ("What changed", "変化したこと"),
+    "figures": ("Key figures", "主要な数値"),
+    "drivers": ("Drivers", "変化の要因"),
+    "risks": ("Risks", "リスク"),
+    "disagree": ("Where sources disagree", "資料間で食い違う点"),
+    "watch": ("What to watch", "今後の注目点"),
+    "sources": ("Sources", "出典"),
+    "metric": ("Metric", "項目"),
+    "value": ("Value", "数値"),
+    "period": ("Period", "期間"),
+    "source": ("Source", "出典"),
+    "check": ("Check", "検証"),
+    "page": ("p.", "ページ"),
+    "all_periods": ("all periods", "全期間"),
+    "documents": ("documents", "資料"),
+    "mode": ("mode", "モード"),
+    "generated": ("generated", "作成"),
+    "none": ("Nothing on this in the selected documents.", "選択した資料には該当する記述がありません。"),
+    "quoted": ("Quoted from the documents (source language):", "資料からの引用(原文の言語):"),
+    "unsupported": ("not found in the cited passages", "出典で確認できない数値"),
+    "mismatch": ("differs from the English", "英語版と数値が異なる"),
+    "verified": ("figure checked against the source", "出典で確認済み"),
+    "note": ("Note", "注記"),
+}
+ORDER = ("changed", "figures", "drivers", "risks", "disagree", "watch")
+_CITED = re.compile(r"\[\d+\]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def t(key: str, lang: str) -> str:
+    en, ja = TITLES[key]
+    return ja if lang == "ja" else en
+
+
+def _md(text: str) -> str:
+    """One line of escaped text: document text never becomes markup, HTML, maths or a link."""
+    return escape_markdown(" ".join(_CONTROL.sub(" ", str(text)).split()))
+
+
+def _marks(citations: list[dict[str, Any]]) -> str:
+    return "".join(f"[{c['n']}]" for c in citations)
+
+
+def _quote(text: str, lang: str) -> str:
+    return f"「{text}」" if lang == "ja" else f"“{text}”"
+
+
+def _badges(fact: Fact, lang: str) -> str:
+    out = []
+    if fact.check.get("unsupported"):
+        out.append(f"⚠ {t('unsupported', lang)}: " + ", ".join(fact.check["unsupported"]))
+    if lang == "ja" and fact.check.get("ja_mismatch"):
+        out.append(f"⚠ {t('mismatch', lang)}: " + ", ".join(fact.check["ja_mismatch"]))
+    return out
+
+
+def _section_lines(b: Briefing, section: str, lang: str) -> tuple[list[tuple[str, str, list[str]]], bool]:
+    """(text, citation marks, badges) bullets of a section from its facts or, failing those, quoted highlights;
+    and whether they are quotes."""
+    facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")]
+    lines = [(f.text(lang), "" if _CITED.search(f.text(lang)) else _marks(f.citations), _badges(f, lang))
+             for f in facts]
+    if lines or section == "figures":
+        return lines, False
+    quotes = [(_quote(h["quote"], h["lang"]), f"[{h['citation']['n']}]", []) for h in b.highlights
+              if h["section"] == section]
+    return quotes, bool(quotes)
+
+
+def _header(b: Briefing, lang: str) -> tuple[str, str]:
+    period = b.period or t("all_periods", lang)
+    title = f"{t('title', lang)}: {b.company} ({period})"
+    meta = (f"{len(b.docs)} {t('documents', lang)} · {t('mode', lang)}: {b.mode}"
+            + (f" ({b.model})" if b.model else "") + f" · {t('generated', lang)} {b.generated_at}")
+    return title, meta
+
+
+def _figure_cells(row: dict[str, Any], lang: str) -> list[str]:
+    src = row["source"]
+    mark = "✓" if row.get("check") == "supported" else "⚠"
+    return [row[f"label_{lang}"], row[f"value_{lang}"], row[f"period_{lang}"],
+            f"[{src.get('n', '?')}] {src['doc_name']}, {t('page', lang)} {src['page'] + 1}", mark]
+
+
+def render_markdown(b: Briefing, lang: str = "en") -> str:
+    """The briefing in one language; every piece of document text is escaped."""
+    if lang not in ("en", "ja"):
+        raise ValueError(f"Unknown language {lang!r}; use 'en' or 'ja'")
+    title, meta = _header(b, lang)
+    out = [f"# {_md(title)}", "", f"_{_md(meta)}_", ""]
+    for note in b.notes:
+        out += [f"> **{t('note', lang)}:** {_md(note.get(lang) or note.get('en', ''))}", ""]
+    for section in ORDER:
+        out += [f"## {t(section, lang)}", ""]
+        if section == "figures" and b.key_figures:
+            head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+            out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang)) + " |" for r in b.key_figures]
+            out.append("")
+        lines, quoted = _section_lines(b, section, lang)
+        if quoted:
+            out += [f"_{_md(t('quoted', lang))}_", ""]
+        for text, marks, badges in lines:
+            badge = "".join(f" **{_md(x)}**" for x in badges)
+            out.append(f"- {_md(text)}" + (f" {_md(marks)}" if marks else "") + badge)
+        if not lines and not (section == "figures" and b.key_figures):
+            out.append(f"- _{_md(t('none', lang))}_")
+        out.append("")
+    out += [f"## {t('sources', lang)}", ""]
+    for s in b.sources:
+        quote = next((c["quote"] for f in b.facts for c in f.citations if c["n"] == s["n"] and c["quote"]), "") or \
+            next((h["quote"] for h in b.highlights if h["citation"]["n"] == s["n"]), "")
+        title = f" — {s['title']}" if s.get("title") else ""
+        line = f"{s['n']}. {s['doc_name']}{title}, {t('page', lang)} {s['page'] + 1}"
+        out.append(f"{_md(line)}" + (f": {_md(_quote(quote[:300], 'ja' if lang == 'ja' else 'en'))}" if quote else ""))
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- DOCX
+
+
+def _plain(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+def render_docx(b: Briefing, path: Path) -> Path:
+    """A Word document: each language in turn, with the key-figures table and numbered sources."""
+    from docx import Document
+    from docx.enum.text import WD_BREAK
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), "Yu Gothic")  # Japanese text needs an East Asian font
+    for i, lang in enumerate(b.languages):
+        if i:
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        title, meta = _header(b, lang)
+        doc.add_heading(_plain(title), level=0 if i == 0 else 1)
+        doc.add_paragraph().add_run(_plain(meta)).italic = True
+        for note in b.notes:
+            p = doc.add_paragraph()
+            p.add_run(f"{t('note', lang)}: ").bold = True
+            p.add_run(_plain(note.get(lang) or note.get("en", "")))
+        for section in ORDER:
+            doc.add_heading(t(section, lang), level=2)
+            if section == "figures" and b.key_figures:
+                head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+                table = doc.add_table(rows=1, cols=len(head))
+                table.style = "Table Grid"
+                for cell, text in zip(table.rows[0].cells, head):
+                    cell.text = text
+                    cell.paragraphs[0].runs[0].bold = True
+                for row in b.key_figures:
+                    for cell, text in zip(table.add_row().cells, _figure_cells(row, lang)):
+                        cell.text = _plain(text)
+            lines, quoted = _section_lines(b, section, lang)
+            if quoted:
+                doc.add_paragraph().add_run(t("quoted", lang)).italic = True
+            for text, marks, badges in lines:
+                p = doc.add_paragraph(style="List Bullet")
+                p.add_run(_plain(f"{text} {marks}"))
+                for badge in badges:
+                    p.add_run(f" {_plain(badge)}").bold = True
+            if not lines and not (section == "figures" and b.key_figures):
+                doc.add_paragraph().add_run(t("none", lang)).italic = True
+        doc.add_heading(t("sources", lang), level=2)
+        for s in b.sources:
+            title = f" — {s['title']}" if s.get("title") else ""
+            doc.add_paragraph(_plain(f"[{s['n']}] {s['doc_name']}{title}, {t('page', lang)} {s['page'] + 1}"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path

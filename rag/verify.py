@@ -1,0 +1,291 @@
+"""Check every figure of an answer or briefing against the passages it cites, and the citations themselves.
+
+Pure functions of the text and the passages. A figure is supported when some passage holds a
+figure of a compatible unit with the same value, allowing the rounding the answer applied
+("$1.6 billion" for "$1,618 million", 「16億ドル」 for "$1.6 billion") and the scale a table
+declares ("(in millions)", 「単位:百万円」). The passages cited in the figure's own sentence
+are tried first; a match elsewhere still counts as support, with `cited_ok` False.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.numbers import CITATION_RE, CURRENCIES, PERCENT_UNITS, Figure, parse_figures
+
+_SNIPPET = 80
+_DECLARED_EN = re.compile(
+    r"(?:\bin\s+|\(\s*(?:[$€£¥]\s*|(?:U\.S\.\s+)?dollars\s+|amounts\s+)?)(thousands|millions|billions)\b"
+    r"(?!\s+of\s+(?!dollars|yen|euros|U\.S\.))",
+    re.IGNORECASE,
+)
+_DECLARED_JA = re.compile(r"(?<![\d,.０-９])(百万|千|億)(?=円|ドル|米ドル|ユーロ)")
+_DECLARED_VALUE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9, "千": 1e3, "百万": 1e6, "億": 1e8}
+_IMPLIED_SCALES = (1e3, 1e6, 1e9)  # filings' tables are in thousands, millions or (rarely) billions
+_SENTENCE_END = re.compile(r"[。！？]|[.!?](?=\s|$|[\[［])|\n")
+_MARKERS_AFTER = re.compile(r"(?:\s*" + CITATION_RE.pattern + ")+")
+_SCALABLE = ("", "shares") + CURRENCIES
+
+
+@dataclass
+class FigureReport:
+    """The figures of a text, split into supported and unsupported, and the citations that point nowhere."""
+
+    supported: list[dict[str, Any]] = field(default_factory=list)
+    unsupported: list[dict[str, Any]] = field(default_factory=list)
+    bad_citations: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unsupported and not self.bad_citations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"supported": [dict(f) for f in self.supported], "unsupported": [dict(f) for f in self.unsupported],
+                "bad_citations": list(self.bad_citations), "ok": self.ok}
+
+
+@dataclass
+class _Passage:
+    n: int
+    text: str
+    doc_name: str | None
+    page: int | None
+    chunk_id: str | None
+    figures: list[Figure]
+    scales: tuple[float, ...]
+
+
+# --- citations --------------------------------------------------------------------------------
+
+def _marker_numbers(marker: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*[,，、;]\s*", marker.strip("[]［］ \t")):
+        bounds = re.split(r"\s*[-–]\s*", part)
+        if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+            lo, hi = int(bounds[0]), int(bounds[1])
+            out.extend(range(lo, hi + 1) if 0 <= hi - lo <= 50 else (lo, hi))
+        elif part.isdigit():
+            out.append(int(part))
+    return out
+
+
+def parse_citations(text: str) -> list[int]:
+    """Passage numbers cited inline, in order: "[1][3]", "[1, 3]" and "[2-4]" all count."""
+    return [n for m in CITATION_RE.finditer(text or "") for n in _marker_numbers(m.group(0))]
+
+
+def strip_unknown_citations(text: str, valid: set[int]) -> tuple[str, list[int]]:
+    """Remove citation numbers outside `valid`; returns the new text and the numbers removed."""
+    removed: list[int] = []
+
+    def fix(m: re.Match[str]) -> str:
+        nums = _marker_numbers(m.group(0))
+        keep = [n for n in nums if n in valid]
+        removed.extend(n for n in nums if n not in valid)
+        if keep == nums:
+            return m.group(0)
+        return "[" + ", ".join(str(n) for n in dict.fromkeys(keep)) + "]" if keep else "\0"
+
+    out = CITATION_RE.sub(fix, text or "")
+    out = re.sub(r"[ \t]*\0", "", out)  # a marker that lost every number goes, with the space before it
+    return out, list(dict.fromkeys(removed))
+
+
+# --- passages ---------------------------------------------------------------------------------
+
+def _field(item: Any, name: str) -> Any:
+    if isinstance(item, Mapping):
+        if name in item:
+            return item[name]
+        meta = item.get("metadata")
+        return meta.get(name) if isinstance(meta, Mapping) else None
+    return getattr(item, name, None)
+
+
+def _declared_scales(text: str) -> tuple[float, ...]:
+    found = {_DECLARED_VALUE[m.group(1).lower()] for m in _DECLARED_EN.finditer(text)}
+    found |= {_DECLARED_VALUE[m.group(1)] for m in _DECLARED_JA.finditer(text)}
+    return tuple(sorted(found))
+
+
+def _passage(n: int, item: Any) -> _Passage:
+    if isinstance(item, str):
+        text, doc_name, page, chunk_id = item, None, None, None
+    else:
+        text = _field(item, "text") or _field(item, "page_content") or ""
+        doc_name, page, chunk_id = _field(item, "doc_name"), _field(item, "page"), _field(item, "chunk_id")
+        given = _field(item, "n")
+        n = int(given) if isinstance(given, int) or (isinstance(given, str) and given.isdigit()) else n
+    return _Passage(n, str(text), doc_name, page, chunk_id, parse_figures(str(text)), _declared_scales(str(text)))
+
+
+def _passages(passages: Any) -> list[_Passage]:
+    if passages is None:
+        return []
+    if isinstance(passages, str):
+        return [_passage(1, passages)]
+    if isinstance(passages, Mapping):
+        return [_passage(int(n), item) for n, item in passages.items()]
+    return [_passage(i, item) for i, item in enumerate(passages, 1)]
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+def tolerance(fig: Figure) -> float:
+    """How far a source value may be from `fig` and still round to it, in base units.
+
+    Half of the last written digit; trailing zeros of a whole number of three or more digits
+    count as rounding ("$160 million" covers 155–165 million), keeping two significant digits.
+    A single significant digit of an amount ("$2 billion") covers at most 10% either way.
+    """
+    a, ulp = abs(fig.value), fig.ulp
+    if ulp <= 0 or a == 0:
+        return 0.0
+    n = round(a / ulp)
+    while n >= 100 and n % 10 == 0:
+        n //= 10
+        ulp *= 10
+    tol = ulp / 2
+    if n < 10 and fig.unit not in ("%", "bps", "x"):
+        tol = min(tol, 0.1 * a)
+    return tol
+
+
+def _compatible(a: str, b: str) -> bool:
+    if a == b or (a in PERCENT_UNITS and b in PERCENT_UNITS):
+        return True
+    return (a == "" and b not in PERCENT_UNITS) or (b == "" and a not in PERCENT_UNITS)
+
+
+def _as_percent(value: float, unit: str) -> float:
+    return value / 100 if unit == "bps" else value
+
+
+def _table_like(f: Figure) -> bool:
+    """A number that may be a table entry in thousands or millions: "32,765", "18,992.8"; not "18 months" or cents."""
+    return (abs(f.value) >= 100 or f.ulp < 1) and abs(f.value) < 1e6 and f.ulp >= 0.1
+
+
+def _candidates(fig: Figure, p: Figure, declared: tuple[float, ...]) -> Iterable[float]:
+    """Values the passage figure `p` may stand for when checking `fig`."""
+    scalable = p.unit in _SCALABLE and fig.unit in _SCALABLE
+    if not (scalable and p.scale == 1 and declared and fig.scale != 1):
+        yield p.value  # as written; in a table with a declared scale only a bare answer may copy it
+    if not scalable:
+        return
+    if p.scale == 1:
+        yield from (p.value * s for s in declared)
+        if fig.scale != 1 and not declared and _table_like(p):
+            yield from (p.value * s for s in _IMPLIED_SCALES)
+    elif fig.scale == 1 and p.scale in _IMPLIED_SCALES and (abs(fig.value) >= 100 or fig.ulp < 1):
+        yield p.value / p.scale  # "32,765" in the answer, "$32,765 million" in the passage
+
+
+def _match(fig: Figure, passage: _Passage) -> Figure | None:
+    tol = tolerance(fig)
+    want = abs(_as_percent(fig.value, fig.unit))
+    if fig.unit == "bps":
+        tol /= 100
+    for p in passage.figures:
+        if not _compatible(fig.unit, p.unit):
+            continue
+        for value in _candidates(fig, p, passage.scales):
+            got = abs(_as_percent(value, p.unit))
+            if abs(got - want) <= tol + 1e-6 * max(got, want, 1e-9):
+                return p
+    return None
+
+
+def _checkable(fig: Figure) -> bool:
+    # A bare single digit is a list number, a count written as a digit or a footnote, rarely a claim.
+    return not (fig.unit == "" and fig.scale == 1 and abs(fig.value) < 10 and fig.value == int(fig.value))
+
+
+# --- sentences --------------------------------------------------------------------------------
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; citation markers right after its full stop belong to it."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() < start:
+            continue
+        end = m.end()
+        after = _MARKERS_AFTER.match(text, end)
+        if after and m.group(0) != "\n":
+            end = after.end()
+        spans.append((start, end))
+        start = end
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _block(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, len(text) if end < 0 else end
+
+
+def _cited_for(text: str, fig: Figure, spans: list[tuple[int, int]], fallback: list[int]) -> list[int]:
+    for s, e in spans:
+        if s <= fig.start < e:
+            found = parse_citations(text[s:e])
+            if found:
+                return list(dict.fromkeys(found))
+            break
+    s, e = _block(text, fig.start)
+    found = parse_citations(text[s:e])
+    return list(dict.fromkeys(found)) if found else list(fallback)
+
+
+def _matched(passage: _Passage, p: Figure) -> dict[str, Any]:
+    s, e = max(0, p.start - _SNIPPET), min(len(passage.text), p.end + _SNIPPET)
+    snippet = ("…" if s else "") + " ".join(passage.text[s:e].split()) + ("…" if e < len(passage.text) else "")
+    return {"n": passage.n, "doc_name": passage.doc_name, "page": passage.page, "chunk_id": passage.chunk_id,
+            "raw": p.raw, "text": snippet}
+
+
+def check_figures(text: str, passages: Sequence[Mapping[str, Any]] | Sequence[str] | Mapping[int, Any],
+                  cited: Mapping[int, Any] | Iterable[int] | None = None) -> FigureReport:
+    """Check every figure of `text` against the passages, preferring those cited in its sentence.
+
+    Args:
+        text: an answer or briefing with inline citation markers "[n]".
+        passages: dicts with "text" (and "n", "doc_name", "page", "chunk_id" when known), plain
+            strings (numbered from 1), or a mapping of citation number to either.
+        cited: passage numbers the whole text cites (e.g. the model's citation list); used for
+            figures whose sentence and line carry no marker.
+
+    Returns:
+        A FigureReport; `ok` is True when every figure is supported and every marker is known.
+
+    Example:
+        >>> check_figures("Riot sold 1,818 BTC for $161.6 million [1].",
+        ...               ["Riot sold 1,818 BTC in December for $161,600,000."]).ok
+        True
+    """
+    text = text or ""
+    pool = _passages(passages)
+    by_n = {p.n: p for p in pool}
+    report = FigureReport()
+    report.bad_citations = [n for n in dict.fromkeys(parse_citations(text)) if n not in by_n]
+    fallback = [int(n) for n in (cited.keys() if isinstance(cited, Mapping) else cited or [])]
+    spans = _sentences(text)
+    for fig in parse_figures(text):
+        if not _checkable(fig):
+            continue
+        citing = _cited_for(text, fig, spans, fallback)
+        first = [by_n[n] for n in citing if n in by_n]
+        rest = [p for p in pool if p.n not in set(citing)]
+        entry: dict[str, Any] = {"raw": fig.raw, "value": fig.value, "unit": fig.unit, "start": fig.start,
+                                 "end": fig.end, "cited": citing, "matched": None, "cited_ok": False}
+        for group, is_cited in ((first, True), (rest, False)):
+            hit = next(((p, m) for p in group if (m := _match(fig, p)) is not None), None)
+            if hit:
+                entry["matched"], entry["cited_ok"] = _matched(*hit), is_cited
+                break
+        (report.supported if entry["matched"] else report.unsupported).append(entry)
+    return report
