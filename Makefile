@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+LLM    ?=
+LLM_PORT ?= 8088
 export SHIFTBRIEF_DATA_DIR ?= data
 
-.PHONY: run test bench install install-dev ingest serve clean
+.PHONY: run test bench install install-dev install-llm install-browser ingest serve serve-local-llm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,19 +25,37 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# The real OpenAI-compatible server for the LLM path: llama.cpp + SmolLM2-135M (built once, pip caches it).
+install-llm: install
+	bash scripts/install_llm.sh $(VENV)
+
+# Debian's Chromium for the end-to-end browser test (Playwright's own browser download does not work offline).
+install-browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
 ingest: install
 	$(BIN)/shiftbrief ingest corpus/ --prune
 
 serve: install
+ifeq ($(LLM),local)
+	$(MAKE) install-llm
+	bash scripts/serve_local_llm.sh $(VENV) $(LLM_PORT) & \
+	  OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 SHIFTBRIEF_LLM_MODEL=smollm2 \
+	  $(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+else
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+endif
 
 run: ingest serve
 
-test: install-dev
+test: install-dev install-llm install-browser
 	$(BIN)/python -m pytest -q
 
 bench: install-dev
 	$(BIN)/python -m evals.bench --financebench ../shared/financebench --out evals/reports
+	$(BIN)/python -m evals.bench_figures
 
 clean:
 	rm -rf $(VENV) data
