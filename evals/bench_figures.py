@@ -91,8 +91,12 @@ def run(path: str | Path = DEFAULT_DATA) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     langs = sorted({r["lang"] for r in rows})
     cases = sorted({r["case"] for r in rows})
+    try:
+        shown = Path(path).resolve().relative_to(HERE.parent).as_posix()
+    except ValueError:
+        shown = str(path)
     return {
-        "data": str(path),
+        "data": shown,
         "overall": _metrics(rows),
         "by_lang": {lang: _metrics(r for r in rows if r["lang"] == lang) for lang in langs},
         "by_case": {case: _metrics(r for r in rows if r["case"] == case) for case in cases},
@@ -105,16 +109,18 @@ def render_markdown(result: dict[str, Any]) -> str:
     def fmt(x: Any) -> str:
         return "–" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
 
-    head = "| set | n | unsupported | precision | recall | F1 | accuracy | parse misses |\n|---|---|---|---|---|---|---|---|\n"
     lines = ["# Figure checker: flagging unsupported figures", "",
              (f"Data: `{Path(result['data']).name}`. Positive class: unsupported. "
-              f"{result['overall']['n']} labelled mentions checked in {result['seconds']} s."), "", head.rstrip("\n")]
+              f"{result['overall']['n']} labelled mentions checked in {result['seconds']} s."), "",
+             "| set | n | unsupported | precision | recall | F1 | accuracy | parse misses |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, m in [("all", result["overall"]), *result["by_lang"].items()]:
         lines.append(f"| {name} | {m['n']} | {m['unsupported']} | {fmt(m['precision'])} | {fmt(m['recall'])} | "
                      f"{fmt(m['f1'])} | {fmt(m['accuracy'])} | {m['parse_misses']} |")
-    lines += ["", "## By case", "", "| case | n | unsupported | flagged correctly | accuracy |", "|---|---|---|---|---|"]
+    lines += ["", "## By case", "", "| case | n | unsupported | judged correctly | accuracy |", "|---|---|---|---|---|"]
     for case, m in result["by_case"].items():
-        lines.append(f"| {case or '(none)'} | {m['n']} | {m['unsupported']} | {m['tp'] + m['tn']} | {fmt(m['accuracy'])} |")
+        right = m["tp"] + m["tn"]
+        lines.append(f"| {case or '(none)'} | {m['n']} | {m['unsupported']} | {right} | {fmt(m['accuracy'])} |")
     lines += ["", "## Errors", ""]
     if not result["errors"]:
         lines.append("None.")

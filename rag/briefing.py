@@ -9,20 +9,21 @@ turned into cited facts in both languages, and every figure is checked against t
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.extractive import clean_unit, split_units
 from rag.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError
+from rag.extractive import clean_unit, split_units
 from rag.glossary import term
 from rag.ingest import list_documents
 from rag.llm import ChatModel, Usage
@@ -43,8 +44,8 @@ Progress = Callable[[int, int, str], None]
 # Questions each document is searched with, per section, in both languages: the keyword side of retrieval only
 # matches a Japanese document with Japanese words.
 PROBES: dict[str, tuple[str, str]] = {
-    "changed": ("What changed in the company's strategy or business: a shift, pivot, new plan, or a programme "
-                "started or ended", "戦略や事業の変化 転換 新たな計画 開始 終了"),
+    "changed": ("What changed in the company's strategy or business: a shift, pivot, new plan, programme ended",
+                "戦略や事業の変化 転換 新たな計画 開始 終了"),
     "figures": ("Key figures: revenue, net income or loss, proceeds, bitcoin sold, financing amounts, capacity in MW",
                 "主要な数値 売上高 純利益 売却額 資金調達 容量"),
     "drivers": ("Why it changed: the drivers, reasons, funding and economics behind the decision",
@@ -64,10 +65,11 @@ _CUES: dict[str, re.Pattern[str]] = {k: re.compile(p, re.IGNORECASE) for k, p in
     "watch": r"\b(watch|key questions?|will|plans?|planned|expected|expects?|due|next|outlook|whether|how fast|"
              r"open question|until|2026|2027)\b|注目|予定|見通し|今後|見込み|計画",
     "disagree": r"\b(does not support|do not support|unverified|not (?:been )?confirmed|no confirmation|conflicting|"
-                r"contradict\w*|disput\w*|most likely an error|inaccurate|should not be (?:quoted|treated)|"
-                r"is not a fresh|not established)\b|裏付けられ|未確認|誤り|食い違|矛盾|新規の調達ではない",
+                r"contradict\w*|disput\w*|an error|inaccurate|misread\w*|should not be (?:quoted|treated))\b|"
+                r"裏付けられ|確認されていない|未確認|誤り|食い違|矛盾",
 }.items()}
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_MARKER = re.compile(r"\s*" + CITATION_RE.pattern)
 _BLOCK_START = re.compile(r"^\s*(?:[-*•+]\s|#|\||\d+[.)]\s|>)")
 _LINE_END = re.compile(r"[.!?。！？:：]\**\s*$")
 _SENTENCE_OK = re.compile(r"""^[\s"“'‘(\[]*[A-Z0-9$¥€£\u3040-\u30ff\u4e00-\u9fff【「]""")
@@ -144,7 +146,10 @@ def _matches_company(wanted: str, keys: list[str], doc: dict[str, Any]) -> bool:
     if doc.get("company_key") and doc["company_key"] in keys:
         return True
     sq = squash(wanted)
-    return bool(sq) and (sq in squash(str(doc.get("company", ""))) or sq == squash(str(doc.get("company_key", ""))))
+    if sq == squash(str(doc.get("company_key", ""))):
+        return True
+    # "Riot" finds "Riot Platforms"; too short a fragment would find everything.
+    return len(sq) >= 3 and any(sq in squash(c) for c in str(doc.get("company", "")).split(","))
 
 
 def _matches_period(wanted: str, period: str) -> bool:
@@ -177,7 +182,7 @@ def select_documents(stores: Stores, company: str, period: str | None = None,
         keys = find_companies(company)
         chosen = [d for d in pool if _matches_company(company, keys, d)]
         if not chosen:
-            known = sorted({str(d.get("company")) for d in catalog if d.get("company")})
+            known = sorted({c.strip() for d in catalog for c in str(d.get("company") or "").split(",") if c.strip()})
             raise DocumentNotFoundError(
                 f"No indexed document is about {company!r}. Companies in the index: {', '.join(known) or 'none'}; "
                 "check the spelling, or run `shiftbrief docs`")
@@ -310,7 +315,7 @@ class _Rule:
     tail: re.Pattern[str] | None = None
     requires: re.Pattern[str] | None = None  # the sentence must also say this
     family: str = ""
-    generic: bool = False  # a generic metric agrees with every metric of its family; it is also the unit's fallback
+    generic: bool = False  # agrees with every metric of its family; without words, the fallback for its units
 
 
 # Order is priority: on a tie the earlier rule wins, and the key-figures table follows it.
@@ -331,8 +336,9 @@ RULES: tuple[_Rule, ...] = (
     _Rule("equity_financing", _CUR, _rx(r"equity (?:financing|raise|capital)|rais\w* (?:new )?equity|share sales|"
                                         r"stock sales|share issuance|株式による資金調達|株式資金調達|増資|株式発行"),
           family="equity"),
-    _Rule("contract_revenue", _CUR, _rx(r"contract revenue|contract value|lease value|value of the lease|契約収入|契約額")),
-    _Rule("revenue", _CUR, _rx(r"\brevenues?\b|売上高?|営業収益")),
+    _Rule("contract_revenue", _CUR, _rx(r"contract revenue|contract value|lease value|value of the lease|契約収入|契約額"),
+          family="revenue"),
+    _Rule("revenue", _CUR, _rx(r"\brevenues?\b|売上高?|営業収益"), family="revenue", generic=True),
     _Rule("net_income", _CUR, _rx(r"net income|net profit|純利益")),
     _Rule("net_loss", _CUR, _rx(r"net loss|純損失|最終赤字")),
     _Rule("gross_profit", _CUR, _rx(r"gross profit|売上総利益|粗利")),
@@ -342,8 +348,8 @@ RULES: tuple[_Rule, ...] = (
     _Rule("operating_cash_flow", _CUR, _rx(r"operating (?:activities|cash flow)|営業キャッシュ")),
     _Rule("financing_cash_flow", _CUR, _rx(r"financing activities|financing inflow|財務キャッシュ")),
     _Rule("credit_facility", _CUR, _rx(r"credit facility|与信枠")),
-    _Rule("liquidity", _CUR, _rx(r"\bliquidity\b|手元流動性")),
-    _Rule("cash", _CUR, _rx(r"\bcash\b(?! flow)|現金")),
+    _Rule("liquidity", _CUR, _rx(r"\bliquidity\b|手元流動性"), family="cash", generic=True),
+    _Rule("cash", _CUR, _rx(r"\bcash\b(?! flow)|現金"), family="cash"),
     _Rule("acquisition", _CUR, _rx(r"\b(?:bought|buys?|acquired|acquisition|purchased?)\b|買収|取得|購入")),
     _Rule("critical_it_load", ("MW",), _rx(r"critical IT|重要IT"), family="power"),
     _Rule("power_capacity", ("MW",), None, family="power", generic=True),
@@ -444,7 +450,7 @@ def label_figures(sentence: str, default_period: str = "", keep_all: bool = Fals
             elif i and out[-1][1] and figs[i - 1].unit == fig.unit and fig.start - figs[i - 1].end <= 45:
                 metric, distance = out[-1][1], 50.0  # "…exceeding $600 million, reaching a total of $600.53 million"
             else:
-                metric = next((r.key for r in RULES if r.generic and fig.unit in r.units), None)
+                metric = next((r.key for r in RULES if r.generic and r.words is None and fig.unit in r.units), None)
         out.append((fig, metric, period_near(sentence, fig, default_period) if metric or keep_all else "", claim,
                     distance))
     return [o for o in out if o[1] or keep_all]
@@ -635,6 +641,7 @@ def _highlights(sentences: list[_Sentence], sources: _SourceList, per_section: i
     """The best quotable sentences per section: passage rank for the section's probes plus the section's cue words."""
     used: set[str] = set()
     out = []
+    before = {id(b): a for a, b in itertools.pairwise(sentences) if a.hit.chunk_id == b.hit.chunk_id}
     for section in ("changed", "drivers", "risks", "watch", "disagree"):
         cue = _CUES[section]
         scored = []
@@ -654,7 +661,11 @@ def _highlights(sentences: list[_Sentence], sources: _SourceList, per_section: i
                 continue  # one quote per document per section
             docs.add(s.hit.doc_name)
             used.add(s.text)
-            out.append({"section": section, "quote": s.text, "lang": s.lang, "citation": sources.cite(s.hit, s.text)})
+            quote = s.text
+            if len(quote) < (40 if s.lang == "ja" else 80) and id(s) in before:
+                # "The filing does not support this reading." needs the sentence it answers.
+                quote = before[id(s)].text + ("" if s.lang == "ja" else " ") + quote
+            out.append({"section": section, "quote": quote, "lang": s.lang, "citation": sources.cite(s.hit, quote)})
     return out
 
 
@@ -747,6 +758,19 @@ def brief_messages(company: str, doc: dict[str, Any], hits: Sequence[Hit]) -> li
             {"role": "user", "content": f"{head}\n\n{format_passages(hits)}\n\nWrite the facts."}]
 
 
+_SECTION_WORDS = (("disagree", r"disagree|conflict|dispute|食い違|相違|矛盾"), ("watch", r"watch|outlook|next|注目|見通し|今後"),
+                  ("risks", r"risk|リスク"), ("drivers", r"driver|reason|why|要因|理由|背景"),
+                  ("figures", r"figure|number|数値|数字"), ("changed", r"chang|shift|pivot|変化|転換"))
+
+
+def section_key(name: str) -> str:
+    """A section name as a model may write it ("What changed", "Risk", "リスク") -> its key, or "" when unknown."""
+    name = name.strip().lower()
+    if name in SECTIONS:
+        return name
+    return next((key for key, pattern in _SECTION_WORDS if re.search(pattern, name)), "")
+
+
 def _best_sentence(text: str, passage: str) -> str:
     words = set(re.findall(r"\w+", text.lower()))
     options = sentences_of(passage) or [passage[:300]]
@@ -762,10 +786,10 @@ def _model_facts(chat: ChatModel, company: str, doc: dict[str, Any], hits: list[
         return []
     facts = []
     for item in parsed.facts:
-        section = item.section.strip().lower()
+        section = section_key(item.section)
         # Inline markers number this document's passages; the briefing numbers its own, so they go.
         listed = [*item.citations, *parse_citations(item.text_en), *parse_citations(item.text_ja)]
-        text_en, text_ja = (" ".join(CITATION_RE.sub("", t).split()) for t in (item.text_en, item.text_ja))
+        text_en, text_ja = (" ".join(_MARKER.sub("", t).split()) for t in (item.text_en, item.text_ja))
         if section not in SECTIONS or not text_en:
             check["dropped_facts"] += 1
             continue
@@ -846,6 +870,8 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     if bad:
         raise ValueError(f"Unknown language {', '.join(bad)}; use 'en', 'ja' or both")
     selected = select_documents(stores, company, period, docs)
+    names = [str(d.get("company")) for d in selected if d.get("company")]
+    display = max(dict.fromkeys(names), key=names.count) if names else company
     by_name = {d["doc_name"]: d for d in selected}
     retriever = HybridRetriever(dataclasses.replace(stores, embedder=_MemoEmbedder(stores)))
     sources = _SourceList(by_name)
@@ -861,7 +887,7 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         sentences.extend(doc_sentences)
         mentions.extend(_mentions(doc, doc_sentences))
         if chat is not None and hits:
-            model_facts.extend(_model_facts(chat, company, doc, hits[:8], sources, usage, check))
+            model_facts.extend(_model_facts(chat, display, doc, hits[:8], sources, usage, check))
         log.info("briefing map doc=%s passages=%s sentences=%s", doc["doc_name"], len(hits), len(doc_sentences))
     if on_progress:
         on_progress(len(selected), len(selected), "")
@@ -884,14 +910,17 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     })
     check["ok"] = not (unsupported or check["ja_mismatch"] or check["key_figures_unsupported"])
     notes = [] if chat is not None else [dict(_NARRATIVE_NOTE)]
-    if check["dropped_facts"] or check["dropped_citations"]:
-        notes.append({"en": f"{check['dropped_facts']} model facts without a valid citation were left out.",
-                      "ja": f"有効な出典のないモデルの記述{check['dropped_facts']}件を除外しました。"})
-    names = sorted({str(d.get("company")) for d in selected if d.get("company")}, key=lambda c: -sum(
-        1 for d in selected if d.get("company") == c))
+    if check["dropped_facts"]:
+        notes.append({"en": f"{check['dropped_facts']} of the model's facts had no valid citation or section and "
+                            "were left out.",
+                      "ja": f"モデルの記述のうち、有効な出典またはセクションのない{check['dropped_facts']}件を除外しました。"})
+    if check["malformed_replies"]:
+        bad = ", ".join(check["malformed_replies"])
+        notes.append({"en": f"The model's reply was malformed for {bad}; those documents appear only as quotes.",
+                      "ja": f"{bad} についてはモデルの応答が不正だったため、引用のみを示します。"})
     return Briefing(
-        company=names[0] if names else company, period=period or "", docs=[d["doc_name"] for d in selected],
+        company=display, period=period or "", docs=[d["doc_name"] for d in selected],
         mode=chat.mode if chat is not None else "extractive", facts=facts, key_figures=rows, highlights=highlights,
-        figure_check=check, notes=notes, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        figure_check=check, notes=notes, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         languages=languages, sources=sources.items, model=chat.model if chat is not None else "",
         tokens=usage.to_dict())

@@ -69,17 +69,16 @@ def _badges(fact: Fact, lang: str) -> str:
     return out
 
 
-def _section_lines(b: Briefing, section: str, lang: str) -> tuple[list[tuple[str, str, list[str]]], bool]:
-    """(text, citation marks, badges) bullets of a section from its facts or, failing those, quoted highlights;
-    and whether they are quotes."""
+def _section_lines(b: Briefing, section: str, lang: str) -> list[tuple[str, str, list[str], bool]]:
+    """(text, citation marks, badges, is a quote) bullets of a section: its facts or, failing those, quoted
+    highlights. Where sources disagree also quotes the passages that themselves dispute a claim."""
     facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")]
-    lines = [(f.text(lang), "" if _CITED.search(f.text(lang)) else _marks(f.citations), _badges(f, lang))
+    lines = [(f.text(lang), "" if _CITED.search(f.text(lang)) else _marks(f.citations), _badges(f, lang), False)
              for f in facts]
-    if lines or section == "figures":
-        return lines, False
-    quotes = [(_quote(h["quote"], h["lang"]), f"[{h['citation']['n']}]", []) for h in b.highlights
-              if h["section"] == section]
-    return quotes, bool(quotes)
+    if (lines and section != "disagree") or section == "figures":
+        return lines
+    return lines + [(_quote(h["quote"], h["lang"]), f"[{h['citation']['n']}]", [], True) for h in b.highlights
+                    if h["section"] == section]
 
 
 def _header(b: Briefing, lang: str) -> tuple[str, str]:
@@ -112,10 +111,10 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
             out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang)) + " |" for r in b.key_figures]
             out.append("")
-        lines, quoted = _section_lines(b, section, lang)
-        if quoted:
-            out += [f"_{_md(t('quoted', lang))}_", ""]
-        for text, marks, badges in lines:
+        lines = _section_lines(b, section, lang)
+        for i, (text, marks, badges, quote) in enumerate(lines):
+            if quote and (i == 0 or not lines[i - 1][3]):  # a caption above the first quote
+                out += ([""] if i else []) + [f"_{_md(t('quoted', lang))}_", ""]
             badge = "".join(f" **{_md(x)}**" for x in badges)
             out.append(f"- {_md(text)}" + (f" {_md(marks)}" if marks else "") + badge)
         if not lines and not (section == "figures" and b.key_figures):
@@ -170,10 +169,10 @@ def render_docx(b: Briefing, path: Path) -> Path:
                 for row in b.key_figures:
                     for cell, text in zip(table.add_row().cells, _figure_cells(row, lang)):
                         cell.text = _plain(text)
-            lines, quoted = _section_lines(b, section, lang)
-            if quoted:
-                doc.add_paragraph().add_run(t("quoted", lang)).italic = True
-            for text, marks, badges in lines:
+            lines = _section_lines(b, section, lang)
+            for i, (text, marks, badges, quote) in enumerate(lines):
+                if quote and (i == 0 or not lines[i - 1][3]):
+                    doc.add_paragraph().add_run(t("quoted", lang)).italic = True
                 p = doc.add_paragraph(style="List Bullet")
                 p.add_run(_plain(f"{text} {marks}"))
                 for badge in badges:

@@ -56,7 +56,7 @@ def lookup(label: str) -> str | None:
 
 
 def translate_label(label: str, lang: str = "ja") -> str:
-    """A label in the other language: translate_label("Net sales", "ja") == "売上高"; unknown labels come back unchanged."""
+    """A label in the other language: translate_label("Net sales", "ja") == "売上高"; unknown labels pass through."""
     if lang not in LANGS:
         raise ValueError(f"Unknown language {lang!r}; use 'en' or 'ja'")
     key = lookup(label)

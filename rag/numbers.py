@@ -42,7 +42,7 @@ _CUR_SYMBOL = {"US$": "USD", "U.S.$": "USD", "$": "USD", "USD": "USD", "¥": "JP
 _REFERENCE = re.compile(
     r"(?:(?<![A-Za-z])(?:items?|notes?|sections?|pages?|pp?\.|parts?|tables?|exhibits?|rules?|chapters?|figures?|"
     r"fig\.|appendix|appendices|nos?\.|schedules?|forms?|articles?|steps?|phases?|tiers?|levels?|buildings?|"
-    r"version|v\.|footnotes?|paragraphs?|slides?|lines?)\s*|[#第§])"
+    r"version|v\.|footnotes?|paragraphs?|slides?|lines?|s&p|fortune|russell|nikkei|ftse|stoxx|msci)\s*|[#第§])"
     r"(?:\d+[A-Za-z]?\s*(?:[-–,&/]|and|to|or)\s*)*\Z",
     re.IGNORECASE,
 )
@@ -56,8 +56,8 @@ _JA_SCALES = (("千億", 10**11), ("百億", 10**10), ("千万", 10**7), ("百�
               ("万", 10**4), ("千", 10**3))
 _JA_SCALE = re.compile(r"\s?(" + "|".join(k for k, _ in _JA_SCALES) + ")")
 _JA_SCALE_VALUE = dict(_JA_SCALES)
-_EN_SCALE = re.compile(
-    r"(?P<sp>\s?)(?P<word>thousand|million|billion|trillion|mln|mn|mm|bln|bn|trn|tn|k|m|b|t)(?![A-Za-z])", re.IGNORECASE)
+_EN_SCALE = re.compile(r"(?P<sp>\s?)(?P<word>thousand|million|billion|trillion|mln|mn|mm|bln|bn|trn|tn|k|m|b|t)"
+                       r"(?![A-Za-z])", re.IGNORECASE)
 _EN_SCALE_VALUE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "mln": 10**6,
                    "mn": 10**6, "mm": 10**6, "bln": 10**9, "bn": 10**9, "trn": 10**12, "tn": 10**12,
                    "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
@@ -65,6 +65,7 @@ _EN_SCALE_VALUE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trill
 # (pattern, unit, factor to the base unit, needs no space before it); longest alternatives first.
 _UNITS: tuple[tuple[str, str, Decimal], ...] = (
     (r"%|percentage points?|percent|per cent|パーセント(?:ポイント)?|ポイント|pp(?![A-Za-z])", "%", Decimal(1)),
+    (r"割(?!安|高)", "%", Decimal(10)),  # 3割 = 30%
     (r"bps|bp(?![A-Za-z])|basis points?|ベーシス・?ポイント", "bps", Decimal(1)),
     (r"(?<!\s)x(?![A-Za-z])|(?<!\s)×|倍|times(?![A-Za-z])", "x", Decimal(1)),
     (r"USD(?![A-Za-z])|U\.?S\.? dollars?|dollars?(?![A-Za-z])|米ドル|USドル|ドル", "USD", Decimal(1)),
@@ -268,22 +269,18 @@ def _figure_at(norm: str, m: re.Match[str], floor: int) -> _Draft | None:
 
 
 def _join_ranges(norm: str, drafts: list[_Draft]) -> None:
-    """"$1.2-1.5 billion", "10-15%": the first end of a range takes the scale and unit of the second."""
+    """"$1.2-1.5 billion", "10-15%", 「2,000億～3,000億円」: the ends of a range share scale and unit."""
     for a, b in pairwise(drafts):
-        if a.scale != 1 or (a.unit and not a.currency) or b.negative:
+        if b.negative or (b.currency and not a.currency) or not _RANGE_JOIN.fullmatch(norm[a.end:b.start]):
             continue
-        if not _RANGE_JOIN.fullmatch(norm[a.end:b.start]):
+        if (a.unit and b.unit and a.unit != b.unit) or (not b.unit and b.scale == 1):
             continue
-        if (b.scale == 1 and not b.unit) or (a.currency and b.unit and b.unit != a.unit):
-            continue
-        if b.scale != 1:
-            a.value *= b.scale
-            a.ulp *= b.scale
-            a.scale = b.scale
+        if a.scale == 1 and b.scale != 1:
+            a.value, a.ulp, a.scale = a.value * b.scale, a.ulp * b.scale, b.scale
         if not a.unit:
             a.unit, a.factor = b.unit, b.factor
         elif not b.unit:
-            b.unit = a.unit
+            b.unit = a.unit  # $1.2-1.5 billion
 
 
 def parse_figures(text: str) -> list[Figure]:

@@ -111,14 +111,16 @@ def _declared_scales(text: str) -> tuple[float, ...]:
     return tuple(sorted(found))
 
 
-def _passage(n: int, item: Any) -> _Passage:
+def _passage(n: int, item: Any, keyed: bool = False) -> _Passage:
+    """One passage; its own "n" numbers it unless it came keyed by number."""
     if isinstance(item, str):
         text, doc_name, page, chunk_id = item, None, None, None
     else:
         text = _field(item, "text") or _field(item, "page_content") or ""
         doc_name, page, chunk_id = _field(item, "doc_name"), _field(item, "page"), _field(item, "chunk_id")
         given = _field(item, "n")
-        n = int(given) if isinstance(given, int) or (isinstance(given, str) and given.isdigit()) else n
+        if not keyed and (isinstance(given, int) or (isinstance(given, str) and given.isdigit())):
+            n = int(given)
     return _Passage(n, str(text), doc_name, page, chunk_id, parse_figures(str(text)), _declared_scales(str(text)))
 
 
@@ -128,7 +130,7 @@ def _passages(passages: Any) -> list[_Passage]:
     if isinstance(passages, str):
         return [_passage(1, passages)]
     if isinstance(passages, Mapping):
-        return [_passage(int(n), item) for n, item in passages.items()]
+        return [_passage(int(n), item, keyed=True) for n, item in passages.items()]
     return [_passage(i, item) for i, item in enumerate(passages, 1)]
 
 

@@ -6,6 +6,7 @@ tests.fakes.FakeChat, because the LLM tests are about our logic (citations kept 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -78,8 +79,9 @@ def test_figures_get_metrics_from_the_words_around_them():
 def test_wrapped_lines_are_rejoined_and_fragments_dropped():
     text = "of roughly $88,870 per bitcoin.\nOver the whole life of that programme the company sold\n" \
            "$600,533,914.83 of common stock.\n- Capacity: 25 MW of critical IT load.\n## Heading without a stop"
-    assert sentences_of(text) == ["Over the whole life of that programme the company sold $600,533,914.83 of common "
-                                  "stock.", "Capacity: 25 MW of critical IT load."]
+    assert sentences_of(text) == [
+        "Over the whole life of that programme the company sold $600,533,914.83 of common stock.",
+        "Capacity: 25 MW of critical IT load."]
 
 
 def test_consensus_period_prefers_the_most_specific_agreeing_period():
@@ -158,7 +160,10 @@ def test_every_fact_and_highlight_cites_an_indexed_passage(riot, corpus):
     assert all(f.citations for f in riot.facts) and riot.highlights
     assert {h["section"] for h in riot.highlights} >= {"changed", "drivers", "risks", "watch"}
     chunks = corpus.keywords.get_chunks(sorted({c["chunk_id"] for c in cited}))
-    squash = lambda s: re.sub(r"[\s*]+", "", s)  # noqa: E731
+
+    def squash(text: str) -> str:
+        return re.sub(r"[\s*]+", "", text)
+
     for c in cited:
         chunk = chunks[c["chunk_id"]]
         assert (chunk["doc_name"], chunk["page"]) == (c["doc_name"], c["page"]) and c["doc_name"] in riot.docs
@@ -186,6 +191,7 @@ def test_extractive_briefing_says_the_narrative_needs_a_model(riot):
     assert escape_markdown("Quoted from the documents (source language):") in en
     both = riot.to_markdown_bilingual()
     assert both.index("# Briefing") < both.index("# ブリーフィング")
+    assert json.loads(json.dumps(riot.to_dict(), ensure_ascii=False))["key_figures"][0]["label_ja"]
 
 
 def test_markdown_and_docx_files_are_written(riot, tmp_path):

@@ -64,6 +64,7 @@ def figs(text: str) -> list[tuple[str, float, str]]:
     ("1,818BTC", 1818.0, "BTC"),
     ("25MW", 25.0, "MW"),
     ("3.5倍", 3.5, "x"),
+    ("3割", 30.0, "%"),
     ("△1,234", -1234.0, ""),
     ("2億345万1,498", 203_451_498.0, ""),
 ])
@@ -97,6 +98,8 @@ def test_seed_sentence_japanese() -> None:
     "第3四半期、2024年度、2025年3月期、12ページ",
     "3M reported strong results; 5G rollout; the 2nd tranche",
     "fiscal 2024-25",
+    "the S&P 500 and the Nikkei 225",
+    "amortization(1) and the 2nd phase",
 ])
 def test_not_figures(text: str) -> None:
     assert figs(text) == []
@@ -111,6 +114,11 @@ def test_mixed_language_text() -> None:
 def test_ranges_share_scale_and_unit() -> None:
     assert figs("$1.2-1.5 billion") == [("$1.2", 1.2e9, "USD"), ("1.5 billion", 1.5e9, "USD")]
     assert figs("10-15%") == [("10", 10.0, "%"), ("15%", 15.0, "%")]
+    assert figs("$5 to $10 million") == [("$5", 5e6, "USD"), ("$10 million", 1e7, "USD")]
+    assert figs("from 463 to 1,818 BTC")[0] == ("463", 463.0, "BTC")
+    assert figs("2,000億～3,000億円") == [("2,000億", 2e11, "JPY"), ("3,000億円", 3e11, "JPY")]
+    assert figs("1～2億ドル") == [("1", 1e8, "USD"), ("2億ドル", 2e8, "USD")]
+    assert figs("1,818 BTC to $161.6 million") == [("1,818 BTC", 1818.0, "BTC"), ("$161.6 million", 161.6e6, "USD")]
 
 
 def test_rate_denominators_are_not_figures() -> None:

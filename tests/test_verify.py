@@ -123,6 +123,16 @@ def test_plain_strings_and_mappings_as_passages() -> None:
     assert report.unsupported[0]["matched"] is None and report.bad_citations == [1]
 
 
+def test_hits_and_keyed_dicts_as_passages() -> None:
+    from rag.schema import Hit
+
+    hit = Hit(chunk_id="c9", doc_name="riot_q4", page=2, text=SEED, score=1.0, metadata={})
+    matched = check_figures("売却額は1億6,160万ドルだった。[1]", [hit]).supported[0]["matched"]
+    assert (matched["n"], matched["doc_name"], matched["page"], matched["chunk_id"]) == (1, "riot_q4", 2, "c9")
+    report = check_figures("Riot sold 1,818 BTC [4].", {4: {"n": 1, "text": SEED}})
+    assert report.ok and report.supported[0]["matched"]["n"] == 4  # the key numbers it
+
+
 def test_report_dict_shape() -> None:
     report = check_figures("It raised $161.6 million and $999 million [1].", PASSAGES)
     assert isinstance(report, FigureReport) and not report.ok
