@@ -54,7 +54,7 @@ def show_answer(ans: dict, turn: int) -> None:
 
 for i, msg in enumerate(st.session_state.messages):
     with st.chat_message(msg["role"]):
-        st.markdown(escape_markdown(msg["content"]))
+        st.markdown(escape_markdown(msg["content"]).replace("\n", "  \n"))
         if msg.get("answer"):
             show_answer(msg["answer"], i)
 

@@ -403,3 +403,11 @@ def test_split_long_text_prefers_paragraph_ends():
     assert all(p.startswith("Paragraph") for p in pages)
     assert sum(p.count("Paragraph") for p in pages) == 30
     assert split_long_text("short") == ["short"]
+
+
+def test_markdown_soft_wraps_are_joined_but_blocks_kept():
+    from rag.loaders import unwrap_markdown
+
+    text = "# Title\nline one of a\nparagraph here.\n\n- item one\n  continues\n- item two\n| a | b |\n| 1 | 2 |\n"
+    assert unwrap_markdown(text).split("\n")[:6] == [
+        "# Title", "line one of a paragraph here.", "", "- item one continues", "- item two", "| a | b |"]
