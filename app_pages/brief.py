@@ -21,8 +21,14 @@ docs = list_documents(stores)
 if not docs:
     st.info(t("empty_index", L))
     st.stop()
-companies = sorted({str(d.get("company") or "") for d in docs} - {""})
-company = st.selectbox(t("company", L), companies, key="brief_company")
+counts: dict[str, int] = {}
+for d in docs:
+    if d.get("company"):
+        counts[str(d["company"])] = counts.get(str(d["company"]), 0) + 1
+companies = sorted(counts)
+# Start on the company the library holds most documents about.
+company = st.selectbox(t("company", L), companies, index=companies.index(max(counts, key=counts.get)),
+                       key="brief_company")
 periods = sorted({str(d.get("period") or "") for d in docs if d.get("company") == company} - {""})
 period = st.selectbox(t("period", L), [t("any", L), *periods], key="brief_period")
 chosen = st.multiselect(t("choose_docs", L), [d["doc_name"] for d in docs if d.get("company") == company],
