@@ -16,11 +16,21 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rag.metrics import mean_metrics, percentile, retrieval_metrics
 
 K = 10
+ABLATIONS = {
+    "- company routing": {"routing": False},
+    "- synonym expansion": {"expansions": False},
+    "- period/type/section rescoring": {"rescoring": False},
+    "- page diversity": {"diversity": False},
+    "vector side only": {"keyword_weight": 0.0},
+    "keyword side only": {"vector_weight": 0.0},
+    "no levers (plain hybrid)": {"routing": False, "expansions": False, "rescoring": False, "diversity": False},
+}
 
 
 def _run_child(args: list[str]) -> tuple[dict, float, float]:
@@ -93,7 +103,7 @@ def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions
         skip_reference: bool = False) -> dict:
     from evals.reference import ReferenceSearch
     from rag.embeddings import UseEmbedder
-    from rag.retrieve import HybridRetriever
+    from rag.retrieve import HybridRetriever, RetrievalConfig
     from rag.stores import open_stores
 
     pdfs = sorted((fb / "pdfs").glob("*.pdf"))[: limit_docs or None]
@@ -126,14 +136,19 @@ def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions
     stores = open_stores(_settings(ours_dir), embedder)
     retriever = HybridRetriever(stores)
 
-    def ours_search(q: str):
-        return [(h.doc_name, h.page) for h in retriever.search(q, k=K)]
+    def searcher(r):
+        return lambda q: [(h.doc_name, h.page) for h in r.search(q, k=K)]
 
+    ours_search = searcher(retriever)
     print(f"[bench] {len(items)} questions", file=sys.stderr, flush=True)
     ours_search("warm up")
     systems = {"shiftbrief": ours_search}
     if not skip_reference:
         systems["reference"] = ReferenceSearch(ref_dir, embedder).search
+    # Ablation: each lever off in turn, on the same index.
+    base = RetrievalConfig()
+    for label, change in ABLATIONS.items():
+        systems[label] = searcher(HybridRetriever(stores, replace(base, **change)))
     result["retrieval"], result["latency"], result["per_question"] = {}, {}, {}
     for name, fn in systems.items():
         metrics, lat, per_q = _score(fn, items)

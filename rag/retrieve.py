@@ -158,9 +158,12 @@ class HybridRetriever:
         by_name = {d["doc_name"]: d for d in pool}
         terms = keyword_terms(qa) if cfg.expansions else question_terms(question)
         terms += [w for w in qa.keywords if not w.isascii()]  # Japanese words match Japanese documents
-        vector = self.stores.embedder.embed([question])[0]
-        vec_hits = self.stores.vectors.query(vector, cfg.candidates, routed)
-        kw_hits = self.stores.keywords.search(terms, cfg.candidates, routed)
+        vec_hits, kw_hits = [], []
+        if cfg.vector_weight > 0:
+            vector = self.stores.embedder.embed([question])[0]
+            vec_hits = self.stores.vectors.query(vector, cfg.candidates, routed)
+        if cfg.keyword_weight > 0:
+            kw_hits = self.stores.keywords.search(terms, cfg.candidates, routed)
         rankings = {"vector": [c for c, _ in vec_hits], "keyword": [c for c, _ in kw_hits]}
         fused = rrf(rankings, {"vector": cfg.vector_weight, "keyword": cfg.keyword_weight})
         rows = self.stores.keywords.get_chunks(list(fused))
