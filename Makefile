@@ -54,8 +54,18 @@ run: ingest serve
 test: install-dev install-llm install-browser
 	$(BIN)/python -m pytest -q
 
+FINANCEBENCH ?= ../shared/financebench
+BENCH_DATA   ?= evals/reports/bench-data
+
+# About an hour: ingest + retrieval vs the reference recipe, answers over FinanceBench, our own set, the figure checker.
 bench: install-dev
-	$(BIN)/python -m evals.bench --financebench ../shared/financebench --out evals/reports
+	$(BIN)/python -m evals.bench --financebench $(FINANCEBENCH) --out evals/reports --work $(BENCH_DATA)
+	SHIFTBRIEF_DATA_DIR=$(BENCH_DATA)/ours $(BIN)/shiftbrief eval --financebench $(FINANCEBENCH) \
+	  --out evals/reports --name financebench
+	SHIFTBRIEF_DATA_DIR=$(BENCH_DATA)/corpus $(BIN)/shiftbrief eval --questions evals/questions.jsonl \
+	  --ingest corpus --out evals/reports --name questions
+	SHIFTBRIEF_DATA_DIR=$(BENCH_DATA)/ours $(BIN)/shiftbrief eval --questions evals/financebench_ja.jsonl \
+	  --out evals/reports --name financebench_ja
 	$(BIN)/python -m evals.bench_figures
 
 clean:

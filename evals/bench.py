@@ -99,8 +99,27 @@ def _score(search, items) -> tuple[dict, list[float], list[dict]]:
     return mean_metrics(rows), lat, per_q
 
 
+def _ingest_all(pdfs: list[Path], ours_dir: Path, ref_dir: Path, skip_reference: bool) -> dict:
+    pdf_args = [str(p) for p in pdfs]
+    print(f"[bench] ingest shiftbrief: {len(pdfs)} PDFs", file=sys.stderr, flush=True)
+    ours, wall, rss = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
+    result = {"ingest": {"shiftbrief": {**ours, "wall_s": round(wall, 1), "peak_rss_mib": round(rss),
+                                        "chunks_per_s": round(ours["chunks"] / max(ours["timings"]["total"], 1e-9), 1)}}}
+    print("[bench] re-ingest unchanged corpus", file=sys.stderr, flush=True)
+    again, wall2, _ = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
+    result["reingest"] = {"wall_s": round(wall2, 2), "ingest_s": round(again["timings"]["total"], 2),
+                          "embedded": again["embedded"], "unchanged": again["unchanged"],
+                          "share_of_first": round(again["timings"]["total"] / ours["timings"]["total"], 4)}
+    if not skip_reference:
+        print("[bench] ingest reference recipe", file=sys.stderr, flush=True)
+        ref, wall3, rss3 = _run_child(["_ingest-reference", str(ref_dir), *pdf_args])
+        result["ingest"]["reference"] = {**ref, "wall_s": round(wall3, 1), "peak_rss_mib": round(rss3),
+                                         "chunks_per_s": round(ref["chunks"] / max(ref["timings"]["total"], 1e-9), 1)}
+    return result
+
+
 def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions: int | None,
-        skip_reference: bool = False) -> dict:
+        skip_reference: bool = False, reuse_index: bool = False) -> dict:
     from evals.reference import ReferenceSearch
     from rag.embeddings import UseEmbedder
     from rag.retrieve import HybridRetriever, RetrievalConfig
@@ -109,26 +128,18 @@ def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions
     pdfs = sorted((fb / "pdfs").glob("*.pdf"))[: limit_docs or None]
     if not pdfs:
         raise SystemExit(f"No PDFs under {fb / 'pdfs'}; pass --financebench DIR")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     ours_dir, ref_dir = work / "ours", work / "reference"
-    pdf_args = [str(p) for p in pdfs]
     result: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                     "corpus": {"pdfs": len(pdfs)}}
-    print(f"[bench] ingest shiftbrief: {len(pdfs)} PDFs", file=sys.stderr, flush=True)
-    ours, wall, rss = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
-    result["ingest"] = {"shiftbrief": {**ours, "wall_s": round(wall, 1), "peak_rss_mib": round(rss),
-                                       "chunks_per_s": round(ours["chunks"] / max(ours["timings"]["total"], 1e-9), 1)}}
-    print(f"[bench] re-ingest unchanged corpus", file=sys.stderr, flush=True)
-    again, wall2, _ = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
-    result["reingest"] = {"wall_s": round(wall2, 2), "ingest_s": round(again["timings"]["total"], 2),
-                          "embedded": again["embedded"], "unchanged": again["unchanged"],
-                          "share_of_first": round(again["timings"]["total"] / ours["timings"]["total"], 4)}
-    if not skip_reference:
-        print(f"[bench] ingest reference recipe", file=sys.stderr, flush=True)
-        ref, wall3, rss3 = _run_child(["_ingest-reference", str(ref_dir), *pdf_args])
-        result["ingest"]["reference"] = {**ref, "wall_s": round(wall3, 1), "peak_rss_mib": round(rss3),
-                                         "chunks_per_s": round(ref["chunks"] / max(ref["timings"]["total"], 1e-9), 1)}
+    saved = work / "ingest.json"
+    if reuse_index and saved.exists():
+        # Re-score retrieval on the indexes a previous run built (query-time levers only).
+        result.update(json.loads(saved.read_text()))
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        result.update(_ingest_all(pdfs, ours_dir, ref_dir, skip_reference))
+        saved.write_text(json.dumps({k: result[k] for k in ("ingest", "reingest")}, indent=2))
 
     items, ja = _question_sets(fb, {p.stem for p in pdfs}, limit_questions)
     result["questions"] = len(items)
@@ -212,8 +223,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit-docs", type=int, default=None)
     ap.add_argument("--limit-questions", type=int, default=None)
     ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--reuse-index", action="store_true", help="re-score on the indexes of the last run in --work")
     a = ap.parse_args(argv)
-    r = run(a.financebench, a.out, a.work or a.out / "bench-data", a.limit_docs, a.limit_questions, a.skip_reference)
+    r = run(a.financebench, a.out, a.work or a.out / "bench-data", a.limit_docs, a.limit_questions, a.skip_reference,
+            a.reuse_index)
     print(render_markdown(r))
 
 
