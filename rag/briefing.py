@@ -269,12 +269,38 @@ def _gather(retriever: HybridRetriever, doc_name: str, k: int) -> tuple[list[Hit
     sentences = []
     for hit in sorted(ordered, key=lambda h: (h.page, int(h.metadata.get("ord", 0) or 0))):
         for s in sentences_of(hit.text):
-            key = re.sub(r"\W+", "", s.lower())
+            key = _norm(s)
             if key in seen:
                 continue  # chunks overlap
             seen.add(key)
             sentences.append(_Sentence(s, hit, "ja" if _JA.search(s) else "en", ranks[hit.chunk_id]))
     return ordered, sentences
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", "", text.lower())
+
+
+def names_company(text: str, company: str, keys: Sequence[str]) -> bool:
+    """True when the text names the company: its words ("Riot") or any alias of its keys ("ライオット")."""
+    sq = squash(company)
+    return (len(sq) >= 3 and sq in squash(text)) or bool(set(find_companies(text)) & set(keys))
+
+
+def _focus(stores: Stores, doc: dict[str, Any], sentences: list[_Sentence], company: str,
+           keys: Sequence[str]) -> list[_Sentence]:
+    """In a document about several companies, the sentences about this one: naming it, or under a heading that does."""
+    if not company or len([c for c in str(doc.get("company", "")).split(",") if c.strip()]) < 2:
+        return sentences
+    rows = stores.keywords.get_chunks(sorted(stores.keywords.chunk_ids(doc["doc_name"])))
+    allowed, under = set(), False
+    for row in sorted(rows.values(), key=lambda r: (r["page"], int(r["metadata"].get("ord", 0) or 0))):
+        for line in unwrap(row["text"]).splitlines():
+            if line.startswith("#"):
+                under = names_company(line, company, keys)
+                continue
+            allowed.update(_norm(s) for s in sentences_of(line) if under or names_company(s, company, keys))
+    return [s for s in sentences if _norm(s.text) in allowed]
 
 
 class _SourceList:
@@ -336,8 +362,8 @@ RULES: tuple[_Rule, ...] = (
     _Rule("equity_financing", _CUR, _rx(r"equity (?:financing|raise|capital)|rais\w* (?:new )?equity|share sales|"
                                         r"stock sales|share issuance|株式による資金調達|株式資金調達|増資|株式発行"),
           family="equity"),
-    _Rule("contract_revenue", _CUR, _rx(r"contract revenue|contract value|lease value|value of the lease|契約収入|契約額"),
-          family="revenue"),
+    _Rule("contract_revenue", _CUR, _rx(r"contract revenue|contract value|lease value|value of the lease|\bcontracts?\b|"
+                                        r"\blease\b|契約"), family="revenue"),
     _Rule("revenue", _CUR, _rx(r"\brevenues?\b|売上高?|営業収益"), family="revenue", generic=True),
     _Rule("net_income", _CUR, _rx(r"net income|net profit|純利益")),
     _Rule("net_loss", _CUR, _rx(r"net loss|純損失|最終赤字")),
@@ -348,11 +374,16 @@ RULES: tuple[_Rule, ...] = (
     _Rule("operating_cash_flow", _CUR, _rx(r"operating (?:activities|cash flow)|営業キャッシュ")),
     _Rule("financing_cash_flow", _CUR, _rx(r"financing activities|financing inflow|財務キャッシュ")),
     _Rule("credit_facility", _CUR, _rx(r"credit facility|与信枠")),
+    _Rule("convertible_notes", _CUR, _rx(r"convertible (?:senior )?notes|転換社債")),
+    _Rule("long_term_debt", _CUR, _rx(r"long-term debt|long-term borrowings|長期借入"), family="debt"),
+    _Rule("total_debt", _CUR, _rx(r"\bdebt\b|\bborrowings?\b|有利子負債|借入"), family="debt", generic=True),
+    _Rule("share_repurchases", _CUR, _rx(r"buy(?:ing)? back|buyback|repurchas\w+|自社株買い")),
     _Rule("liquidity", _CUR, _rx(r"\bliquidity\b|手元流動性"), family="cash", generic=True),
     _Rule("cash", _CUR, _rx(r"\bcash\b(?! flow)|現金"), family="cash"),
     _Rule("acquisition", _CUR, _rx(r"\b(?:bought|buys?|acquired|acquisition|purchased?)\b|買収|取得|購入")),
     _Rule("critical_it_load", ("MW",), _rx(r"critical IT|重要IT"), family="power"),
     _Rule("power_capacity", ("MW",), None, family="power", generic=True),
+    _Rule("hashrate", ("EH/s",), None, generic=True),
 )
 _RULE_ORDER = {r.key: i for i, r in enumerate(RULES)}
 _RULE_BY_KEY = {r.key: r for r in RULES}
@@ -360,6 +391,13 @@ _RULE_BY_KEY = {r.key: r for r in RULES}
 _CLAIM = _rx(r"\b(?:some (?:coverage|reports?|outlets?|articles?|websites?|media)|presented|reportedly|claimed|"
              r"claims? that|relayed|put the [\w -]{0,20}\bat|rounded)\b|一部報道|伝えた|報じた|とされる|と報道")
 _RATE = _rx(r"^\s*(?:per\b|each\b|/|a (?:year|month|day|share|coin|bitcoin)\b)")
+_AVERAGE = _rx(r"\b(?:average(?: price)?(?: of)?|at|priced at|a price of|close of)\s+" + _ABOUT + "$")
+_CLAUSE_END = _rx(r"[,;、。]|\b(?:and|while|but|whereas|against|versus|compared with)\b")
+# A date something is due by is not the period a figure refers to: "notes due 15 February 2032", "完成予定".
+_DUE = _rx(r"\b(?:due|maturing|matures|until|through|by|completion|completed?|finished)\b[\w ]{0,20}?(?:\d{1,2}\s+)?$")
+_DUE_JA = re.compile(r"^\s*(?:に|まで|の)?\s*(?:完成|完了|予定|満期|まで)")
+# Words between two figures that hand the second its own label: "cash was $458 million and long-term debt $1.79 billion".
+_NEW_SUBJECT = _rx(r"\b(?:and|while|but|whereas|against|versus|compared with)\s+(?:the\s+|its\s+)?[a-z]{3,}")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
 _MONTH_EN = re.compile(r"\b(" + "|".join(m.title() for m in _MONTHS) + r")\b(?:\s+(?:\d{1,2},?\s+)?((?:19|20)\d{2})\b)?")
@@ -401,10 +439,16 @@ def _distance(rule: _Rule, sentence: str, fig: Figure, seg: tuple[int, int], ja:
         gap = len(re.sub(_ABOUT, "", left[m.end():]))  # "revenue of about $X" is as close as "revenue of $X"
         if gap <= near_before:
             best = min(best if best is not None else 1e9, 1.0 + gap)
-    m = rule.words.search(sentence[fig.end: seg[1]])
+    # Words after a figure label it only up to the next comma or conjunction ("$458 million and long-term debt …").
+    right = _CLAUSE_END.split(sentence[fig.end: seg[1]], maxsplit=1)[0]
+    m = rule.words.search(right)
     if m and m.start() <= near_after:
         best = min(best if best is not None else 1e9, 0.5 + m.start())
     return best
+
+
+def _due(sentence: str, m: re.Match[str]) -> bool:
+    return bool(_DUE.search(sentence[: m.start()]) or _DUE_JA.match(sentence[m.end():]))
 
 
 def period_near(sentence: str, fig: Figure, default: str = "") -> str:
@@ -412,16 +456,23 @@ def period_near(sentence: str, fig: Figure, default: str = "") -> str:
     # A month without a year ("at the end of November") takes the document's year, else the sentence's.
     year = default[:4] if _YEAR.fullmatch(default[:4]) else next(iter(_YEAR.findall(sentence)), "")
     options = [(m.start(), m.end(), f"{m.group(2) or year}-{_MONTHS.index(m.group(1).lower()) + 1:02d}")
-               for m in _MONTH_EN.finditer(sentence) if m.group(2) or year]
+               for m in _MONTH_EN.finditer(sentence) if (m.group(2) or year) and not _due(sentence, m)]
     options += [(m.start(), m.end(), f"{m.group(1)}-{int(m.group(2)):02d}") for m in _MONTH_JA.finditer(sentence)]
     for m in _QUARTER.finditer(sentence):
+        if _due(sentence, m):
+            continue
         y = m.group(2) or m.group(3) or (_YEAR.search(sentence[m.end(): m.end() + 12]) or [None, year])[1]
         q = _ORDINAL.get((m.group(1) or "").lower()) or _ORDINAL.get(m.group(4) or "") or int(m.group(4) or 0)
         if y and q:
             options.append((m.start(), m.end(), f"{y}Q{q}"))
     if options:
-        return min(options, key=lambda o: fig.start - o[1] if o[1] <= fig.start else 2 * (o[0] - fig.end))[2]
-    window = sentence[max(0, fig.start - 70): fig.end + 40]
+        # English puts "at the end of November" after its figure: a month after is as near as one half as far before.
+        return min(options, key=lambda o: 2 * (fig.start - o[1]) if o[1] <= fig.start else o[0] - fig.end)[2]
+    masked = sentence
+    for m in [*_MONTH_EN.finditer(sentence), *_QUARTER.finditer(sentence), *_MONTH_JA.finditer(sentence)]:
+        if _due(sentence, m):
+            masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end():]
+    window = masked[max(0, fig.start - 70): fig.end + 40]
     periods = find_periods(window)[0]
     return periods[0] if periods else default
 
@@ -440,14 +491,18 @@ def label_figures(sentence: str, default_period: str = "", keep_all: bool = Fals
     claim = bool(_CLAIM.search(sentence))
     out: list[tuple] = []
     for i, fig in enumerate(figs):
-        seg = (figs[i - 1].end if i else 0, figs[i + 1].start if i + 1 < len(figs) else len(sentence))
+        # A figure's words lie between its neighbours of the same kind ("0%" does not cut "$1.15 billion of 0% notes").
+        kind = [j for j, f in enumerate(figs) if (f.unit in _CUR) == (fig.unit in _CUR)]
+        at = kind.index(i)
+        seg = (figs[kind[at - 1]].end if at else 0, figs[kind[at + 1]].start if at + 1 < len(kind) else len(sentence))
         metric, distance = None, 99.0
-        if not _RATE.match(sentence[fig.end:]):
+        if not (_RATE.match(sentence[fig.end:]) or _AVERAGE.search(sentence[: fig.start])):
             scored = [(d, _RULE_ORDER[r.key], r.key) for r in RULES if fig.unit in r.units
                       and (d := _distance(r, sentence, fig, seg, ja)) is not None]
             if scored:
                 distance, _, metric = min(scored)
-            elif i and out[-1][1] and figs[i - 1].unit == fig.unit and fig.start - figs[i - 1].end <= 45:
+            elif i and out[-1][1] and figs[i - 1].unit == fig.unit and fig.start - figs[i - 1].end <= 45 and \
+                    not _NEW_SUBJECT.search(sentence[figs[i - 1].end: fig.start]):
                 metric, distance = out[-1][1], 50.0  # "…exceeding $600 million, reaching a total of $600.53 million"
             else:
                 metric = next((r.key for r in RULES if r.generic and r.words is None and fig.unit in r.units), None)
@@ -500,12 +555,13 @@ def consensus_period(periods: list[str]) -> str:
         sum(_contains(p, q) or _contains(q, p) for q in periods), len(p), periods.count(p)))
 
 
-def _label(key: str, lang: str) -> str:
+def _label(key: str, lang: str, capital: bool = True) -> str:
+    """The glossary's wording of a metric ("Bitcoin sold" / "ビットコイン売却")."""
     try:
         text = term(key, lang)
     except KeyError:
         text = key.replace("_", " ")
-    return text[:1].upper() + text[1:] if lang == "en" else text
+    return text[:1].upper() + text[1:] if lang == "en" and capital else text
 
 
 def format_period(period: str, lang: str) -> str:
@@ -552,7 +608,7 @@ def _specific(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def key_figure_rows(mentions: list[Mention], limit: int = 14) -> list[dict[str, Any]]:
+def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 3) -> list[dict[str, Any]]:
     """The key-figures table: the best-attested value of each metric first, then the runners-up, up to `limit` rows."""
     groups = _clusters(_specific([m for m in mentions if m.metric]), same_metric=True)
 
@@ -561,10 +617,11 @@ def key_figure_rows(mentions: list[Mention], limit: int = 14) -> list[dict[str, 
         return len(docs) + 0.5 * len({m.doc_name for m in g} - docs) + 0.2 * any(m.distance < 5 for m in g)
 
     groups = [g for g in groups if any(not m.claim for m in g)]
-    groups.sort(key=lambda g: (-weight(g), _RULE_ORDER[g[0].metric], min(mentions.index(m) for m in g if m in mentions)
-                               if any(m in mentions for m in g) else 0))
+    # Best attested first; on a tie the later period (holdings at the end of December before November's).
+    groups.sort(key=lambda g: consensus_period([m.period for m in g]), reverse=True)
+    groups.sort(key=lambda g: (-weight(g), _RULE_ORDER[g[0].metric]))
     chosen: list[list[Mention]] = []
-    for round_ in range(len(groups)):  # one row per metric before any metric gets a second
+    for round_ in range(per_metric):  # one row per metric before any metric gets a second
         seen: dict[str, int] = {}
         for g in groups:
             seen[g[0].metric] = seen.get(g[0].metric, -1) + 1
@@ -627,7 +684,7 @@ def find_disagreements(mentions: list[Mention]) -> list[dict[str, Any]]:
             "value": shown.fig.value, "unit": shown.fig.unit,
             "value_en": format_figure(shown.fig.value, shown.fig.unit, "en"),
             "value_ja": format_figure(shown.fig.value, shown.fig.unit, "ja"),
-            "framings": [{"metric_key": k, "label_en": _label(k, "en").lower(), "label_ja": _label(k, "ja"),
+            "framings": [{"metric_key": k, "label_en": _label(k, "en", capital=False), "label_ja": _label(k, "ja"),
                           "docs": v[:3]} for k, v in metrics.items()],
             "mentions": cited,
         })
@@ -740,7 +797,7 @@ class BriefOut(BaseModel):
 _BRIEF_RULES = """You write facts for a briefing on {company} from ONLY the numbered passages of one document.
 
 Rules:
-1. Use only facts stated in the passages, never your own knowledge.
+1. Use only facts about {company} stated in the passages, never your own knowledge; leave out other companies.
 2. Give each fact a section: changed (what changed in strategy or business), figures (key amounts), drivers (why),
 risks, disagree (where the passage disputes another source), watch (what to watch next).
 3. Write each fact twice: text_en in English and text_ja in Japanese (日本語), with the same figures, copied exactly.
@@ -870,6 +927,8 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     if bad:
         raise ValueError(f"Unknown language {', '.join(bad)}; use 'en', 'ja' or both")
     selected = select_documents(stores, company, period, docs)
+    keys = list(dict.fromkeys([*find_companies(company or ""), *(
+        d["company_key"] for d in selected if d.get("company_key") and "," not in str(d.get("company", "")))]))
     names = [str(d.get("company")) for d in selected if d.get("company")]
     display = max(dict.fromkeys(names), key=names.count) if names else company
     by_name = {d["doc_name"]: d for d in selected}
@@ -884,6 +943,7 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         if on_progress:
             on_progress(i, len(selected), doc["doc_name"])
         hits, doc_sentences = _gather(retriever, doc["doc_name"], k)
+        doc_sentences = _focus(stores, doc, doc_sentences, company, keys)
         sentences.extend(doc_sentences)
         mentions.extend(_mentions(doc, doc_sentences))
         if chat is not None and hits:

@@ -136,6 +136,49 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
     out.print(f"Deleted {doc_name} ({n} chunks).", highlight=False)
 
 
+@app.command("brief")
+def brief_cmd(
+    company: Annotated[str, typer.Option("--company", "-c", help="Company, or part of its name (e.g. Riot).")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="FILE.md, FILE.docx or FILE.json.")],
+    period: Annotated[Optional[str], typer.Option(help="Only this period, e.g. 2025 or 2025Q4.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Languages, comma-separated: en, ja or en,ja.")] = "en,ja",
+    docs: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document (repeat for more).")] = None,
+) -> None:
+    """Write a bilingual briefing of a company's strategic shifts, every bullet cited."""
+    from rag.briefing import write_briefing
+    from rag.llm import get_chat_model
+
+    languages = tuple(dict.fromkeys(x.strip().lower() for x in lang.split(",") if x.strip()))
+    suffix = out_path.suffix.lower()
+    if suffix not in (".md", ".docx", ".json"):
+        _fail(ValueError(f"--out must name a .md, .docx or .json file, not {out_path.name!r}"), 2)
+    stores = _stores()
+    try:
+        chat = get_chat_model(get_settings())
+        with Progress(TextColumn("[bold]brief"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=err, transient=not err.is_terminal) as bar:
+            task = bar.add_task("", total=None)
+
+            def on_progress(done: int, total: int, name: str) -> None:
+                bar.update(task, completed=done, total=total, description=name)
+
+            brief = write_briefing(stores, company, period, docs, languages=languages or ("en", "ja"), chat=chat,
+                                   on_progress=on_progress)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".docx":
+            brief.to_docx(out_path)
+        elif suffix == ".json":
+            out_path.write_text(json.dumps(brief.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        else:
+            out_path.write_text(brief.to_markdown_bilingual(), encoding="utf-8")
+    except (ShiftbriefError, ValueError, OSError) as exc:
+        _fail(exc)
+    check = brief.figure_check
+    status = "every figure checked" if check["ok"] else f"{len(check['unsupported'])} unsupported figures"
+    out.print(f"wrote {out_path} · {brief.company} · {len(brief.docs)} documents · {len(brief.key_figures)} key "
+              f"figures · mode {brief.mode} · {status}", highlight=False, markup=False)
+
+
 def _parse_floors(values: list[str]) -> dict[str, float]:
     floors = {}
     for v in values:

@@ -172,6 +172,24 @@ def test_every_fact_and_highlight_cites_an_indexed_passage(riot, corpus):
     assert riot.figure_check["ok"] and riot.figure_check["checked"] >= len(riot.key_figures)
 
 
+def test_highlights_quote_each_section_and_risks_name_the_missing_tenants(riot):
+    risks = [h["quote"] for h in riot.highlights if h["section"] == "risks"]
+    assert any("tenant" in q or "テナント" in q for q in risks)
+    assert {h["lang"] for h in riot.highlights} == {"en", "ja"}  # quoted in the language of their source
+    en = riot.to_markdown("en")
+    for title in ("## What changed", "## Key figures", "## Drivers", "## Risks", "## Where sources disagree",
+                  "## What to watch", "## Sources"):
+        assert title in en
+
+
+def test_a_document_about_several_companies_gives_only_this_company_s_figures(corpus):
+    brief = write_briefing(corpus, "CleanSpark")
+    assert "peers_cleanspark_mara_2025" in brief.docs
+    values = {(r["metric_key"], r["value"]) for r in brief.key_figures}
+    assert ("bitcoin_holdings", 13_011) in values and ("bitcoin_sold", 445) in values
+    assert not any(v in (52_850, 53_822, 2_144) for _, v in values)  # MARA's, in the same note
+
+
 def test_the_600_53_million_is_flagged_where_sources_disagree(riot):
     (fact,) = [f for f in riot.facts if f.section == "disagree" and abs(f.figures[0]["value"] - 600_530_000) < 1e4]
     docs = {c["doc_name"] for c in fact.citations}
