@@ -43,7 +43,7 @@ serve: install
 ifeq ($(LLM),local)
 	$(MAKE) install-llm
 	bash scripts/serve_local_llm.sh $(VENV) $(LLM_PORT) & \
-	  OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 SHIFTBRIEF_LLM_MODEL=smollm2 \
+	  OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 SHIFTBRIEF_LLM_MODEL=smollm2 SHIFTBRIEF_LLM_TIMEOUT=300 \
 	  $(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 else
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)

@@ -23,6 +23,8 @@ from rag.verify import FigureReport, check_figures, parse_citations, strip_unkno
 
 log = logging.getLogger(__name__)
 
+ANSWER_MAX_TOKENS = 600  # an answer is one to four sentences; the cap also bounds a runaway local model
+
 _FOLLOW_UP = re.compile(
     r"\b(it|its|they|their|them|that|this|those|these|he|she|his|her|same|also|and what|what about)\b|"
     r"それ|その|これ|この|同社|彼ら|あれ|では|じゃあ",
@@ -107,7 +109,7 @@ def condense_question(question: str, history: Sequence[Any] | None, chat: ChatMo
 
 def _passage_dict(n: int, hit: Hit, quote: str = "") -> dict[str, Any]:
     return {"n": n, "doc_name": hit.doc_name, "page": hit.page, "chunk_id": hit.chunk_id, "text": hit.text,
-            "quote": quote}
+            "quote": quote, "metadata": dict(hit.metadata or {})}
 
 
 def _passage_dicts(hits: Sequence[Hit]) -> list[dict[str, Any]]:
@@ -244,16 +246,19 @@ def _answer_events(question, stores, filters, history, chat, k, stream) -> Itera
         return
     if stream:
         pieces = []
-        for piece in chat.stream(answer_messages(standalone, hits, lang, structured=False), usage):
+        messages = answer_messages(standalone, hits, lang, structured=False)
+        for piece in chat.stream(messages, usage, max_tokens=ANSWER_MAX_TOKENS):
             pieces.append(piece)
             yield piece
         text = "".join(pieces)
         yield _finish(question, standalone, lang, chat, text, [], not is_refusal(text), hits, support, usage)
         return
-    parsed, used = chat.invoke_structured(answer_messages(standalone, hits, lang, structured=True), AnswerOut)
+    messages = answer_messages(standalone, hits, lang, structured=True)
+    parsed, used = chat.invoke_structured(messages, AnswerOut, max_tokens=ANSWER_MAX_TOKENS)
     usage.add(used)
     if parsed is None:  # a malformed function call (small local models): ask again for plain text
-        text, used = chat.complete(answer_messages(standalone, hits, lang, structured=False))
+        messages = answer_messages(standalone, hits, lang, structured=False)
+        text, used = chat.complete(messages, max_tokens=ANSWER_MAX_TOKENS)
         usage.add(used)
         result = _finish(question, standalone, lang, chat, text, [], not is_refusal(text), hits, support, usage)
         result.warnings.append("The model's structured reply was malformed; its plain-text answer was used.")

@@ -11,11 +11,14 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
+from rag.answer import answer_question, stream_answer
 from rag.config import get_settings
 from rag.errors import ShiftbriefError
 from rag.ingest import delete_document, ingest, list_documents
+from rag.llm import get_chat_model
 from rag.retrieve import Filters, search
 from rag.stores import Stores, open_stores
 
@@ -134,6 +137,60 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
     except ShiftbriefError as exc:
         _fail(exc)
     out.print(f"Deleted {doc_name} ({n} chunks).", highlight=False)
+
+
+ASK_JSON_KEYS = ("question", "answer", "answerable", "mode", "model", "lang", "confidence", "citations", "figures",
+                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason")
+
+
+@app.command("ask")
+def ask_cmd(
+    question: Annotated[str, typer.Argument(help="A question, in English or Japanese.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=20, help="Number of passages to read.")] = 6,
+    company: Annotated[Optional[str], typer.Option(help="Only this company.")] = None,
+    period: Annotated[Optional[str], typer.Option(help="Only this period, e.g. 2022 or 2023Q2.")] = None,
+    doc_type: Annotated[Optional[str], typer.Option("--doc-type", help="Only this document type, e.g. 10k.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is written.")] = False,
+) -> None:
+    """Answer a question from the documents, with [n] citations, or say the documents don't say."""
+    stores = _stores()
+    filters = Filters(company or "", period or "", doc_type or "")
+    try:
+        chat = get_chat_model(stores.settings)
+        if stream and not as_json:
+            answer = None
+            for item in stream_answer(question, stores, filters=filters, chat=chat, k=k):
+                if isinstance(item, str):
+                    out.out(item, end="", highlight=False)
+                else:
+                    answer = item
+            out.print()
+        else:
+            answer = answer_question(question, stores, filters=filters, chat=chat, k=k)
+    except ShiftbriefError as exc:
+        _fail(exc)
+    if as_json:
+        d = answer.to_dict()
+        sys.stdout.write(json.dumps({key: d[key] for key in ASK_JSON_KEYS}, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not stream:
+        out.print(answer.answer, highlight=False, markup=False)
+    elif answer.dropped_citations:  # the streamed text still showed them
+        out.print(f"(citations to unknown passages removed: {answer.dropped_citations})", style="dim", highlight=False)
+    if answer.citations:
+        out.print("\n[bold]Sources[/bold]")
+        for c in answer.citations:
+            snippet = " ".join((c["quote"] or c["text"]).split())
+            out.print(f"  [{c['n']}] {c['doc_name']}, page {c['page']}: "
+                      + (snippet[:160] + ("…" if len(snippet) > 160 else "")), highlight=False, markup=False)
+    for f in answer.figures.get("unsupported", []):
+        out.print(f"  [yellow]unsupported figure:[/yellow] {escape(f['raw'])}", highlight=False)
+    for w in answer.warnings:
+        out.print(f"  [yellow]warning:[/yellow] {escape(w)}", highlight=False)
+    cost = f" · ~${answer.cost_usd:.4f}" if answer.cost_usd else ""
+    out.print(f"[dim]{answer.mode} {answer.model} · confidence {answer.confidence:.2f} · "
+              f"{answer.tokens['total_tokens']} tokens{cost}[/dim]", highlight=False)
 
 
 @app.command("brief")

@@ -10,7 +10,7 @@ from rag.embeddings import Embedder
 from rag.numbers import CURRENCIES, PERCENT_UNITS, parse_figures
 from rag.query import analyze_query
 from rag.schema import Hit
-from rag.support import Terms, cosines, coverage, hit_haystack, question_words, required_terms
+from rag.support import cosines, coverage, hit_haystack, mentions, question_words, required_terms
 
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}
@@ -59,10 +59,13 @@ def _is_table_line(line: str) -> bool:
 
 
 def split_units(text: str) -> list[str]:
-    """Sentences and table lines of a passage, in order (English and Japanese sentence ends)."""
+    """Sentences and table lines of a passage, in order (English and Japanese sentence ends); headings are
+    left out, since a title states a topic, not an answer."""
     units: list[str] = []
     for line in text.splitlines():
-        line = re.sub(r"^\s*([-*•]|#+)\s+", "", line).strip()
+        if re.match(r"\s*#+\s", line):
+            continue
+        line = re.sub(r"^\s*[-*•]\s+", "", line).strip()
         if not line or re.fullmatch(r"[-=_*|: ]+", line):
             continue
         if _is_table_line(line):
@@ -137,7 +140,7 @@ def pick_quotes(question: str, hits: Sequence[Hit], embedder: Embedder, max_quot
     terms, kinds = question_words(question), asked_kinds(question)
     # Names the question mentions often sit in a heading or the metadata, not in the sentence itself.
     names = [t for t in required_terms(question) if not t.isdigit()] + analyze_query(question).companies
-    in_passage = {n: coverage(Terms(tuple(names), ()), hit_haystack(h)) if names else 0.0
+    in_passage = {n: sum(mentions(name, hit_haystack(h)) for name in names) / len(names) if names else 0.0
                   for n, h in enumerate(hits, 1)}
     scored = []
     for (n, unit), c in zip(units, cos, strict=True):

@@ -26,6 +26,9 @@ from rag.stores import Stores
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
+# Bump when loading, chunking or metadata change: documents indexed by another version are re-processed
+# (their unchanged text still comes from the embedding cache).
+PIPELINE_VERSION = "3"
 
 
 @dataclass
@@ -76,9 +79,16 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def company_keys(meta: dict[str, str]) -> str:
+    """Comma-separated canonical keys of the companies a document is about ("CleanSpark, MARA" → two)."""
+    parts = [p.strip() for p in str(meta.get("company") or "").split(",") if p.strip()] or [""]
+    keys = {company_key({**meta, "company": part}) for part in parts}
+    return ",".join(sorted(k for k in keys if k))
+
+
 def _prepare(path: Path, settings: Settings) -> Document:
     doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024)
-    doc.company_key = company_key(doc.metadata())
+    doc.company_key = company_keys(doc.metadata())
     for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
         page.section = ",".join(labels[:4])
     return doc
@@ -154,7 +164,8 @@ def ingest(
             except OSError as exc:
                 report.failed.append((str(path), f"{path.name}: cannot read the file ({exc.strerror}); check permissions"))
                 continue
-            if known and known["status"] == "complete" and known["sha256"] == sha:
+            if (known and known["status"] == "complete" and known["sha256"] == sha
+                    and known.get("pipeline") == PIPELINE_VERSION):
                 report.unchanged += 1
                 continue
             todo.append(path)
@@ -207,6 +218,7 @@ def _index_document(doc: Document, stores: Stores, report: IngestReport) -> None
         stores.vectors.delete_ids(sorted(stale))
     stores.vectors.upsert(chunks, vectors)
     # The catalog is written last and in one transaction: until then the document counts as not ingested.
+    doc.extra["pipeline"] = PIPELINE_VERSION
     stores.keywords.replace_document(doc, chunks)
     report.timings["index"] += time.perf_counter() - t
     report.ingested += 1

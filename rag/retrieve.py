@@ -84,6 +84,7 @@ class RetrievalConfig:
     vector_weight: float = 1.0
     keyword_weight: float = 1.0
     candidates: int = 80
+    unrouted_weight: float = 0.25  # weight of the searches over all documents when routing applies
     period_boost: float = 0.6
     doc_type_boost: float = 0.2
     section_boost: float = 0.5
@@ -110,7 +111,9 @@ class HybridRetriever:
         if key != self._catalog_key:
             from rag.query import build_alias_table
 
-            self._docs, self._aliases, self._catalog_key = docs, build_alias_table(docs), key
+            per_company = [{**d, "company": part.strip()} for d in docs
+                           for part in (str(d.get("company") or "").split(",") or [""])]
+            self._docs, self._aliases, self._catalog_key = docs, build_alias_table(per_company), key
         return self._docs, self._aliases
 
     def analyze(self, question: str):
@@ -152,7 +155,8 @@ class HybridRetriever:
         pool = [d for d in docs if allowed is None or d["doc_name"] in allowed]
         routed = allowed
         if cfg.routing and qa.companies:
-            named = [d["doc_name"] for d in pool if d.get("company_key") in qa.companies]
+            named = [d["doc_name"] for d in pool
+                     if set(str(d.get("company_key") or "").split(",")) & set(qa.companies)]
             if named:  # nothing indexed for the named company: fall back to everything allowed
                 routed = named
         by_name = {d["doc_name"]: d for d in pool}
@@ -165,7 +169,16 @@ class HybridRetriever:
         if cfg.keyword_weight > 0:
             kw_hits = self.stores.keywords.search(terms, cfg.candidates, routed)
         rankings = {"vector": [c for c, _ in vec_hits], "keyword": [c for c, _ in kw_hits]}
-        fused = rrf(rankings, {"vector": cfg.vector_weight, "keyword": cfg.keyword_weight})
+        weights = {"vector": cfg.vector_weight, "keyword": cfg.keyword_weight}
+        if routed is not allowed and cfg.unrouted_weight > 0:
+            # Routing is a strong boost, not a wall: other documents can still surface (news naming several firms).
+            if cfg.vector_weight > 0:
+                rankings["vector_all"] = [c for c, _ in self.stores.vectors.query(vector, cfg.candidates, allowed)]
+            if cfg.keyword_weight > 0:
+                rankings["keyword_all"] = [c for c, _ in self.stores.keywords.search(terms, cfg.candidates, allowed)]
+            weights["vector_all"] = cfg.vector_weight * cfg.unrouted_weight
+            weights["keyword_all"] = cfg.keyword_weight * cfg.unrouted_weight
+        fused = rrf(rankings, weights)
         rows = self.stores.keywords.get_chunks(list(fused))
         if cfg.rescoring:
             wanted_periods = list(qa.periods)

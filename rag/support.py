@@ -27,6 +27,7 @@ _EXTRA_STOP = frozenset(
 )
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _GENERIC_CAPS = re.compile(r"Q[1-4]|FY\d*|H[12]|I|AI|HPC|CEO|CFO|COO|BTC|USD|JPY|GAAP|EBITDA|ATM|EPS|MW|GW|EH")
+_LEGAL = frozenset("inc corp corporation co company ltd llc plc holdings group sa ag nv the of and".split())
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _REFUSAL_TEXT = re.compile(
     r"documents? (don't|do not|does not|doesn't) (say|mention|contain|state|specify)|"
@@ -88,6 +89,8 @@ def term_pattern(term: str) -> re.Pattern[str]:
     for base, past in _IRREGULAR.items():
         if term.startswith(base) or term == past:
             forms += [re.escape(base), re.escape(past)]
+    if term.isdigit():  # "2025" is found in "FY2025" and "2025年", not in "12025"
+        return re.compile(r"(?<!\d)" + re.escape(term) + r"(?!\d)")
     return re.compile(r"(?<![\w])(?:" + "|".join(dict.fromkeys(forms)) + ")", re.IGNORECASE)
 
 
@@ -102,19 +105,39 @@ def coverage(terms: Terms, text: str) -> float:
 
 
 def required_terms(question: str) -> list[str]:
-    """Names and years a passage must mention for the question to be answerable from it."""
+    """Years and names a passage must mention for the question to be answerable from it.
+
+    A name is a run of capitalised words not at the start of a sentence ("FIFA World Cup", "Tesla"); see
+    `mentions` for when a text mentions it.
+    """
     out = list(dict.fromkeys(_YEAR.findall(question) + analyze_query(question).years))
-    for m in re.finditer(r"[A-Za-z][\w&\-]*(?:\.[A-Za-z]+)*", question):
+    run: list[str] = []
+    for m in re.finditer(r"[A-Za-z][\w&\-]*(?:\.[A-Za-z]+)*|\S", question):
         word = re.sub(r"['’]s$", "", m.group(0))
         before = question[: m.start()].rstrip()
         sentence_start = not before or before[-1] in ".?!:。？！「\"“("
         if (len(word) > 1 and word[0].isupper() and not sentence_start and word.lower() not in _EXTRA_STOP
                 and not _GENERIC_CAPS.fullmatch(word)):
-            out.append(word)
+            run.append(word)
+            if m.group(0) == word:  # a possessive ends the name: "Riot's Rockdale" is two names
+                continue
+        if run:
+            out.append(" ".join(run))
+            run = []
+    if run:
+        out.append(" ".join(run))
     return list(dict.fromkeys(out))
 
 
+def mentions(term: str, text: str) -> bool:
+    """Whether text mentions a required term: the year itself, or any word of a name other than a legal suffix
+    (so "Riot Blockchain" is found in a passage about "Riot Platforms")."""
+    words = [w for w in term.split() if w.lower().rstrip(".") not in _LEGAL] or term.split()
+    return any(term_pattern(w).search(text) for w in words)
+
+
 def hit_haystack(hit: Hit) -> str:
+    """A hit's text with its document name, company and title, where names often are."""
     meta = hit.metadata or {}
     return " ".join([hit.text, hit.doc_name, str(meta.get("company", "")), str(meta.get("title", ""))])
 
@@ -132,7 +155,7 @@ def assess_support(question: str, hits: Sequence[Hit], similarities: Sequence[fl
     terms = question_words(question)
     cov = max(coverage(terms, hit_haystack(h)) for h in hits)
     haystack = " ".join(hit_haystack(h) for h in hits)
-    missing = [t for t in required_terms(question) if not term_pattern(t).search(haystack)]
+    missing = [t for t in required_terms(question) if not mentions(t, haystack)]
     if missing:
         return Support(False, sim, cov, missing, f"no passage mentions {', '.join(missing)}")
     if sim >= STRONG_SIMILARITY:

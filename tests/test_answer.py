@@ -15,7 +15,7 @@ from rag.answer import Answer, AnswerOut, answer_question, stream_answer
 from rag.errors import LLMError, QuestionError
 from rag.extractive import asked_kinds, clean_unit, figure_kinds, split_units
 from rag.schema import Hit
-from rag.support import assess_support, is_refusal, required_terms
+from rag.support import assess_support, is_refusal, mentions, required_terms
 from tests.fakes import FakeChat, add_documents
 
 RIOT = {
@@ -69,7 +69,11 @@ def test_required_terms_are_names_and_years_not_sentence_starts():
     assert required_terms("What is Tesla's gross margin in 2023?") == ["2023", "Tesla"]
     assert required_terms("How much did Riot raise? Where did CleanSpark build?") == ["Riot", "CleanSpark"]
     assert required_terms("What was the CEO's AI plan in Q3?") == []
+    assert required_terms("Who won the FIFA World Cup?") == ["FIFA World Cup"]
+    assert required_terms("What did Riot's Rockdale site cost?") == ["Riot", "Rockdale"]
     assert "2025" in required_terms("2025年12月に何BTC売却しましたか?")
+    assert mentions("Riot Blockchain Inc.", "Riot Platforms sold bitcoin") and mentions("2025", "FY2025 revenue")
+    assert not mentions("FIFA World Cup", "Riot sold bitcoin in December")
 
 
 def _hits(*texts: str) -> list[Hit]:
@@ -90,7 +94,8 @@ def test_support_rule():
 
 
 def test_sentences_and_table_lines():
-    text = ("Riot sold 1,818 BTC for $161.6 million. Its U.S. sites grew. Holdings fell to 18,005 BTC!\n"
+    text = ("# Riot's December sales\n"
+            "Riot sold 1,818 BTC for $161.6 million. Its U.S. sites grew. Holdings fell to 18,005 BTC!\n"
             "| Q3 2025 | $180.2 million | $104.5 million |\n"
             "同社は12月に1,818BTCを売却した。売却額は1億6,160万ドルだった。")
     assert split_units(text) == [
@@ -106,7 +111,8 @@ def test_sentences_and_table_lines():
 def test_quotes_stop_before_source_references():
     unit = "2025-11: sold 383 BTC for ~$37M [source: (maincoin item) — https://maincoin.money/?p=1] (weak); more"
     assert clean_unit(unit) == "2025-11: sold 383 BTC for ~$37M"
-    assert clean_unit("The **first** lease was signed. [source: \"Title\" — https://x.y/z]") == "The first lease was signed."
+    cited = 'The **first** lease was signed. [source: "Title" — https://x.y/z]'
+    assert clean_unit(cited) == "The first lease was signed."
 
 
 def test_figure_kinds_asked_and_carried():
@@ -157,7 +163,7 @@ def test_extractive_japanese_question_gets_a_japanese_lead_in(riot):
 def test_extractive_refuses_in_the_question_language(riot):
     en = answer_question("Who won the 2018 FIFA World Cup?", riot)
     assert not en.answerable and en.answer == "The documents don't say." and en.citations == []
-    assert "2018" in en.reason or "FIFA" in en.reason
+    assert "2018" in en.reason and "FIFA World Cup" in en.reason
     ja = answer_question("フランスの首都はどこですか?", riot)
     assert not ja.answerable and ja.answer == "資料には記載がありません。"
     tesla = answer_question("What was Tesla's gross margin?", riot)
@@ -181,7 +187,8 @@ def test_extractive_follow_up_uses_the_history(riot):
 def test_answer_serialises_to_json(riot):
     d = json.loads(json.dumps(answer_question("What risks do the data centres face?", riot).to_dict()))
     assert {"answer", "answerable", "mode", "citations", "figures", "tokens", "confidence", "lang"} <= d.keys()
-    assert {"n", "doc_name", "page", "chunk_id", "text"} <= d["citations"][0].keys()
+    assert {"n", "doc_name", "page", "chunk_id", "text", "quote", "metadata"} <= d["citations"][0].keys()
+    assert d["citations"][0]["metadata"]["company"] == "Riot Platforms"
     assert {"supported", "unsupported"} <= d["figures"].keys()
 
 

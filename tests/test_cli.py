@@ -52,3 +52,24 @@ def test_empty_question_and_unreachable_chroma_server_give_clear_errors(tmp_path
     r = cli("docs", env={"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"})
     assert r.returncode == 1
     assert "Cannot reach the Chroma server at 127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ask_answers_with_citations_and_refuses_off_topic(tmp_path):
+    from tests.conftest import CORPUS
+
+    assert cli("ingest", str(CORPUS)).returncode == 0
+    r = cli("ask", "How much did the company raise by selling bitcoin in December 2025?", "--json")
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    assert answer["answerable"] and answer["mode"] == "extractive"
+    assert "161.6" in answer["answer"]
+    assert answer["citations"] and {"n", "doc_name", "page", "chunk_id", "text"} <= set(answer["citations"][0])
+    assert set(answer["figures"]) >= {"supported", "unsupported"}
+    r = cli("ask", "Who won the 2018 FIFA World Cup?")
+    assert r.returncode == 0 and "The documents don't say." in r.stdout
+    r = cli("brief", "--company", "Riot", "--out", str(tmp_path / "b.md"))
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "1,818" in text and "1億6,160万ドル" in text
+    r = cli("brief", "--company", "Nobody Inc", "--out", str(tmp_path / "c.md"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
