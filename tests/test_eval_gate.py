@@ -1,0 +1,45 @@
+"""The regression gate CI runs: the project's own question set, with floors just under what it achieves."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import CORPUS, REPO
+from tests.test_cli import cli
+
+# Measured on corpus/ in extractive mode (README, "Evaluation"); a change that degrades retrieval or
+# answers below these fails CI.
+FLOORS = {
+    "page_hit@5": 0.88,
+    "mrr@10": 0.74,
+    "refusal_accuracy": 0.78,
+    "figure_match": 0.45,
+    "citation_precision": 0.88,
+}
+
+
+@pytest.mark.slow
+def test_own_question_set_stays_above_its_floors(tmp_path):
+    args = ["eval", "--questions", str(REPO / "evals" / "questions.jsonl"), "--ingest", str(CORPUS),
+            "--out", str(tmp_path), "--name", "gate"]
+    for name, floor in FLOORS.items():
+        args += ["--min", f"{name}={floor}"]
+    r = cli(*args)
+    report = json.loads((tmp_path / "gate.json").read_text())
+    assert report["n"] >= 60 and set(report["by_lang"]) == {"en", "ja"}
+    assert (tmp_path / "gate.md").exists() and (tmp_path / "gate.png").stat().st_size > 1000
+    assert r.returncode == 0, r.stderr
+
+
+def test_floor_below_achieved_fails_with_message(tmp_path):
+    r = cli("eval", "--questions", str(REPO / "evals" / "questions.jsonl"), "--ingest", str(CORPUS), "--limit", "3",
+            "--out", str(tmp_path), "--min", "page_hit@5=1.01")
+    assert r.returncode == 1
+    assert "retrieval.page_hit@5" in r.stderr and "below the floor 1.01" in r.stderr
+
+
+def test_bad_floor_syntax(tmp_path):
+    r = cli("eval", "--questions", str(REPO / "evals" / "questions.jsonl"), "--min", "page_hit@5")
+    assert r.returncode == 2 and "METRIC=VALUE" in r.stderr
