@@ -67,6 +67,7 @@ bench: install-dev
 	SHIFTBRIEF_DATA_DIR=$(BENCH_DATA)/ours $(BIN)/shiftbrief eval --questions evals/financebench_ja.jsonl \
 	  --out evals/reports --name financebench_ja
 	$(BIN)/python -m evals.bench_figures
+	$(BIN)/python -m evals.bench_load --financebench $(FINANCEBENCH) --out evals/reports
 
 clean:
 	rm -rf $(VENV) data
