@@ -132,6 +132,8 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, tmp_path):
         upload = tmp_path / "upload_note.md"
         upload.write_text("---\ncompany: Upload Co\n---\nUpload Co opened a 50 MW data centre in 2026.\n")
         page.locator("input[type=file]").set_input_files(str(upload))
+        # The uploader sends the file in the background; submit once it is listed.
+        expect(page.get_by_role("button", name="Remove upload_note.md")).to_be_visible()
         page.get_by_role("button", name="Ingest").click()
         expect(page.get_by_text("1 ingested").first).to_be_visible()
         expect(page.get_by_text("upload_note").first).to_be_visible()
