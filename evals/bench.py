@@ -27,9 +27,12 @@ ABLATIONS = {
     "- synonym expansion": {"expansions": False},
     "- period/type/section rescoring": {"rescoring": False},
     "- page diversity": {"diversity": False},
+    "- section search + statement boost": {"section_search": False, "statement_boost": 0.0},
     "vector side only": {"keyword_weight": 0.0},
+    "vector weight 0.5": {"vector_weight": 0.5},
     "keyword side only": {"vector_weight": 0.0},
-    "no levers (plain hybrid)": {"routing": False, "expansions": False, "rescoring": False, "diversity": False},
+    "no levers (plain hybrid)": {"routing": False, "expansions": False, "rescoring": False, "diversity": False,
+                                 "section_search": False},
 }
 
 

@@ -88,11 +88,21 @@ class RetrievalConfig:
     period_boost: float = 0.6
     doc_type_boost: float = 0.2
     section_boost: float = 0.5
+    section_search: bool = True  # a keyword search among pages labelled with the question's sections
+    section_weight: float = 0.7
+    statement_boost: float = 0.5  # a metric question prefers the primary statement page to MD&A prose
+
+
+STATEMENTS = frozenset({"income_statement", "balance_sheet", "cash_flow"})
 
 
 def _period_matches(doc_period: str, wanted: Sequence[str]) -> bool:
     doc_period = doc_period.upper()
     return any(doc_period == w.upper() or (len(w) == 4 and doc_period.startswith(w)) for w in wanted)
+
+
+def rankings_ids(rankings: Mapping[str, Sequence[str]]) -> list[str]:
+    return [c for ids in rankings.values() for c in ids]
 
 
 class HybridRetriever:
@@ -167,33 +177,42 @@ class HybridRetriever:
             vector = self.stores.embedder.embed([question])[0]
             vec_hits = self.stores.vectors.query(vector, cfg.candidates, routed)
         if cfg.keyword_weight > 0:
-            kw_hits = self.stores.keywords.search(terms, cfg.candidates, routed)
-        rankings = {"vector": [c for c, _ in vec_hits], "keyword": [c for c, _ in kw_hits]}
+            # A deeper keyword list than we fuse, so the section list below can be cut from it.
+            kw_hits = self.stores.keywords.search(terms, cfg.candidates * 3, routed)
+        rankings = {"vector": [c for c, _ in vec_hits], "keyword": [c for c, _ in kw_hits[: cfg.candidates]]}
         weights = {"vector": cfg.vector_weight, "keyword": cfg.keyword_weight}
         if routed is not allowed and cfg.unrouted_weight > 0:
             # Routing is a strong boost, not a wall: other documents can still surface (news naming several firms).
+            # (The vector side only: a second BM25 pass over everything costs more than it finds.)
             if cfg.vector_weight > 0:
                 rankings["vector_all"] = [c for c, _ in self.stores.vectors.query(vector, cfg.candidates, allowed)]
-            if cfg.keyword_weight > 0:
-                rankings["keyword_all"] = [c for c, _ in self.stores.keywords.search(terms, cfg.candidates, allowed)]
-            weights["vector_all"] = cfg.vector_weight * cfg.unrouted_weight
-            weights["keyword_all"] = cfg.keyword_weight * cfg.unrouted_weight
+                weights["vector_all"] = cfg.vector_weight * cfg.unrouted_weight
+        rows = self.stores.keywords.get_chunks(list({c: None for c in [*rankings_ids(rankings), *(c for c, _ in kw_hits)]}))
+        if cfg.section_search and qa.intents and cfg.keyword_weight > 0:
+            # The keyword ranking cut to pages labelled with the question's sections (statement, MD&A, ...).
+            wanted = set(qa.intents)
+            rankings["section"] = [c for c, _ in kw_hits if c in rows
+                                   and wanted & set(str(rows[c]["metadata"].get("section", "")).split(","))]
+            weights["section"] = cfg.keyword_weight * cfg.section_weight
         fused = rrf(rankings, weights)
-        rows = self.stores.keywords.get_chunks(list(fused))
         if cfg.rescoring:
             wanted_periods = list(qa.periods)
             if qa.latest and not wanted_periods:
                 periods = sorted({str(by_name[r["doc_name"]].get("period", "")) for r in rows.values()
                                   if r["doc_name"] in by_name})
                 wanted_periods = periods[-1:]
-            for cid, row in rows.items():
+            for cid in [c for c in fused if c in rows]:
+                row = rows[cid]
                 meta, boost = row["metadata"], 1.0
                 if wanted_periods and _period_matches(str(meta.get("period", "")), wanted_periods):
                     boost += cfg.period_boost
                 if qa.doc_types and str(meta.get("doc_type", "")).lower() in qa.doc_types:
                     boost += cfg.doc_type_boost
-                if qa.intents and set(str(meta.get("section", "")).split(",")) & set(qa.intents):
+                labels = str(meta.get("section", "")).split(",")
+                if qa.intents and set(labels) & set(qa.intents):
                     boost += cfg.section_boost
+                    if labels[0] in STATEMENTS and labels[0] in qa.intents and "mdna" not in labels:
+                        boost += cfg.statement_boost
                 fused[cid] *= boost
         ranked = [cid for cid in sorted(fused, key=fused.get, reverse=True) if cid in rows]
         if cfg.diversity:
