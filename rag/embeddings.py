@@ -149,7 +149,11 @@ def embed_with_cache(
     """Embed texts, reusing cached vectors. Returns (vectors, number actually embedded)."""
     keys = [cache.key(embedder.model_id, t) for t in texts]
     found = cache.get_many(keys)
-    missing = [i for i, k in enumerate(keys) if k not in found]
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k not in found:
+            first.setdefault(k, i)  # repeated text (boilerplate, a repetitive file) is embedded once
+    missing = list(first.values())
     if on_batch and len(texts) - len(missing):
         on_batch(len(texts) - len(missing))
     for s in range(0, len(missing), batch_size):

@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 from rag.chunking import chunk_pages
 from rag.config import Settings
 from rag.embeddings import embed_with_cache
-from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError
+from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
 from rag.loaders import iter_files, load_document
 from rag.schema import Document
 from rag.query import company_key
@@ -147,11 +147,14 @@ def ingest(
     with _locked(settings, lock_wait):
         reconcile(stores)
         files, errors = iter_files(paths)
-        report.skipped.extend((p, f"{e.reason}: {e}") for p, e in errors if e.reason == "unsupported")
-        report.failed.extend((p, str(e)) for p, e in errors if e.reason != "unsupported")
+        report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
+        report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
         todo, seen = [], {}
         for path in files:
+            if _undecodable(path.stem):
+                report.failed.append((_shown(path), f"{_shown(path.name)}: the file name is not valid UTF-8; rename it"))
+                continue
             known = stores.keywords.get_document(path.stem)
             if path.stem in seen:
                 report.failed.append(
@@ -159,6 +162,9 @@ def ingest(
                 )
                 continue
             seen[path.stem] = path.name
+            if not path.is_file():  # a FIFO or device would block the read forever
+                report.failed.append((_shown(path), f"{_shown(path.name)} is not a regular file; skip it"))
+                continue
             try:
                 sha = file_sha256(path)
             except OSError as exc:
@@ -185,6 +191,12 @@ def ingest(
                 except LoaderError as exc:
                     report.failed.append((str(path), str(exc)))
                     log.warning("ingest failed file=%s reason=%s", path.name, exc.reason)
+                except ShiftbriefError:
+                    raise  # the stores or the embedder are down: not this file's fault, stop and say so
+                except Exception as exc:  # one file that trips a parser bug must not stop the rest
+                    log.exception("ingest failed file=%s", path.name)
+                    report.failed.append((str(path), f"{path.name}: could not be processed ({type(exc).__name__}); "
+                                                     "please report this file"))
                 done += 1
                 if on_progress:
                     on_progress(done, len(files), path.name)
@@ -194,6 +206,19 @@ def ingest(
     log.info("ingest done files=%s ingested=%s unchanged=%s chunks=%s embedded=%s failed=%s",
              report.files, report.ingested, report.unchanged, report.chunks, report.embedded, len(report.failed))
     return report
+
+
+def _undecodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _shown(path: object) -> str:
+    """A path as printable text, even when its bytes are not UTF-8."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _timed(fn, *args):
