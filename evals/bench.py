@@ -29,7 +29,7 @@ ABLATIONS = {
     "- page diversity": {"diversity": False},
     "- section search + statement boost": {"section_search": False, "statement_boost": 0.0},
     "vector side only": {"keyword_weight": 0.0},
-    "vector weight 0.5": {"vector_weight": 0.5},
+    "equal vector/keyword weights": {"vector_weight": 1.0},
     "keyword side only": {"vector_weight": 0.0},
     "no levers (plain hybrid)": {"routing": False, "expansions": False, "rescoring": False, "diversity": False,
                                  "section_search": False},
