@@ -288,7 +288,7 @@ def eval_cmd(
         with Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.description}"), console=err) as bar:
             task = bar.add_task("", total=len(items))
-            result = evaluate(items, stores, chat=chat, k=k,
+            result = evaluate(items, stores, chat=chat, k=k, judge=chat,
                               on_progress=lambda d, t, qid: bar.update(task, completed=d, description=qid))
     except ShiftbriefError as exc:
         _fail(exc)

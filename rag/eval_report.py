@@ -28,7 +28,9 @@ def _table(groups: dict[str, dict[str, Any]]) -> list[str]:
 
 def render_markdown(report: EvalReport, title: str, worst: int = 10) -> str:
     m = report.metrics
-    lines = [f"# {title}", "", f"{m['n']} questions, answers in {m['mode']} mode.", "", "## Overall", ""]
+    judged = f" Judge score (model-judged by {m['judge']}): {_fmt(m['answers'].get('judge_score'))}." if m.get(
+        "judge") else ""
+    lines = [f"# {title}", "", f"{m['n']} questions, answers in {m['mode']} mode.{judged}", "", "## Overall", ""]
     lines += _table({"all": m})
     for section, label in (("by_lang", "language"), ("by_kind", "kind"), ("by_type", "question type")):
         if len(m.get(section, {})) > 1:
