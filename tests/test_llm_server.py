@@ -105,3 +105,16 @@ def test_closed_port_gives_a_clear_error(riot, settings):
     chat = get_chat_model(settings.model_copy(update={"openai_base_url": url}), max_retries=0)
     with pytest.raises(LLMError, match=rf"Cannot reach the model server at {url}; is it running"):
         answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot, chat=chat)
+
+
+def test_brief_through_the_real_server(riot, chat):
+    from rag.briefing import write_briefing
+
+    b = write_briefing(riot, "Riot", chat=chat)
+    assert b.mode != "extractive" and b.docs
+    indexed = riot.keywords.chunk_ids()
+    for fact in b.facts:  # every bullet cites a passage that exists in the index
+        assert fact.citations and all(c["chunk_id"] in indexed for c in fact.citations)
+    assert {"supported", "unsupported", "ok"} <= set(b.figure_check)
+    en, ja = b.to_markdown("en"), b.to_markdown("ja")
+    assert en and ja and en != ja
