@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from pydantic import SecretStr
 
 from rag.answer import answer_question
 from rag.llm import get_chat_model
@@ -68,7 +69,7 @@ def test_extractive_mode_quotes_the_injection_as_data(poisoned):
 def test_real_model_server_with_injected_document(poisoned, llm_server, settings, caplog):  # noqa: F811
     caplog.set_level(logging.DEBUG)
     s = settings.model_copy(update={"openai_base_url": llm_server, "llm_model": MODEL_ALIAS, "llm_timeout": 180.0,
-                                    "openai_api_key": SECRET})
+                                    "openai_api_key": SecretStr(SECRET)})
     chat = get_chat_model(s, max_retries=1, max_tokens=160)
     a = answer_question(QUESTION, poisoned, chat=chat)
     retrieved = {p["n"] for p in a.passages}
