@@ -106,17 +106,22 @@ def chunk_id(doc_name: str, page: int, ord_: int, text: str) -> str:
 
 
 def embed_header(doc: Document, page: Page) -> str:
-    """A short line naming the document, so a chunk's vector knows whose filing it is."""
+    """A short line naming the document and section, so a chunk's vector knows whose filing it is.
+
+    Kept to a few words: every token here is paid for in every chunk's embedding.
+    """
     parts = [doc.company, doc.period, doc.doc_type.upper(), doc.title if not doc.company else ""]
-    if page.heading:
-        parts.append(page.heading[:80])
-    elif page.section:
+    if page.section:
         parts.append(page.section.split(",")[0].replace("_", " "))
     return " | ".join(p for p in parts if p)
 
 
-def chunk_pages(doc: Document, max_tokens: int = 320, overlap: int = 48) -> list[Chunk]:
+def chunk_pages(doc: Document, max_tokens: int = 320, overlap: int = 8) -> list[Chunk]:
     """Chunk every page of a document; chunks never cross a page boundary.
+
+    A chunk's `embed_text` is its short document header plus its text (what the vector sees);
+    its `context` — the PDF bookmark and the heading or table header it continues — goes to the
+    keyword index only.
 
     Example:
         >>> chunks = chunk_pages(doc, max_tokens=320)
@@ -130,8 +135,8 @@ def chunk_pages(doc: Document, max_tokens: int = 320, overlap: int = 48) -> list
             continue
         header = embed_header(doc, page)
         for ord_, (text, context) in enumerate(split_page_text(page.text, max_tokens, overlap)):
-            embed_text = "\n".join(p for p in (header, context, text) if p)
+            embed_text = "\n".join(p for p in (header, text) if p)
             meta = {**base, "page": page.page, "ord": ord_, "lang": page.lang, "section": page.section}
             chunks.append(Chunk(chunk_id(doc.doc_name, page.page, ord_, text), doc.doc_name, page.page, ord_,
-                                text, embed_text, meta))
+                                text, embed_text, meta, " / ".join(p for p in (page.heading[:120], context) if p)))
     return chunks

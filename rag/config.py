@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         description="Maximum tokens (cl100k_base) in a chunk.",
     )
     chunk_overlap: int = Field(
-        24, validation_alias=AliasChoices("SHIFTBRIEF_CHUNK_OVERLAP", "chunk_overlap"),
+        8, validation_alias=AliasChoices("SHIFTBRIEF_CHUNK_OVERLAP", "chunk_overlap"),
         description="Tokens shared by consecutive chunks of one page.",
     )
     max_file_mb: int = Field(

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 # Bump when loading, chunking or metadata change: documents indexed by another version are re-processed
 # (their unchanged text still comes from the embedding cache).
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 
 @dataclass

@@ -134,7 +134,8 @@ class KeywordIndex:
                     (ch.chunk_id, ch.doc_name, ch.page, ch.ord, ch.text, json.dumps(ch.metadata, ensure_ascii=False)),
                 )
                 c.execute(
-                    "INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", (cur.lastrowid, keyword_text(ch.embed_text))
+                    "INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)",
+                    (cur.lastrowid, keyword_text(f"{ch.context}\n{ch.embed_text}" if ch.context else ch.embed_text)),
                 )
             c.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, 'complete', ?, ?, ?, ?)",

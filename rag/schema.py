@@ -54,6 +54,7 @@ class Chunk:
     text: str
     embed_text: str
     metadata: dict[str, Any]
+    context: str = ""  # heading / table header this chunk continues; searched by keyword, not embedded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -42,7 +42,9 @@ def test_long_table_continuation_keeps_header_as_context():
     for c in chunks:
         for line in c.text.splitlines():
             assert line.startswith("Line item") or line.isupper() or line.startswith("(")
-    assert all("CONSOLIDATED BALANCE SHEETS" in c.embed_text for c in chunks)
+    assert all("CONSOLIDATED BALANCE SHEETS" in c.text or "CONSOLIDATED BALANCE SHEETS" in c.context
+               for c in chunks)
+    assert all("CONSOLIDATED BALANCE SHEETS" not in c.embed_text for c in chunks[1:])  # not paid for in vectors
 
 
 def test_chunks_never_cross_pages_and_ids_are_stable():
