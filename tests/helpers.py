@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +27,18 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
             pass
         time.sleep(0.2)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def start_chroma_server(path: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` on 127.0.0.1:port, returned once its heartbeat answers."""
+    exe = shutil.which("chroma")
+    if exe is None:
+        raise FileNotFoundError("the `chroma` command (from the chromadb package) is not on PATH")
+    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status == 200,
+             60, "chroma run to start")
+    return proc
 
 
 TOPICS = [

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
 from rag.config import get_settings
 from rag.ingest import ingest
 from rag.retrieve import search
 from rag.stores import open_stores
-from tests.helpers import free_port, wait_for, write_corpus
+from tests.helpers import free_port, start_chroma_server, write_corpus
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    exe = shutil.which("chroma")
-    if exe is None:
-        pytest.skip("the `chroma` command (from the chromadb package) is not on PATH")
     port = free_port()
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_chroma_server(tmp_path / "server", port)
     try:
-        import urllib.request
-
-        wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status == 200,
-                 60, "chroma run to start")
         yield port
     finally:
         proc.terminate()

@@ -18,7 +18,7 @@ from rag.errors import StoreError
 from rag.ingest import delete_document, ingest
 from rag.retrieve import search
 from rag.stores import open_stores
-from tests.helpers import free_port, wait_for, write_corpus
+from tests.helpers import free_port, start_chroma_server, wait_for, write_corpus
 from tests.make_bad_files import make_bad_files
 from tests.test_cli import cli
 
@@ -54,19 +54,12 @@ def test_hostile_files_each_get_their_reason_and_the_rest_lands(tmp_path, data_d
 
 @pytest.fixture
 def chroma_server_factory(tmp_path):
-    exe = shutil.which("chroma")
-    if exe is None:
-        pytest.skip("the `chroma` command (from the chromadb package) is not on PATH")
     port = free_port()
     procs = []
 
     def start():
-        proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                                 "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status
-                 == 200, 60, "chroma run to start")
-        return proc
+        procs.append(start_chroma_server(tmp_path / "server", port))
+        return procs[-1]
 
     yield port, start
     for p in procs:
