@@ -52,7 +52,7 @@ endif
 run: ingest serve
 
 test: install-dev install-llm install-browser
-	$(BIN)/python -m pytest -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
 
 FINANCEBENCH ?= ../shared/financebench
 BENCH_DATA   ?= evals/reports/bench-data

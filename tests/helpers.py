@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -31,7 +33,8 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 def start_chroma_server(path: Path, port: int) -> subprocess.Popen:
     """A real `chroma run` on 127.0.0.1:port, returned once its heartbeat answers."""
-    exe = shutil.which("chroma")
+    # The venv's own bin first: `make test` runs pytest without activating the venv.
+    exe = shutil.which("chroma", path=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     if exe is None:
         raise FileNotFoundError("the `chroma` command (from the chromadb package) is not on PATH")
     proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
