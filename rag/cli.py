@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,6 +47,15 @@ def _stores() -> Stores:
         raise  # unreachable
 
 
+@contextmanager
+def _progress(label: str):
+    """A progress bar on stderr; yields the (done, total, name) callback the library's long calls take."""
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err, transient=not err.is_terminal) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda done, total, name: bar.update(task, completed=done, total=total, description=name)
+
+
 @app.command("ingest")
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of PDF, HTML, TXT or Markdown.")],
@@ -55,13 +65,7 @@ def ingest_cmd(
     """Ingest files and folders; unchanged files are skipped."""
     stores = _stores()
     try:
-        with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=err, transient=not err.is_terminal) as bar:
-            task = bar.add_task("", total=None)
-
-            def on_progress(done: int, total: int, name: str) -> None:
-                bar.update(task, completed=done, total=total, description=name)
-
+        with _progress("ingest") as on_progress:
             report = ingest(paths, stores, prune=prune, on_progress=on_progress)
     except ShiftbriefError as exc:
         _fail(exc)
@@ -212,13 +216,7 @@ def brief_cmd(
     stores = _stores()
     try:
         chat = get_chat_model(get_settings())
-        with Progress(TextColumn("[bold]brief"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=err, transient=not err.is_terminal) as bar:
-            task = bar.add_task("", total=None)
-
-            def on_progress(done: int, total: int, name: str) -> None:
-                bar.update(task, completed=done, total=total, description=name)
-
+        with _progress("brief") as on_progress:
             brief = write_briefing(stores, company, period, docs, languages=languages or ("en", "ja"), chat=chat,
                                    on_progress=on_progress)
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,17 +277,13 @@ def eval_cmd(
             paths += [pdfs[d] for d in sorted({d for q in items for d in q.gold_docs})]
         items = items[:limit] if limit else items
         if paths:
-            with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
-                task = bar.add_task("", total=None)
-                report = ingest(paths, stores, on_progress=lambda d, t, n: bar.update(task, completed=d, total=t))
+            with _progress("ingest") as on_progress:
+                report = ingest(paths, stores, on_progress=on_progress)
             if report.failed:
                 err.print(f"{len(report.failed)} files failed to ingest; see `shiftbrief ingest`", highlight=False)
         chat = get_chat_model(stores.settings)
-        with Progress(TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=err) as bar:
-            task = bar.add_task("", total=len(items))
-            result = evaluate(items, stores, chat=chat, k=k, judge=chat,
-                              on_progress=lambda d, t, qid: bar.update(task, completed=d, description=qid))
+        with _progress("eval") as on_progress:
+            result = evaluate(items, stores, chat=chat, k=k, judge=chat, on_progress=on_progress)
     except ShiftbriefError as exc:
         _fail(exc)
     written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or financebench).name}")
