@@ -2,7 +2,7 @@
 
     python -m evals.bench --financebench ../shared/financebench --out evals/reports [--limit-docs N]
 
-Each ingest runs in its own process so its peak RSS is its own. Writes retrieval.json and
+Each ingest runs in its own process so its peak RSS (summed over its process tree) is its own. Writes retrieval.json and
 retrieval.md under --out.
 """
 
@@ -15,6 +15,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -37,16 +38,41 @@ ABLATIONS = {
 
 
 def _run_child(args: list[str]) -> tuple[dict, float, float]:
-    """Run a child stage; returns (its JSON result, wall seconds, peak RSS in MiB)."""
+    """Run a child stage; returns (its JSON result, wall seconds, peak RSS in MiB).
+
+    Peak RSS is of the whole process tree (the stage and any encoder workers it starts), sampled
+    every 0.2 s, so a pipeline that spreads work over processes is not flattered.
+    """
+    import psutil
+
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "evals.bench", *args], stdout=subprocess.PIPE)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    peak = 0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(_rss(p) for p in tree))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.2)
+    reader.join()
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"bench stage {args[0]} failed with exit code {proc.returncode}")
-    return json.loads(out.decode().strip().splitlines()[-1]), wall, usage.ru_maxrss / 1024
+    return json.loads(b"".join(chunks).decode().strip().splitlines()[-1]), wall, peak / 2**20
+
+
+def _rss(proc) -> int:
+    import psutil
+
+    try:
+        return proc.memory_info().rss
+    except psutil.NoSuchProcess:
+        return 0
 
 
 def _settings(data: Path):
@@ -70,7 +96,7 @@ def stage_ingest_reference(data: Path, pdfs: list[Path]) -> dict:
     from evals.reference import ingest_reference
     from rag.embeddings import UseEmbedder
 
-    return ingest_reference(pdfs, data, UseEmbedder(threads=2))
+    return ingest_reference(pdfs, data, UseEmbedder(threads=2, workers=1))
 
 
 def _question_sets(fb: Path, available: set[str], limit: int | None):

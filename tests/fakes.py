@@ -197,7 +197,7 @@ class ScriptedOpenAIServer:
 
 def add_documents(stores, docs: dict[str, str | list[str]], **meta: str) -> None:
     """Index small documents ({name: text, or a list of page texts}) into real stores, as ingest would."""
-    from rag.ingest import IngestReport, _index_document
+    from rag.ingest import IngestReport, index_document
     from rag.schema import Document, Page
 
     report = IngestReport()
@@ -210,4 +210,4 @@ def add_documents(stores, docs: dict[str, str | list[str]], **meta: str) -> None
             company=meta.get("company", ""), period=meta.get("period", ""), doc_type=meta.get("doc_type", ""),
             lang=lang,
         )
-        _index_document(doc, stores, report)
+        index_document(doc, stores, report)

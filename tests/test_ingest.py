@@ -145,3 +145,24 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
     assert _state(crashed)[0] == _state(clean)[0]
     assert _state(crashed)[1] == _state(clean)[1] == _state(clean)[0]
     assert crashed.vectors.count() == clean.vectors.count()
+
+
+def test_ingest_with_encoder_workers_equals_in_process_ingest(tmp_path):
+    import numpy as np
+
+    corpus = tmp_path / "c"
+    write_corpus(corpus, 3, paragraphs=700)  # ~70 chunks each: above the pool's threshold
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not really a PDF")
+    runs = {}
+    for workers in (1, 2):
+        stores = open_stores(get_settings(data_dir=tmp_path / f"w{workers}", embed_workers=workers))
+        report = ingest([corpus], stores)
+        ids = sorted(stores.vectors.all_ids())
+        got = stores.vectors.collection.get(ids=ids, include=["embeddings"])
+        runs[workers] = (report, dict(zip(got["ids"], np.asarray(got["embeddings"]))))
+    (one, vec1), (two, vec2) = runs[1], runs[2]
+    assert min(one.chunks, two.chunks) >= 3 * 64
+    assert (one.ingested, one.chunks, [f for f, _ in one.failed]) == (two.ingested, two.chunks, [f for f, _ in two.failed])
+    assert two.failed and "broken.pdf" in two.failed[0][0]
+    assert vec1.keys() == vec2.keys()
+    assert min(float(np.dot(vec1[k], vec2[k]) / np.linalg.norm(vec1[k]) / np.linalg.norm(vec2[k])) for k in vec1) > 0.9999
