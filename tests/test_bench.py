@@ -23,10 +23,12 @@ def test_bench_on_two_pdfs_writes_reports(tmp_path):
     ours, ref = data["ingest"]["shiftbrief"], data["ingest"]["reference"]
     assert ours["pages"] == ref["pages"] > 100
     assert ours["chunks"] > 0 and ours["peak_rss_mib"] > 0
+    lent = data["ingest"]["reference + encoder workers"]
+    assert (lent["pages"], lent["chunks"]) == (ref["pages"], ref["chunks"])  # same recipe, other encoder driver
     assert data["reingest"]["embedded"] == 0 and data["reingest"]["unchanged"] == 2
     for name in ("shiftbrief", "reference"):
         m = data["retrieval"][name]
         assert 0 <= m["page_hit@1"] <= m["page_hit@5"] <= m["page_hit@10"] <= 1
         assert data["latency"][name]["p50_ms"] > 0
     md = (out / "retrieval.md").read_text()
-    assert "| shiftbrief |" in md and "| reference |" in md
+    assert "| shiftbrief |" in md and "| reference |" in md and "| reference + encoder workers |" in md
