@@ -28,6 +28,8 @@ _EXTRA_STOP = frozenset(
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _GENERIC_CAPS = re.compile(r"Q[1-4]|FY\d*|H[12]|I|AI|HPC|CEO|CFO|COO|BTC|USD|JPY|GAAP|EBITDA|ATM|EPS|MW|GW|EH")
 _LEGAL = frozenset("inc corp corporation co company ltd llc plc holdings group sa ag nv the of and".split())
+# A word of a Latin-script name; Japanese text around it ("AMDのリース") is not part of it.
+_NAME_WORD = re.compile(r"[A-Za-z][0-9A-Za-z\u00c0-\u024f&\-]*(?:\.[A-Za-z]+)*|\S")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _REFUSAL_TEXT = re.compile(
     r"documents? (don't|do not|does not|doesn't) (say|mention|contain|state|specify)|"
@@ -112,7 +114,7 @@ def required_terms(question: str) -> list[str]:
     """
     out = list(dict.fromkeys(_YEAR.findall(question) + analyze_query(question).years))
     run: list[str] = []
-    for m in re.finditer(r"[A-Za-z][\w&\-]*(?:\.[A-Za-z]+)*|\S", question):
+    for m in _NAME_WORD.finditer(question):
         word = re.sub(r"['’]s$", "", m.group(0))
         before = question[: m.start()].rstrip()
         sentence_start = not before or before[-1] in ".?!:。？！「\"“("
@@ -158,6 +160,10 @@ def assess_support(question: str, hits: Sequence[Hit], similarities: Sequence[fl
     missing = [t for t in required_terms(question) if not mentions(t, haystack)]
     if missing:
         return Support(False, sim, cov, missing, f"no passage mentions {', '.join(missing)}")
+    if terms.words and cov == 0:
+        # The question names things ("CEO", "HPC", "2024") and no passage has any of them: a close vector
+        # alone is a passage on the same topic, not the answer.
+        return Support(False, sim, cov, [], f"no passage mentions any of: {', '.join(terms.words[:5])}")
     if sim >= STRONG_SIMILARITY:
         return Support(True, sim, cov, [], f"a passage is close to the question (similarity {sim:.2f})")
     if sim >= WEAK_SIMILARITY and cov >= MIN_COVERAGE:

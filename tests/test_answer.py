@@ -72,6 +72,11 @@ def test_required_terms_are_names_and_years_not_sentence_starts():
     assert required_terms("Who won the FIFA World Cup?") == ["FIFA World Cup"]
     assert required_terms("What did Riot's Rockdale site cost?") == ["Riot", "Rockdale"]
     assert "2025" in required_terms("2025年12月に何BTC売却しましたか?")
+    # Latin names inside Japanese stop where the Japanese starts; generic capitals are still not names
+    assert required_terms("ライオットとAMDのリース契約の規模は?") == ["AMD"]
+    assert required_terms("ライオットがRhodiumとのホスティング契約で計上した損失は?") == ["Rhodium"]
+    assert required_terms("2025年末時点でライオットが保有していたビットコインは何BTCか?") == ["2025"]
+    assert required_terms("How did Société Générale rate it?") == ["Société Générale"]
     assert mentions("Riot Blockchain Inc.", "Riot Platforms sold bitcoin") and mentions("2025", "FY2025 revenue")
     assert not mentions("FIFA World Cup", "Riot sold bitcoin in December")
 
@@ -91,6 +96,10 @@ def test_support_rule():
     assert not assess_support("What is the capital of France?", hits, [0.17], "en").supported
     assert assess_support("いくらで売却しましたか?", hits, [0.22], "ja").supported  # cross-lingual: vector alone
     assert not assess_support("フランスの首都はどこですか?", hits, [0.12], "ja").supported
+    # a close passage that has none of the question's words is on the topic, not the answer
+    ceo = assess_support("コア・サイエンティフィックのCEOは誰か?", hits, [0.45], "ja")
+    assert not ceo.supported and "ceo" in ceo.reason
+    assert assess_support("コア・サイエンティフィックのCEOは誰か?", _hits("Adam Sullivan is the CEO."), [0.45], "ja").supported
 
 
 def test_sentences_and_table_lines():
