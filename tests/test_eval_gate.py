@@ -14,8 +14,8 @@ from tests.test_cli import cli
 FLOORS = {
     "page_hit@5": 0.88,
     "mrr@10": 0.74,
-    "refusal_accuracy": 0.78,
-    "figure_match": 0.45,
+    "refusal_accuracy": 0.87,
+    "figure_match": 0.52,
     "citation_precision": 0.88,
 }
 
@@ -29,6 +29,9 @@ def test_own_question_set_stays_above_its_floors(tmp_path):
     r = cli(*args)
     report = json.loads((tmp_path / "gate.json").read_text())
     assert report["n"] >= 60 and set(report["by_lang"]) == {"en", "ja"}
+    # Japanese readers get answers as often as they should (0.879 measured; 0.606 before the
+    # refusal rule stopped reading "AMDのリース" as a name)
+    assert report["by_lang"]["ja"]["answers"]["refusal_accuracy"] >= 0.84
     assert (tmp_path / "gate.md").exists() and (tmp_path / "gate.png").stat().st_size > 1000
     assert r.returncode == 0, r.stderr
 
