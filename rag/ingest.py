@@ -188,7 +188,7 @@ def ingest(
         # processes when there are enough chunks) while the previous one is written to the stores.
         with (parallel(), ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
               ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
-            parsed = [parser.submit(_timed, _prepare, p, settings) for p in todo[:1]]
+            parsed: list[Future | None] = [parser.submit(_timed, _prepare, p, settings) for p in todo[:1]]
             writing: _InFlight | None = None
             for i, path in enumerate(todo):
                 if i + 1 < len(todo):
@@ -196,6 +196,7 @@ def ingest(
                 embedding = None
                 try:
                     (doc, chunks), seconds = parsed[i].result()
+                    parsed[i] = None  # the stores hold it from here: don't keep every parsed file in memory
                     report.timings["parse"] += seconds
                     texts = [c.embed_text for c in chunks]
                     embedding = _InFlight(path, doc, chunks, encoder.submit(
@@ -272,8 +273,13 @@ def _finish(item: _InFlight, stores: Stores, report: IngestReport) -> None:
         return
     report.timings["embed"] += seconds
     t = time.perf_counter()
-    _write(item.doc, item.chunks, vectors, stores)
-    report.timings["index"] += time.perf_counter() - t
+    try:
+        _write(item.doc, item.chunks, vectors, stores)
+    except Exception as exc:
+        _file_failed(report, item.path, exc)
+        return
+    finally:
+        report.timings["index"] += time.perf_counter() - t
     report.ingested += 1
     report.pages += len(item.doc.pages)
     report.chunks += len(item.chunks)

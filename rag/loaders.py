@@ -24,6 +24,7 @@ from rag.errors import (
     NoTextError,
     UnsupportedFileError,
 )
+from rag.lang import JA_CHARS, lang_of_counts, script_counts
 from rag.schema import Document, Page
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ _NAME_RE = re.compile(
     r"(?:[_-]dated[_-](?P<date>\d{4}-\d\d-\d\d))?$",
     re.IGNORECASE,
 )
-_JA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _CHAR_MAP = {
     "\ufffe": "-", "\x02": "-",  # pdfium's marks for hyphens it generated or could not map
     "\t": " ", "\x0b": "\n", "\x0c": "\n", "\u2028": "\n", "\u2029": "\n",
@@ -53,7 +53,6 @@ _CHAR_MAP = {
 _CHAR_MAP_RE = re.compile("|".join(map(re.escape, _CHAR_MAP)))
 _ODD_SPACE = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _SPACES_RE = re.compile(f"[ {_ODD_SPACE}]{{2,}}|[{_ODD_SPACE}]")
-_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 _JUNK_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
                       r"\ue000-\uf8ff\ud800-\udfff]")
 _UTF8_SEQ_RE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -92,20 +91,6 @@ def clean_text(text: str) -> str:
     text = _SPACES_RE.sub(" ", _JUNK_RE.sub("", text))
     text = "\n".join(line.strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def _script_counts(text: str) -> tuple[int, int]:
-    """(kana and kanji, kana and kanji plus ASCII letters) in a sample of the text."""
-    sample = text if len(text) <= 6_000 else text[:3_000] + text[-3_000:]
-    raw = sample.encode("utf-8", "ignore")
-    ja = len(_JA_RE.findall(sample))
-    return ja, ja + len(raw) - len(raw.translate(None, _ASCII_LETTERS))
-
-
-def detect_lang(text: str) -> str:
-    """'ja' when kana and kanji make up at least a fifth of the letters (counting ASCII ones), else 'en'."""
-    ja, letters = _script_counts(text)
-    return "ja" if letters and ja / letters >= 0.2 else "en"
 
 
 def parse_doc_name(stem: str) -> dict[str, str]:
@@ -219,10 +204,10 @@ def load_document(path: Path, max_bytes: int | None = None) -> Document:
     meta = {**{k: v for k, v in parse_doc_name(path.stem).items() if v}, **meta, **read_sidecar(path)}
     ja = letters = 0
     for page in pages:
-        j, n = _script_counts(page.text)
-        page.lang = "ja" if n and j / n >= 0.2 else "en"
+        j, n = script_counts(page.text)
+        page.lang = lang_of_counts(j, n)
         ja, letters = ja + j, letters + n
-    lang = meta.pop("lang", "") or ("ja" if letters and ja / letters >= 0.2 else "en")
+    lang = meta.pop("lang", "") or lang_of_counts(ja, letters)
     known = {k: str(meta.pop(k, "") or "") for k in META_KEYS if k != "lang"}
     return Document(
         doc_name=path.stem, source=str(path), sha256=hashlib.sha256(data).hexdigest(), pages=pages,
@@ -602,7 +587,7 @@ def _plausible(text: str, encoding: str) -> bool:
     if not non_ascii:
         return True
     if encoding in ("cp932", "euc_jp"):
-        ja = sum(1 for c in non_ascii if _JA_RE.match(c) and not "\uff66" <= c <= "\uff9f")
+        ja = sum(1 for c in non_ascii if JA_CHARS.match(c) and not "\uff66" <= c <= "\uff9f")
         kana = sum(1 for c in non_ascii if "\u3040" <= c <= "\u30ff")
         return kana > 0 and ja >= 0.8 * len(non_ascii)
     letters = sum(1 for c in non_ascii if c.isalpha() or c in "€‚„…†‡ˆ‰‹‘’“”•–—˜™›¢£¥§©«®°±²³´µ¶·¸¹º»¼½¾¿×÷")

@@ -20,6 +20,7 @@ from itertools import pairwise
 
 from rapidfuzz.distance import Levenshtein
 
+from rag.lang import QUESTION_SHARE, detect_lang
 from rag.sections import INTENTS
 
 DOC_TYPES = ("10k", "10q", "8k", "earnings", "news", "note")
@@ -113,13 +114,6 @@ def squash(text: str) -> str:
 
 def _squash_ja(text: str) -> str:
     return "".join(ch for ch in normalize(text).lower() if ch not in _JA_SEPARATORS)
-
-
-def detect_language(text: str) -> str:
-    """'ja' when Japanese characters make up a fair share of the question, else 'en'."""
-    ja = len(_JA_CHAR.findall(text))
-    letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return "ja" if ja and ja * 3 >= letters * 0.5 else "en"
 
 
 def _en_norm(text: str) -> str:
@@ -704,7 +698,7 @@ def analyze_query(question: str, known_companies: Mapping[str, Sequence[str]] | 
         (['3M'], ['2018'], True)
     """
     text = normalize(question or "")
-    lang = detect_language(text)
+    lang = detect_lang(text, QUESTION_SHARE)
     companies, company_spans = _matcher(known_companies).find(text)
     periods, years, period_spans = find_periods(text)
     doc_types, doc_spans = find_doc_types(text)

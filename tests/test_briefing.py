@@ -12,17 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.briefing import (
-    Briefing,
-    Fact,
-    Mention,
-    consensus_period,
-    find_disagreements,
-    label_figures,
-    select_documents,
-    sentences_of,
-    write_briefing,
-)
+from rag.briefing import Briefing, Fact, select_documents, sentences_of, write_briefing
+from rag.briefing_figures import Mention, consensus_period, find_disagreements, label_figures
 from rag.config import get_settings
 from rag.errors import DocumentNotFoundError
 from rag.ingest import ingest

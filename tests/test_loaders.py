@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 from rag.errors import CorruptFileError, EncryptedFileError, LoaderError, UnsupportedFileError
+from rag.lang import QUESTION_SHARE, detect_lang
 from rag.loaders import (
     PAGE_CHARS,
     SUPPORTED_SUFFIXES,
     clean_text,
-    detect_lang,
     iter_files,
     load_document,
     parse_doc_name,
@@ -388,6 +388,9 @@ def test_detect_lang():
     assert detect_lang("Revenue grew 18% in the year; 売上 is the Japanese word for sales.") == "en"
     assert detect_lang("AIデータセンターへの転換 (AI data center pivot)") == "ja"
     assert detect_lang("") == "en" and detect_lang("1,234 5,678") == "en"
+    # a question with English names is Japanese at a lower share than a page is
+    question = "Riot PlatformsとCleanSparkのAI転換は?"
+    assert detect_lang(question) == "en" and detect_lang(question, QUESTION_SHARE) == "ja"
 
 
 def test_clean_text():
