@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
-from collections.abc import Sequence
+import types
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -48,6 +51,32 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.asarray(_model.encode(texts), dtype=np.float32)
 
 
+def _started() -> bool:
+    return _model is not None
+
+
+_LAUNCH = threading.Lock()
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """Start processes without the parent's __main__ script.
+
+    A spawned child re-runs the file __main__ came from (that is why scripts need an
+    `if __name__ == "__main__"` guard). Under `streamlit run` that file is the app itself, which must not
+    run inside an encoder worker, so while workers start __main__ is an empty module: they import only
+    this module.
+    """
+    with _LAUNCH:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+
+
 class EncoderPool:
     """A pool of encoder processes; `encode` falls back to None when the pool breaks."""
 
@@ -60,6 +89,10 @@ class EncoderPool:
             initializer=_init_worker, initargs=(os.getpid(),),
         )
         self.broken = False
+        with _bare_main():  # the executor starts a worker per task until it has them all: start them now
+            ready = [self._executor.submit(_started) for _ in range(workers)]
+        for future in ready:
+            future.result()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray | None:
         """Vectors for texts, in order; None when a worker died (the caller encodes in-process)."""

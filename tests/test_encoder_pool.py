@@ -84,3 +84,27 @@ def test_workers_exit_when_the_ingest_is_killed():
         proc.wait()
     _, alive = psutil.wait_procs(workers, timeout=15)
     assert alive == [], f"orphaned encoder workers: {[p.pid for p in alive]}"
+
+
+UNGUARDED_SCRIPT = """
+import os, sys
+with open(sys.argv[1], "a") as f:
+    f.write(f"{os.getpid()}\\n")
+from rag.embeddings import UseEmbedder
+e = UseEmbedder(threads=1, workers=2)
+with e.parallel():
+    print(e.embed(["a filing page about revenue %d" % i for i in range(100)]).shape)
+"""
+
+
+def test_workers_do_not_rerun_the_main_script(tmp_path):
+    # `streamlit run app.py` makes the app __main__ with no `if __name__ == "__main__"` guard: spawned
+    # workers must not run it again
+    script, runs = tmp_path / "app_like.py", tmp_path / "runs.txt"
+    script.write_text(UNGUARDED_SCRIPT)
+    r = subprocess.run([sys.executable, str(script), str(runs)], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(100, 512)"
+    assert len(runs.read_text().split()) == 1
+    assert "Traceback" not in r.stderr
