@@ -132,12 +132,16 @@ def _score(search, items) -> tuple[dict, list[float], list[dict]]:
     return mean_metrics(rows), lat, per_q
 
 
+def _ingest_row(stage: dict, wall: float, rss: float) -> dict:
+    return {**stage, "wall_s": round(wall, 1), "peak_rss_mib": round(rss),
+            "chunks_per_s": round(stage["chunks"] / max(stage["timings"]["total"], 1e-9), 1)}
+
+
 def _ingest_all(pdfs: list[Path], ours_dir: Path, ref_dir: Path, skip_reference: bool) -> dict:
     pdf_args = [str(p) for p in pdfs]
     print(f"[bench] ingest shiftbrief: {len(pdfs)} PDFs", file=sys.stderr, flush=True)
     ours, wall, rss = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
-    result = {"ingest": {"shiftbrief": {**ours, "wall_s": round(wall, 1), "peak_rss_mib": round(rss),
-                                        "chunks_per_s": round(ours["chunks"] / max(ours["timings"]["total"], 1e-9), 1)}}}
+    result = {"ingest": {"shiftbrief": _ingest_row(ours, wall, rss)}}
     print("[bench] re-ingest unchanged corpus", file=sys.stderr, flush=True)
     again, wall2, _ = _run_child(["_ingest-ours", str(ours_dir), *pdf_args])
     result["reingest"] = {"wall_s": round(wall2, 2), "ingest_s": round(again["timings"]["total"], 2),
@@ -146,16 +150,13 @@ def _ingest_all(pdfs: list[Path], ours_dir: Path, ref_dir: Path, skip_reference:
     if not skip_reference:
         print("[bench] ingest reference recipe", file=sys.stderr, flush=True)
         ref, wall3, rss3 = _run_child(["_ingest-reference", str(ref_dir), *pdf_args])
-        result["ingest"]["reference"] = {**ref, "wall_s": round(wall3, 1), "peak_rss_mib": round(rss3),
-                                         "chunks_per_s": round(ref["chunks"] / max(ref["timings"]["total"], 1e-9), 1)}
+        result["ingest"]["reference"] = _ingest_row(ref, wall3, rss3)
         print("[bench] ingest reference recipe with shiftbrief's encoder workers", file=sys.stderr, flush=True)
         scratch = ref_dir.with_name(ref_dir.name + "-workers")
         shutil.rmtree(scratch, ignore_errors=True)
         ref2, wall4, rss4 = _run_child(["_ingest-reference-workers", str(scratch), *pdf_args])
         shutil.rmtree(scratch, ignore_errors=True)
-        result["ingest"]["reference + encoder workers"] = {
-            **ref2, "wall_s": round(wall4, 1), "peak_rss_mib": round(rss4),
-            "chunks_per_s": round(ref2["chunks"] / max(ref2["timings"]["total"], 1e-9), 1)}
+        result["ingest"]["reference + encoder workers"] = _ingest_row(ref2, wall4, rss4)
     return result
 
 
