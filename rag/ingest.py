@@ -183,6 +183,13 @@ def ingest(
         done = len(files) - len(todo)
         if on_progress:
             on_progress(done, len(files), "")
+
+        def tick(name: str) -> None:
+            nonlocal done
+            done += 1
+            if on_progress:
+                on_progress(done, len(files), name)
+
         parallel = getattr(stores.embedder, "parallel", nullcontext)
         # Three stages overlap: the next file is parsed and this one embedded (by the encoder's worker
         # processes when there are enough chunks) while the previous one is written to the stores.
@@ -190,32 +197,25 @@ def ingest(
               ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
             parsed: list[Future | None] = [parser.submit(_timed, _prepare, p, settings) for p in todo[:1]]
             writing: _InFlight | None = None
-            for i, path in enumerate(todo):
+            for i, path in enumerate([*todo, None]):  # the extra round writes the last file
                 if i + 1 < len(todo):
                     parsed.append(parser.submit(_timed, _prepare, todo[i + 1], settings))
                 embedding = None
-                try:
-                    (doc, chunks), seconds = parsed[i].result()
-                    parsed[i] = None  # the stores hold it from here: don't keep every parsed file in memory
-                    report.timings["parse"] += seconds
-                    texts = [c.embed_text for c in chunks]
-                    embedding = _InFlight(path, doc, chunks, encoder.submit(
-                        _timed, embed_with_cache, stores.embedder, stores.cache, texts))
-                except Exception as exc:
-                    _file_failed(report, path, exc)
-                    done += 1
-                    if on_progress:
-                        on_progress(done, len(files), path.name)
+                if path is not None:
+                    try:
+                        (doc, chunks), seconds = parsed[i].result()
+                        parsed[i] = None  # the stores hold it from here: don't keep every parsed file in memory
+                        report.timings["parse"] += seconds
+                        texts = [c.embed_text for c in chunks]
+                        embedding = _InFlight(path, doc, chunks, encoder.submit(
+                            _timed, embed_with_cache, stores.embedder, stores.cache, texts))
+                    except Exception as exc:
+                        _file_failed(report, path, exc)
+                        tick(path.name)
                 if writing is not None:
-                    done += 1
                     _finish(writing, stores, report)
-                    if on_progress:
-                        on_progress(done, len(files), writing.path.name)
+                    tick(writing.path.name)
                 writing = embedding
-            if writing is not None:
-                _finish(writing, stores, report)
-                if on_progress:
-                    on_progress(done + 1, len(files), writing.path.name)
         if prune:
             report.pruned = _prune(stores)
     report.timings["total"] = time.perf_counter() - started

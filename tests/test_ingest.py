@@ -166,3 +166,13 @@ def test_ingest_with_encoder_workers_equals_in_process_ingest(tmp_path):
     assert two.failed and "broken.pdf" in two.failed[0][0]
     assert vec1.keys() == vec2.keys()
     assert min(float(np.dot(vec1[k], vec2[k]) / np.linalg.norm(vec1[k]) / np.linalg.norm(vec2[k])) for k in vec1) > 0.9999
+
+
+def test_progress_counts_every_file_once_including_failures(stores, tmp_path):
+    write_corpus(tmp_path / "c", 3)
+    (tmp_path / "c" / "empty.txt").write_text("")
+    calls: list[tuple[int, int, str]] = []
+    report = ingest([tmp_path / "c"], stores, on_progress=lambda done, total, name: calls.append((done, total, name)))
+    assert report.ingested == 3 and len(report.failed) == 1
+    assert [c[0] for c in calls] == [0, 1, 2, 3, 4] and {c[1] for c in calls} == {4}
+    assert sorted(c[2] for c in calls[1:]) == ["empty.txt", "note_000.md", "note_001.md", "note_002.md"]
