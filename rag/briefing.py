@@ -26,6 +26,7 @@ from rag.errors import DocumentNotFoundError
 from rag.extractive import clean_unit, split_units
 from rag.briefing_figures import Mention, find_disagreements, key_figure_rows, label_figures
 from rag.ingest import list_documents
+from rag.lang import KANA_KANJI
 from rag.llm import ChatModel, Usage
 from rag.numbers import CITATION_RE
 from rag.prompts import format_passages, neutralize
@@ -68,7 +69,6 @@ _CUES: dict[str, re.Pattern[str]] = {k: re.compile(p, re.IGNORECASE) for k, p in
                 r"contradict\w*|disput\w*|an error|inaccurate|misread\w*|should not be (?:quoted|treated))\b|"
                 r"裏付けられ|確認されていない|未確認|誤り|食い違|矛盾",
 }.items()}
-_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _MARKER = re.compile(r"\s*" + CITATION_RE.pattern)
 _BLOCK_START = re.compile(r"^\s*(?:[-*•+]\s|#|\||\d+[.)]\s|>)")
 _LINE_END = re.compile(r"[.!?。！？:：]\**\s*$")
@@ -234,7 +234,7 @@ def unwrap(text: str) -> str:
             continue
         prev = out[-1] if out else ""
         if prev and not _BLOCK_START.match(line) and not prev.startswith(("#", "|")) and not _LINE_END.search(prev):
-            out[-1] = prev + ("" if _JA.search(prev[-1:] + s[:1]) else " ") + s
+            out[-1] = prev + ("" if KANA_KANJI.search(prev[-1:] + s[:1]) else " ") + s
         else:
             out.append(s)
     return "\n".join(out)
@@ -245,7 +245,7 @@ def sentences_of(text: str) -> list[str]:
     out = []
     for unit in split_units(unwrap(text)):
         unit = clean_unit(unit)
-        ja = bool(_JA.search(unit))
+        ja = bool(KANA_KANJI.search(unit))
         if len(unit) < (10 if ja else 25) or not _SENTENCE_OK.match(unit) or not _SENTENCE_DONE.search(unit):
             continue
         out.append(unit)
@@ -273,7 +273,7 @@ def _gather(retriever: HybridRetriever, doc_name: str, k: int) -> tuple[list[Hit
             if key in seen:
                 continue  # chunks overlap
             seen.add(key)
-            sentences.append(_Sentence(s, hit, "ja" if _JA.search(s) else "en", ranks[hit.chunk_id]))
+            sentences.append(_Sentence(s, hit, "ja" if KANA_KANJI.search(s) else "en", ranks[hit.chunk_id]))
     return ordered, sentences
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.glossary import term
+from rag.lang import KANA_KANJI
 from rag.numbers import Figure, format_figure, parse_figures
 from rag.query import find_periods
 
-_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 _CUR = ("USD", "JPY", "EUR", "GBP")
 _ABOUT = r"(?:(?:about|approximately|roughly|around|nearly|almost|more than|over|some|a record|an estimated)\s+|~\s*)?"
@@ -180,7 +180,7 @@ def label_figures(sentence: str, default_period: str = "", keep_all: bool = Fals
     to someone else, `distance` how far the metric's words are. Rates ("$88,870 per bitcoin") and unrecognised
     figures are left out unless `keep_all`.
     """
-    ja = bool(_JA.search(sentence))
+    ja = bool(KANA_KANJI.search(sentence))
     figs = [f for f in parse_figures(sentence) if f.unit and not (
         f.unit == "BTC" and f.value.is_integer() and 1900 <= f.value <= 2100 and "," not in f.raw
         and _MONTH_BEFORE.search(sentence[: f.start]))]  # "December 2025 bitcoin sale" is a date, not 2,025 BTC
@@ -231,7 +231,7 @@ _NEGATION = _rx(r"\b(?:not|no|never)\b|ではない|ません")
 def _quality(m: Mention) -> tuple:
     """Sort key of the mention to quote: the document's own, clearly labelled, affirmative, from a filing first."""
     return (m.claim, m.distance > 12, bool(_NEGATION.search(m.sentence)), _DOC_RANK.get(m.doc_type.lower(), 2),
-            m.fig.scale == 1, bool(_JA.search(m.sentence)), m.distance)
+            m.fig.scale == 1, bool(KANA_KANJI.search(m.sentence)), m.distance)
 
 
 def _contains(outer: str, inner: str) -> bool:

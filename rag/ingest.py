@@ -196,7 +196,7 @@ def ingest(
         with (parallel(), ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
               ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
             parsed: list[Future | None] = [parser.submit(_timed, _prepare, p, settings) for p in todo[:1]]
-            writing: _InFlight | None = None
+            writing: tuple[_Parsed, Future] | None = None
             for i, path in enumerate([*todo, None]):  # the extra round writes the last file
                 if i + 1 < len(todo):
                     parsed.append(parser.submit(_timed, _prepare, todo[i + 1], settings))
@@ -207,14 +207,14 @@ def ingest(
                         parsed[i] = None  # the stores hold it from here: don't keep every parsed file in memory
                         report.timings["parse"] += seconds
                         texts = [c.embed_text for c in chunks]
-                        embedding = _InFlight(path, doc, chunks, encoder.submit(
+                        embedding = (_Parsed(path, doc, chunks), encoder.submit(
                             _timed, embed_with_cache, stores.embedder, stores.cache, texts))
                     except Exception as exc:
                         _file_failed(report, path, exc)
                         tick(path.name)
                 if writing is not None:
-                    _finish(writing, stores, report)
-                    tick(writing.path.name)
+                    _finish(*writing, stores, report)
+                    tick(writing[0].path.name)
                 writing = embedding
         if prune:
             report.pruned = _prune(stores)
@@ -243,13 +243,12 @@ def _timed(fn, *args):
 
 
 @dataclass
-class _InFlight:
-    """A parsed file whose vectors are being computed."""
+class _Parsed:
+    """A file loaded and chunked, waiting for its vectors."""
 
     path: Path
     doc: Document
     chunks: list[Chunk]
-    vectors: Future
 
 
 def _file_failed(report: IngestReport, path: Path, exc: Exception) -> None:
@@ -265,12 +264,19 @@ def _file_failed(report: IngestReport, path: Path, exc: Exception) -> None:
                                          "please report this file"))
 
 
-def _finish(item: _InFlight, stores: Stores, report: IngestReport) -> None:
+def _finish(item: _Parsed, vectors_future: Future, stores: Stores, report: IngestReport) -> None:
+    """Wait for a file's vectors, then store it."""
     try:
-        (vectors, embedded), seconds = item.vectors.result()
+        result = vectors_future.result()
     except Exception as exc:
         _file_failed(report, item.path, exc)
         return
+    _store(item, result, stores, report)
+
+
+def _store(item: _Parsed, result: tuple[tuple[Any, int], float], stores: Stores, report: IngestReport) -> None:
+    """Write a file's chunks and vectors (result: ((vectors, number embedded), embed seconds)) and count it."""
+    (vectors, embedded), seconds = result
     report.timings["embed"] += seconds
     t = time.perf_counter()
     try:
@@ -291,9 +297,8 @@ def index_document(doc: Document, stores: Stores, report: IngestReport) -> None:
     chunks = chunk_pages(doc, stores.settings.chunk_tokens, stores.settings.chunk_overlap)
     if not chunks:
         raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
-    done: Future = Future()
-    done.set_result(_timed(embed_with_cache, stores.embedder, stores.cache, [c.embed_text for c in chunks]))
-    _finish(_InFlight(Path(doc.source), doc, chunks, done), stores, report)
+    result = _timed(embed_with_cache, stores.embedder, stores.cache, [c.embed_text for c in chunks])
+    _store(_Parsed(Path(doc.source), doc, chunks), result, stores, report)
 
 
 def _write(doc: Document, chunks: list[Chunk], vectors, stores: Stores) -> None:

@@ -190,12 +190,8 @@ class KeywordIndex:
         found = self.get_chunks([r[0] for r in rows])
         return [found[r[0]] for r in rows]
 
-    def search(self, terms: Iterable[str], n: int, doc_names: Sequence[str] | None = None,
-               sections: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """BM25 over the chunks as (chunk_id, score), best first; higher score is better.
-
-        `sections` keeps only chunks whose page carries one of those section labels.
-        """
+    def search(self, terms: Iterable[str], n: int, doc_names: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """BM25 over the chunks as (chunk_id, score), best first; higher score is better."""
         expr = match_expression(terms)
         if not expr or (doc_names is not None and not doc_names):
             return []
@@ -207,9 +203,6 @@ class KeywordIndex:
         if doc_names is not None:
             sql += f" AND c.doc_name IN ({','.join('?' * len(doc_names))})"
             args.extend(doc_names)
-        if sections:
-            sql += " AND (" + " OR ".join("json_extract(c.metadata, '$.section') LIKE ?" for _ in sections) + ")"
-            args.extend(f"%{s}%" for s in sections)
         sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
         args.append(n)
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 JA_CHARS = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+# The common kana and kanji blocks: the quick test for "this sentence has Japanese in it".
+KANA_KANJI = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 
 # A page is Japanese when kana and kanji are at least a fifth of its letters (ASCII letters counted) ...

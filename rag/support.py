@@ -25,7 +25,6 @@ _EXTRA_STOP = frozenset(
     "about after also any been can could describe explain give many much please say says tell there they "
     "them these those were would said according documents document company company's".split()
 )
-_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _GENERIC_CAPS = re.compile(r"Q[1-4]|FY\d*|H[12]|I|AI|HPC|CEO|CFO|COO|BTC|USD|JPY|GAAP|EBITDA|ATM|EPS|MW|GW|EH")
 _LEGAL = frozenset("inc corp corporation co company ltd llc plc holdings group sa ag nv the of and".split())
 # A word of a Latin-script name; Japanese text around it ("AMDのリース") is not part of it.
