@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages.common import get_stores, lang, sidebar_status
 from rag.errors import ShiftbriefError
-from rag.ui_text import t
+from app_pages.ui_text import t
 
 st.set_page_config(page_title="shiftbrief", page_icon="📑", layout="wide")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from rag.config import get_settings
-from rag.ingest import list_documents
-from rag.llm import get_chat_model
-from rag.retrieve import Filters
-from rag.stores import Stores, open_stores
-from rag.ui_text import t
+from rag.ingestion.pipeline import list_documents
+from rag.answers.llm import get_chat_model
+from rag.retrieval.hybrid import Filters
+from rag.store.stores import Stores, open_stores
+from app_pages.ui_text import t
 
 
 @st.cache_resource(show_spinner="Loading the index…")

@@ -8,9 +8,9 @@ import streamlit as st
 
 from app_pages.common import get_chat, get_stores, lang
 from rag.errors import ShiftbriefError
-from rag.evalsets import load_questions
-from rag.evaluate import evaluate
-from rag.ui_text import t
+from rag.evaluation.sets import load_questions
+from rag.evaluation.evaluate import evaluate
+from app_pages.ui_text import t
 
 L = lang()
 stores = get_stores()

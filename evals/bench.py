@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rag.metrics import mean_metrics, percentile, retrieval_metrics
+from rag.evaluation.metrics import mean_metrics, percentile, retrieval_metrics
 
 K = 10
 ABLATIONS = {
@@ -82,8 +82,8 @@ def _settings(data: Path):
 
 
 def stage_ingest_ours(data: Path, pdfs: list[Path]) -> dict:
-    from rag.ingest import ingest
-    from rag.stores import open_stores
+    from rag.ingestion.pipeline import ingest
+    from rag.store.stores import open_stores
 
     stores = open_stores(_settings(data))
     report = ingest(pdfs, stores, lock_wait=60)
@@ -96,7 +96,7 @@ def stage_ingest_reference(data: Path, pdfs: list[Path], workers: int = 1) -> di
     """The reference recipe; workers=1 calls the encoder in-process with 2 BLAS threads, as its README
     shows; workers>1 lends it shiftbrief's encoder processes, to separate the encoder's share of the gap."""
     from evals.reference import ingest_reference
-    from rag.embeddings import UseEmbedder
+    from rag.store.embeddings import UseEmbedder
 
     embedder = UseEmbedder(threads=2, workers=workers)
     with embedder.parallel():
@@ -104,7 +104,7 @@ def stage_ingest_reference(data: Path, pdfs: list[Path], workers: int = 1) -> di
 
 
 def _question_sets(fb: Path, available: set[str], limit: int | None):
-    from rag.evalsets import load_questions
+    from rag.evaluation.sets import load_questions
 
     items = [q for q in load_questions(fb / "data" / "financebench_open_source.jsonl")
              if q.gold_docs and q.gold_docs <= available]
@@ -163,9 +163,9 @@ def _ingest_all(pdfs: list[Path], ours_dir: Path, ref_dir: Path, skip_reference:
 def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions: int | None,
         skip_reference: bool = False, reuse_index: bool = False) -> dict:
     from evals.reference import ReferenceSearch
-    from rag.embeddings import UseEmbedder
-    from rag.retrieve import HybridRetriever, RetrievalConfig
-    from rag.stores import open_stores
+    from rag.store.embeddings import UseEmbedder
+    from rag.retrieval.hybrid import HybridRetriever, RetrievalConfig
+    from rag.store.stores import open_stores
 
     pdfs = sorted((fb / "pdfs").glob("*.pdf"))[: limit_docs or None]
     if not pdfs:
@@ -209,7 +209,7 @@ def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions
         result["latency"][name] = {"p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1)}
         result["per_question"][name] = per_q
     if ja:
-        from rag.evalsets import EvalItem
+        from rag.evaluation.sets import EvalItem
 
         ja_items = [EvalItem(f"ja{i}", q, "", "ja", gold_pages=g) for i, (q, _, g) in enumerate(ja)]
         en_items = [EvalItem(f"en{i}", q_en, "", "en", gold_pages=g) for i, (_, q_en, g) in enumerate(ja) if q_en]

@@ -1,4 +1,4 @@
-"""Figure-checker benchmark: how well rag.verify flags unsupported figures in a hand-labelled set.
+"""Figure-checker benchmark: how well rag.figures.verify flags unsupported figures in a hand-labelled set.
 
     python -m evals.bench_figures [--data evals/figures_labelled.jsonl] [--out evals/reports]
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rag.verify import check_figures
+from rag.figures.verify import check_figures
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "figures_labelled.jsonl"

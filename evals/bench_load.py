@@ -19,14 +19,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rag.answer import answer_question
+from rag.answers.answer import answer_question
 from rag.config import get_settings
-from rag.embeddings import UseEmbedder
-from rag.evalsets import load_questions
-from rag.ingest import ingest
-from rag.metrics import percentile
-from rag.retrieve import HybridRetriever
-from rag.stores import open_stores
+from rag.store.embeddings import UseEmbedder
+from rag.evaluation.sets import load_questions
+from rag.ingestion.pipeline import ingest
+from rag.evaluation.metrics import percentile
+from rag.retrieval.hybrid import HybridRetriever
+from rag.store.stores import open_stores
 
 REPO = Path(__file__).resolve().parents[1]
 

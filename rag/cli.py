@@ -15,13 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.markup import escape
 from rich.table import Table
 
-from rag.answer import answer_question, stream_answer
+from rag.answers.answer import answer_question, stream_answer
 from rag.config import get_settings
 from rag.errors import ShiftbriefError
-from rag.ingest import delete_document, ingest, list_documents
-from rag.llm import get_chat_model
-from rag.retrieve import Filters, search
-from rag.stores import Stores, open_stores
+from rag.ingestion.pipeline import delete_document, ingest, list_documents
+from rag.answers.llm import get_chat_model
+from rag.retrieval.hybrid import Filters, search
+from rag.store.stores import Stores, open_stores
 
 app = typer.Typer(help="Ask questions of company filings and news, and brief their strategic shifts.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -206,8 +206,8 @@ def brief_cmd(
     docs: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document (repeat for more).")] = None,
 ) -> None:
     """Write a bilingual briefing of a company's strategic shifts, every bullet cited."""
-    from rag.briefing import write_briefing
-    from rag.llm import get_chat_model
+    from rag.briefing.briefing import write_briefing
+    from rag.answers.llm import get_chat_model
 
     languages = tuple(dict.fromkeys(x.strip().lower() for x in lang.split(",") if x.strip()))
     suffix = out_path.suffix.lower()
@@ -259,10 +259,10 @@ def eval_cmd(
     floors: Annotated[list[str], typer.Option("--min", help="Fail when METRIC < VALUE, e.g. page_hit@5=0.8.")] = [],
 ) -> None:
     """Run a question set through the pipeline and write a report (JSON, Markdown, PNG)."""
-    from rag.eval_report import write_report
-    from rag.evalsets import load_questions
-    from rag.evaluate import check_floors, evaluate
-    from rag.llm import get_chat_model
+    from rag.evaluation.report import write_report
+    from rag.evaluation.sets import load_questions
+    from rag.evaluation.evaluate import check_floors, evaluate
+    from rag.answers.llm import get_chat_model
 
     floor_map = _parse_floors(floors)
     if questions is None and financebench is None:

@@ -16,7 +16,7 @@ class Page:
     page: int
     text: str
     lang: str = "en"
-    section: str = ""  # comma-separated labels from rag.sections (income_statement, risk_factors, ...)
+    section: str = ""  # comma-separated labels from rag.ingestion.sections (income_statement, risk_factors, ...)
     heading: str = ""  # the PDF bookmark the page falls under, when the file has an outline
 
 
@@ -29,7 +29,7 @@ class Document:
     sha256: str
     pages: list[Page]
     company: str = ""
-    company_key: str = ""  # canonical key shared by every document of one company (rag.query.company_key)
+    company_key: str = ""  # canonical key shared by every document of one company (rag.query.analyze.company_key)
     period: str = ""
     doc_type: str = ""
     title: str = ""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings, get_settings
-from rag.embeddings import UseEmbedder
+from rag.store.embeddings import UseEmbedder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FINANCEBENCH = SHARED / "financebench"
@@ -42,7 +42,7 @@ def use_embedder() -> UseEmbedder:
 
 @pytest.fixture
 def stores(settings: Settings, use_embedder: UseEmbedder):
-    from rag.stores import open_stores
+    from rag.store.stores import open_stores
 
     s = open_stores(settings, use_embedder)
     yield s

@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from rag.llm import Usage
+from rag.answers.llm import Usage
 
 # ---------------------------------------------------------------- a chat model at our interface
 
 
 class FakeChat:
-    """Stands in for rag.llm.ChatModel. Each call takes the next reply from the queue.
+    """Stands in for rag.answers.llm.ChatModel. Each call takes the next reply from the queue.
 
     A reply is a pydantic object or dict (for invoke_structured), a string (complete/stream; streamed word by
     word), None (a malformed structured reply) or an exception (raised).
@@ -197,7 +197,7 @@ class ScriptedOpenAIServer:
 
 def add_documents(stores, docs: dict[str, str | list[str]], **meta: str) -> None:
     """Index small documents ({name: text, or a list of page texts}) into real stores, as ingest would."""
-    from rag.ingest import IngestReport, index_document
+    from rag.ingestion.pipeline import IngestReport, index_document
     from rag.schema import Document, Page
 
     report = IngestReport()

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from rag.answer import Answer, AnswerOut, answer_question, stream_answer
+from rag.answers.answer import Answer, AnswerOut, answer_question, stream_answer
 from rag.errors import LLMError, QuestionError
-from rag.extractive import asked_kinds, clean_unit, figure_kinds, split_units
+from rag.answers.extractive import asked_kinds, clean_unit, figure_kinds, split_units
 from rag.schema import Hit
-from rag.support import assess_support, is_refusal, mentions, required_terms
+from rag.answers.grounding import assess_support, is_refusal, mentions, required_terms
 from tests.fakes import FakeChat, add_documents
 
 RIOT = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.ingest import ingest
+from rag.ingestion.pipeline import ingest
 from tests.conftest import CORPUS, REPO
 
 APP = str(REPO / "app.py")

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.briefing import Briefing, Fact, select_documents, sentences_of, write_briefing
-from rag.briefing_figures import Mention, consensus_period, find_disagreements, label_figures
+from rag.briefing.briefing import Briefing, Fact, select_documents, sentences_of, write_briefing
+from rag.figures.labels import Mention, consensus_period, find_disagreements, label_figures
 from rag.config import get_settings
 from rag.errors import DocumentNotFoundError
-from rag.ingest import ingest
-from rag.numbers import parse_figures
-from rag.stores import open_stores
-from rag.textsafe import escape_markdown
+from rag.ingestion.pipeline import ingest
+from rag.figures.parse import parse_figures
+from rag.store.stores import open_stores
+from rag.text.safe import escape_markdown
 from tests.fakes import FakeChat
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import get_settings
-from rag.ingest import ingest
-from rag.stores import open_stores
+from rag.ingestion.pipeline import ingest
+from rag.store.stores import open_stores
 from tests.conftest import CORPUS, REPO
 from tests.helpers import free_port, wait_for
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rag.config import get_settings
-from rag.ingest import ingest
-from rag.retrieve import search
-from rag.stores import open_stores
+from rag.ingestion.pipeline import ingest
+from rag.retrieval.hybrid import search
+from rag.store.stores import open_stores
 from tests.helpers import free_port, start_chroma_server, write_corpus
 
 

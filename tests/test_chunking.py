@@ -1,8 +1,8 @@
 from hypothesis import given, settings as hsettings, strategies as st
 
-from rag.chunking import chunk_id, chunk_pages, is_table_row, split_page_text
+from rag.ingestion.chunking import chunk_id, chunk_pages, is_table_row, split_page_text
 from rag.schema import Document, Page
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 TABLE_PAGE = """CONSOLIDATED STATEMENTS OF OPERATIONS
 (in millions, except per share amounts)

@@ -12,7 +12,7 @@ import numpy as np
 import psutil
 import pytest
 
-from rag.embeddings import POOL_MIN_TEXTS, UseEmbedder
+from rag.store.embeddings import POOL_MIN_TEXTS, UseEmbedder
 
 TEXTS = [f"Revenue in fiscal {2000 + i} was ${i * 7 + 3}.{i % 10} billion, up {i % 9}% on the year." for i in range(150)]
 
@@ -54,7 +54,7 @@ def test_a_dead_worker_falls_back_to_in_process_encoding(caplog):
         first = embedder.embed(TEXTS)
         for proc in _workers():
             proc.send_signal(signal.SIGKILL)
-        with caplog.at_level(logging.WARNING, logger="rag.encoder_pool"):
+        with caplog.at_level(logging.WARNING, logger="rag.store.encoder_pool"):
             again = embedder.embed(TEXTS)
     assert "encoder worker process died" in caplog.text
     assert _cosines(first, again).min() > 0.9999
@@ -62,7 +62,7 @@ def test_a_dead_worker_falls_back_to_in_process_encoding(caplog):
 
 SCRIPT = """
 import sys, time
-from rag.embeddings import UseEmbedder
+from rag.store.embeddings import UseEmbedder
 e = UseEmbedder(threads=1, workers=2)
 with e.parallel():
     e.embed(["a filing page about revenue %d" % i for i in range(200)])
@@ -90,7 +90,7 @@ UNGUARDED_SCRIPT = """
 import os, sys
 with open(sys.argv[1], "a") as f:
     f.write(f"{os.getpid()}\\n")
-from rag.embeddings import UseEmbedder
+from rag.store.embeddings import UseEmbedder
 e = UseEmbedder(threads=1, workers=2)
 with e.parallel():
     print(e.embed(["a filing page about revenue %d" % i for i in range(100)]).shape)

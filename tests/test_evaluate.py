@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answer
-from rag.evalsets import EvalItem
-from rag.evaluate import (EvalReport, _summarise, check_floors, citation_precision, figure_in, figure_match, flatten,
+from rag.answers.answer import Answer
+from rag.evaluation.sets import EvalItem
+from rag.evaluation.evaluate import (EvalReport, _summarise, check_floors, citation_precision, figure_in, figure_match, flatten,
                           gold_figures, judge_answer, unsupported_rate)
 from tests.fakes import FakeChat
 

@@ -13,9 +13,9 @@ import pytest
 
 from rag.config import get_settings
 from rag.errors import StoreError
-from rag.ingest import delete_document, ingest
-from rag.retrieve import search
-from rag.stores import open_stores
+from rag.ingestion.pipeline import delete_document, ingest
+from rag.retrieval.hybrid import search
+from rag.store.stores import open_stores
 from tests.helpers import free_port, start_chroma_server, wait_for, write_corpus
 from tests.make_bad_files import make_bad_files
 from tests.test_cli import cli

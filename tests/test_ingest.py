@@ -13,9 +13,9 @@ import pytest
 
 from rag.config import get_settings
 from rag.errors import DocumentNotFoundError, IngestLockedError
-from rag.ingest import delete_document, ingest, ingest_lock, list_documents
-from rag.retrieve import Filters, search
-from rag.stores import open_stores
+from rag.ingestion.pipeline import delete_document, ingest, ingest_lock, list_documents
+from rag.retrieval.hybrid import Filters, search
+from rag.store.stores import open_stores
 from tests.helpers import wait_for, write_corpus
 
 

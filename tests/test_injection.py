@@ -7,10 +7,10 @@ import logging
 import pytest
 from pydantic import SecretStr
 
-from rag.answer import answer_question
-from rag.llm import get_chat_model
-from rag.prompts import answer_messages
-from rag.retrieve import HybridRetriever
+from rag.answers.answer import answer_question
+from rag.answers.llm import get_chat_model
+from rag.answers.prompts import answer_messages
+from rag.retrieval.hybrid import HybridRetriever
 from tests.fakes import FakeChat, add_documents
 from tests.llm_server import MODEL_ALIAS, llm_server  # noqa: F401  (the session fixture)
 

@@ -1,4 +1,4 @@
-from rag.keyword_index import KeywordIndex, keyword_text, match_expression
+from rag.store.keywords import KeywordIndex, keyword_text, match_expression
 from rag.schema import Chunk, Document, Page
 
 

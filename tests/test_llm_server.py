@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answer, answer_question, stream_answer
+from rag.answers.answer import Answer, answer_question, stream_answer
 from rag.errors import LLMError
-from rag.llm import get_chat_model
-from rag.numbers import parse_figures
-from rag.prompts import refusal
+from rag.answers.llm import get_chat_model
+from rag.figures.parse import parse_figures
+from rag.answers.prompts import refusal
 from tests.fakes import add_documents
 from tests.helpers import free_port
 from tests.llm_server import MODEL_ALIAS, llm_server  # noqa: F401  (the session fixture)
@@ -108,7 +108,7 @@ def test_closed_port_gives_a_clear_error(riot, settings):
 
 
 def test_brief_through_the_real_server(riot, chat):
-    from rag.briefing import write_briefing
+    from rag.briefing.briefing import write_briefing
 
     b = write_briefing(riot, "Riot", chat=chat)
     assert b.mode != "extractive" and b.docs

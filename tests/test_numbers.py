@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.numbers import Figure, format_figure, parse_figures
+from rag.figures.parse import Figure, format_figure, parse_figures
 
 
 def figs(text: str) -> list[tuple[str, float, str]]:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag import sections
-from rag.query import (
+from rag.ingestion import sections
+from rag.query.analyze import (
     INTENTS,
     QueryAnalysis,
     analyze_query,

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.retrieve import Filters, question_terms, resolve_filters, rrf
+from rag.retrieval.hybrid import Filters, question_terms, resolve_filters, rrf
 
 DOCS = [
     {"doc_name": "3M_2018_10K", "company": "3M", "period": "2018", "doc_type": "10k"},

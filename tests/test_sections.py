@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rag.sections import (
+from rag.ingestion.sections import (
     INTENTS,
     classify_page,
     classify_pages,

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.uploads import MAX_FILES_PER_UPLOAD, safe_filename, save_uploads
+from rag.ingestion.uploads import MAX_FILES_PER_UPLOAD, safe_filename, save_uploads
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.glossary import load_glossary, lookup, term, translate_label
-from rag.numbers import format_figure, parse_figures
-from rag.verify import (
+from rag.figures.glossary import load_glossary, lookup, term, translate_label
+from rag.figures.parse import format_figure, parse_figures
+from rag.figures.verify import (
     FigureReport,
     check_figures,
     parse_citations,

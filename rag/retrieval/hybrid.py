@@ -10,7 +10,7 @@ from typing import Any
 
 from rag.errors import QuestionError
 from rag.schema import Hit
-from rag.stores import Stores
+from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class HybridRetriever:
         docs = self.stores.keywords.list_documents()
         key = tuple((d["doc_name"], d["updated_at"]) for d in docs)
         if key != self._catalog_key:
-            from rag.query import build_alias_table
+            from rag.query.analyze import build_alias_table
 
             per_company = [{**d, "company": part.strip()} for d in docs
                            for part in (str(d.get("company") or "").split(",") or [""])]
@@ -130,7 +130,7 @@ class HybridRetriever:
 
     def analyze(self, question: str):
         """The query analysis this retriever routes by."""
-        from rag.query import analyze_query
+        from rag.query.analyze import analyze_query
 
         return analyze_query(question, self._catalog()[1])
 
@@ -151,7 +151,7 @@ class HybridRetriever:
         Example:
             >>> hits = HybridRetriever(open_stores(get_settings())).search("How much bitcoin was sold?", k=5)
         """
-        from rag.query import keyword_terms
+        from rag.query.analyze import keyword_terms
 
         question = (question or "").strip()
         if not question:

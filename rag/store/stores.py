@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass, field
 
 from rag.config import Settings
-from rag.embeddings import Embedder, EmbeddingCache, get_embedder
-from rag.index import VectorStore
-from rag.keyword_index import KeywordIndex
+from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
+from rag.store.vectors import VectorStore
+from rag.store.keywords import KeywordIndex
 
 log = logging.getLogger(__name__)
 

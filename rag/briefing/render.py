@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.textsafe import escape_markdown
+from rag.text.safe import escape_markdown
 
 if TYPE_CHECKING:
-    from rag.briefing import Briefing, Fact
+    from rag.briefing.briefing import Briefing, Fact
 
 TITLES: dict[str, tuple[str, str]] = {
     "title": ("Briefing", "ブリーフィング"),

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.numbers import CITATION_RE, CURRENCIES, PERCENT_UNITS, Figure, parse_figures
+from rag.figures.parse import CITATION_RE, CURRENCIES, PERCENT_UNITS, Figure, parse_figures
 
 _SNIPPET = 80
 _DECLARED_EN = re.compile(

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from rag.schema import Chunk, Document, Page
-from rag.tokens import count_tokens, get_encoding
+from rag.text.tokens import count_tokens, get_encoding
 
 # A table row: a label followed by two or more numeric cells ("Revenue 32,765 32,136").
 _NUMERIC_CELL = re.compile(r"(?:\(?-?\$?\s?\d[\d,]*\.?\d*\)?%?|—|–|-)")

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rag.glossary import term
-from rag.lang import KANA_KANJI
-from rag.numbers import Figure, format_figure, parse_figures
-from rag.query import find_periods
+from rag.figures.glossary import term
+from rag.text.lang import KANA_KANJI
+from rag.figures.parse import Figure, format_figure, parse_figures
+from rag.query.analyze import find_periods
 
 
 _CUR = ("USD", "JPY", "EUR", "GBP")

@@ -14,15 +14,15 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from rag.chunking import chunk_pages
+from rag.ingestion.chunking import chunk_pages
 from rag.config import Settings
-from rag.embeddings import embed_with_cache
+from rag.store.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
-from rag.loaders import iter_files, load_document
+from rag.ingestion.loaders import iter_files, load_document
 from rag.schema import Chunk, Document
-from rag.query import company_key
-from rag.sections import classify_pages
-from rag.stores import Stores
+from rag.query.analyze import company_key
+from rag.ingestion.sections import classify_pages
+from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from itertools import pairwise
 
 from rapidfuzz.distance import Levenshtein
 
-from rag.lang import QUESTION_SHARE, detect_lang
-from rag.sections import INTENTS
+from rag.text.lang import QUESTION_SHARE, detect_lang
+from rag.ingestion.sections import INTENTS
 
 DOC_TYPES = ("10k", "10q", "8k", "earnings", "news", "note")
 
@@ -614,7 +614,7 @@ class _Vocabulary:
                 ja.setdefault(term, set()).add(gid)
         for intent, cues in data["intent_cues"].items():
             if intent not in INTENTS:
-                raise ValueError(f"synonyms.json names unknown intent {intent!r}; add it to rag.sections.INTENTS")
+                raise ValueError(f"synonyms.json names unknown intent {intent!r}; add it to rag.ingestion.sections.INTENTS")
             for term in cues.get("en", []):
                 (cs if len(term) <= 2 and term.isupper() else en).setdefault(term, set()).add("intent:" + intent)
             for term in cues.get("ja", []):

@@ -21,20 +21,20 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rag.embeddings import embed_with_cache
+from rag.store.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError
-from rag.extractive import clean_unit, split_units
-from rag.briefing_figures import Mention, find_disagreements, key_figure_rows, label_figures
-from rag.ingest import list_documents
-from rag.lang import KANA_KANJI
-from rag.llm import ChatModel, Usage
-from rag.numbers import CITATION_RE
-from rag.prompts import format_passages, neutralize
-from rag.query import find_companies, squash
-from rag.retrieve import Filters, HybridRetriever
+from rag.answers.extractive import clean_unit, split_units
+from rag.figures.labels import Mention, find_disagreements, key_figure_rows, label_figures
+from rag.ingestion.pipeline import list_documents
+from rag.text.lang import KANA_KANJI
+from rag.answers.llm import ChatModel, Usage
+from rag.figures.parse import CITATION_RE
+from rag.answers.prompts import format_passages, neutralize
+from rag.query.analyze import find_companies, squash
+from rag.retrieval.hybrid import Filters, HybridRetriever
 from rag.schema import Hit
-from rag.stores import Stores
-from rag.verify import check_figures, parse_citations
+from rag.store.stores import Stores
+from rag.figures.verify import check_figures, parse_citations
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +119,19 @@ class Briefing:
 
     def to_markdown(self, lang: str = "en") -> str:
         """The briefing in one language as Markdown; document text is escaped, safe for st.markdown."""
-        from rag.briefing_render import render_markdown
+        from rag.briefing.render import render_markdown
 
         return render_markdown(self, lang)
 
     def to_markdown_bilingual(self) -> str:
         """Every language of the briefing, one after the other."""
-        from rag.briefing_render import render_markdown
+        from rag.briefing.render import render_markdown
 
         return "\n\n---\n\n".join(render_markdown(self, lang) for lang in self.languages)
 
     def to_docx(self, path: str | Path) -> Path:
         """Write a Word document with every language of the briefing; returns the path."""
-        from rag.briefing_render import render_docx
+        from rag.briefing.render import render_docx
 
         return render_docx(self, Path(path))
 

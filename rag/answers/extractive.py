@@ -6,11 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.embeddings import Embedder
-from rag.numbers import CURRENCIES, PERCENT_UNITS, parse_figures
-from rag.query import analyze_query
+from rag.store.embeddings import Embedder
+from rag.figures.parse import CURRENCIES, PERCENT_UNITS, parse_figures
+from rag.query.analyze import analyze_query
 from rag.schema import Hit
-from rag.support import cosines, coverage, hit_haystack, mentions, question_words, required_terms
+from rag.answers.grounding import cosines, coverage, hit_haystack, mentions, question_words, required_terms
 
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.evaluate import EvalReport
+from rag.evaluation.evaluate import EvalReport
 
 _RET = ("page_hit@1", "page_hit@5", "page_hit@10", "doc_hit@5", "mrr@10")
 _ANS = ("figure_match", "refusal_accuracy", "citation_precision", "unsupported_figure_rate")

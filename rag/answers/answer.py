@@ -11,15 +11,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from rag.errors import QuestionError
-from rag.extractive import clip, format_quotes, pick_quotes, quote_confidence
-from rag.llm import ChatModel, Usage
-from rag.prompts import answer_messages, condense_messages, normalize_history, refusal
-from rag.query import analyze_query
-from rag.retrieve import MAX_QUESTION_CHARS, Filters, HybridRetriever
+from rag.answers.extractive import clip, format_quotes, pick_quotes, quote_confidence
+from rag.answers.llm import ChatModel, Usage
+from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
+from rag.query.analyze import analyze_query
+from rag.retrieval.hybrid import MAX_QUESTION_CHARS, Filters, HybridRetriever
 from rag.schema import Hit
-from rag.stores import Stores
-from rag.support import Support, assess_support, cosines, is_refusal, question_words
-from rag.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
+from rag.store.stores import Stores
+from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
+from rag.figures.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.embeddings import Embedder
-from rag.query import analyze_query
+from rag.store.embeddings import Embedder
+from rag.query.analyze import analyze_query
 from rag.schema import Hit
 
 # Retrieval support, measured with the multilingual USE encoder on the corpus and fact sheet: the best

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.embeddings import Embedder
+from rag.store.embeddings import Embedder
 from rag.errors import StoreError
 from rag.schema import Chunk
 

@@ -83,7 +83,7 @@ class UseEmbedder:
         if self._parallel and len(texts) >= POOL_MIN_TEXTS:
             with self._lock:
                 if self._pool is None:
-                    from rag.encoder_pool import EncoderPool
+                    from rag.store.encoder_pool import EncoderPool
 
                     self._pool = EncoderPool(self.workers)
                 pool = self._pool

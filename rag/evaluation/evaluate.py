@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from rag.answer import Answer, answer_question
-from rag.evalsets import EvalItem
-from rag.metrics import mean_metrics, percentile, retrieval_metrics
-from rag.numbers import parse_figures
-from rag.retrieve import HybridRetriever
-from rag.stores import Stores
+from rag.answers.answer import Answer, answer_question
+from rag.evaluation.sets import EvalItem
+from rag.evaluation.metrics import mean_metrics, percentile, retrieval_metrics
+from rag.figures.parse import parse_figures
+from rag.retrieval.hybrid import HybridRetriever
+from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ _JUDGE = (
 
 def judge_answer(chat, question: str, gold: str, answer: str) -> float | None:
     """A model-judged score in [0, 1] of an answer against the gold answer; None if the model's reply is unusable."""
-    from rag.prompts import neutralize
+    from rag.answers.prompts import neutralize
 
     messages = [
         {"role": "system", "content": _JUDGE},

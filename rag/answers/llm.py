@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from rag.errors import (
     NoTextError,
     UnsupportedFileError,
 )
-from rag.lang import JA_CHARS, lang_of_counts, script_counts
+from rag.text.lang import JA_CHARS, lang_of_counts, script_counts
 from rag.schema import Document, Page
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Answers: the chat model, prompts, grounding checks, extractive quotes, the answer path."""

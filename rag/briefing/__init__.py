@@ -1,0 +1,1 @@
+"""Briefings: select documents, gather passages, facts, render EN + JA."""

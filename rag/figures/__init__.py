@@ -1,0 +1,1 @@
+"""Figures: parsing and formatting numbers, labelling them, checking them against sources."""

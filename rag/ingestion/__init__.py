@@ -1,0 +1,1 @@
+"""Files to pages to chunks: loaders, metadata, sections, chunking, the ingest pipeline."""

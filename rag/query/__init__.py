@@ -1,0 +1,1 @@
+"""Question analysis: language, companies, periods, document types, sections asked about."""

@@ -1,0 +1,1 @@
+"""Hybrid retrieval: vector and keyword lists, routed, fused, rescored and diversified."""

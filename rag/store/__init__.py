@@ -1,0 +1,1 @@
+"""Where chunks live: embeddings, the encoder pool, vectors (Chroma), the keyword index (SQLite FTS5)."""

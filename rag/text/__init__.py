@@ -1,0 +1,1 @@
+"""Text helpers shared by every stage: language, normalisation, sentences, tokens, safe display."""
