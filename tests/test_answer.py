@@ -13,7 +13,8 @@ import pytest
 
 from rag.answers.answer import Answer, AnswerOut, answer_question, stream_answer
 from rag.errors import LLMError, QuestionError
-from rag.answers.extractive import asked_kinds, clean_unit, figure_kinds, split_units
+from rag.answers.extractive import asked_kinds, figure_kinds
+from rag.text.sentences import clean_unit, split_units
 from rag.schema import Hit
 from rag.answers.grounding import assess_support, is_refusal, mentions, required_terms
 from tests.fakes import FakeChat, add_documents

@@ -409,7 +409,7 @@ def test_split_long_text_prefers_paragraph_ends():
 
 
 def test_markdown_soft_wraps_are_joined_but_blocks_kept():
-    from rag.ingestion.loaders import unwrap_markdown
+    from rag.text.markdown import unwrap_markdown
 
     text = "# Title\nline one of a\nparagraph here.\n\n- item one\n  continues\n- item two\n| a | b |\n| 1 | 2 |\n"
     assert unwrap_markdown(text).split("\n")[:6] == [

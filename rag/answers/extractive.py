@@ -11,15 +11,11 @@ from rag.figures.parse import CURRENCIES, PERCENT_UNITS, parse_figures
 from rag.query.analyze import analyze_query
 from rag.schema import Hit
 from rag.answers.grounding import cosines, coverage, hit_haystack, mentions, question_words, required_terms
+from rag.text.sentences import clean_unit, split_units
 
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}
 
-_ABBREV = re.compile(
-    r"\b(Inc|Corp|Co|Ltd|No|Nos|Mr|Ms|Mrs|Dr|St|vs|etc|approx|U\.S|e\.g|i\.e|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|"
-    r"Nov|Dec|Fig|Ref)\.$"
-)
-_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?][\"”’)])\s+|(?<=[.!?])\s+(?=[\"“‘(A-Z0-9$¥€£【「])")
 _NUMBER = re.compile(r"\d")
 _ASKS = {
     "currency": re.compile(
@@ -52,52 +48,6 @@ def figure_kinds(text: str) -> set[str]:
         else:
             kinds.add("count")
     return kinds
-
-
-def _is_table_line(line: str) -> bool:
-    return line.count("|") >= 2 or len(re.findall(r"\d[\d,.]*", line)) >= 2 and bool(re.search(r"\t|\s{3,}", line))
-
-
-def split_units(text: str) -> list[str]:
-    """Sentences and table lines of a passage, in order (English and Japanese sentence ends); headings are
-    left out, since a title states a topic, not an answer."""
-    units: list[str] = []
-    for line in text.splitlines():
-        if re.match(r"\s*#+\s", line):
-            continue
-        line = re.sub(r"^\s*[-*•]\s+", "", line).strip()
-        if not line or re.fullmatch(r"[-=_*|: ]+", line):
-            continue
-        if _is_table_line(line):
-            units.append(line)
-            continue
-        pending = ""
-        for part in _SENTENCE_END.split(line):
-            part = (part or "").strip()
-            if not part:
-                continue
-            pending = f"{pending} {part}".strip() if pending else part
-            if not _ABBREV.search(pending):
-                units.append(pending)
-                pending = ""
-        if pending:
-            units.append(pending)
-    return units
-
-
-_TRAILING_REFS = re.compile(r"(\s*(\[[^\[\]]*\]|\([^()]*https?://[^()]*\)|https?://\S+|\((weak|primary)[^()]*\)))+\s*$")
-
-
-_INLINE_REF = re.compile(r"\s*(\[source\b|\[[^\[\]]*https?://|\([^()]*https?://|https?://)")
-
-
-def clean_unit(unit: str) -> str:
-    """What gets quoted of a unit: cut before the first source reference or URL, without Markdown emphasis."""
-    unit = unit.replace("**", "").replace("__", "")
-    m = _INLINE_REF.search(unit)
-    if m:
-        unit = unit[: m.start()]
-    return _TRAILING_REFS.sub("", unit).strip().rstrip(" —–-:;,")
 
 
 def _long_enough(unit: str) -> bool:

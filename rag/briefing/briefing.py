@@ -23,18 +23,20 @@ from pydantic import BaseModel, Field
 
 from rag.store.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError
-from rag.answers.extractive import clean_unit, split_units
 from rag.figures.labels import Mention, find_disagreements, key_figure_rows, label_figures
 from rag.ingestion.pipeline import list_documents
 from rag.text.lang import KANA_KANJI
 from rag.answers.llm import ChatModel, Usage
 from rag.figures.parse import CITATION_RE
 from rag.answers.prompts import format_passages, neutralize
-from rag.query.analyze import find_companies, squash
+from rag.query.analyze import find_companies
+from rag.text.normalize import squash
 from rag.retrieval.hybrid import Filters, HybridRetriever
 from rag.schema import Hit
 from rag.store.stores import Stores
 from rag.figures.verify import check_figures, parse_citations
+from rag.text.markdown import unwrap_lines
+from rag.text.sentences import clean_unit, split_units
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +72,6 @@ _CUES: dict[str, re.Pattern[str]] = {k: re.compile(p, re.IGNORECASE) for k, p in
                 r"裏付けられ|確認されていない|未確認|誤り|食い違|矛盾",
 }.items()}
 _MARKER = re.compile(r"\s*" + CITATION_RE.pattern)
-_BLOCK_START = re.compile(r"^\s*(?:[-*•+]\s|#|\||\d+[.)]\s|>)")
-_LINE_END = re.compile(r"[.!?。！？:：]\**\s*$")
 _SENTENCE_OK = re.compile(r"""^[\s"“'‘(\[]*[A-Z0-9$¥€£\u3040-\u30ff\u4e00-\u9fff【「]""")
 _SENTENCE_DONE = re.compile(r"""[.!?。！？"”’)」]\s*$""")
 
@@ -224,26 +224,10 @@ class _Sentence:
     rank: dict[str, int]  # section -> best rank of its passage in that section's probes
 
 
-def unwrap(text: str) -> str:
-    """Join hard-wrapped lines back into paragraphs; list items, headings and table rows stay on their own lines."""
-    out: list[str] = []
-    for line in text.splitlines():
-        s = line.strip()
-        if not s:
-            out.append("")
-            continue
-        prev = out[-1] if out else ""
-        if prev and not _BLOCK_START.match(line) and not prev.startswith(("#", "|")) and not _LINE_END.search(prev):
-            out[-1] = prev + ("" if KANA_KANJI.search(prev[-1:] + s[:1]) else " ") + s
-        else:
-            out.append(s)
-    return "\n".join(out)
-
-
 def sentences_of(text: str) -> list[str]:
     """Whole sentences and list lines of a passage; fragments cut by chunking are left out."""
     out = []
-    for unit in split_units(unwrap(text)):
+    for unit in split_units(unwrap_lines(text)):
         unit = clean_unit(unit)
         ja = bool(KANA_KANJI.search(unit))
         if len(unit) < (10 if ja else 25) or not _SENTENCE_OK.match(unit) or not _SENTENCE_DONE.search(unit):
@@ -269,16 +253,12 @@ def _gather(retriever: HybridRetriever, doc_name: str, k: int) -> tuple[list[Hit
     sentences = []
     for hit in sorted(ordered, key=lambda h: (h.page, int(h.metadata.get("ord", 0) or 0))):
         for s in sentences_of(hit.text):
-            key = _norm(s)
+            key = _squash_ja(s)
             if key in seen:
                 continue  # chunks overlap
             seen.add(key)
             sentences.append(_Sentence(s, hit, "ja" if KANA_KANJI.search(s) else "en", ranks[hit.chunk_id]))
     return ordered, sentences
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\W+", "", text.lower())
 
 
 def names_company(text: str, company: str, keys: Sequence[str]) -> bool:
@@ -295,12 +275,12 @@ def _focus(stores: Stores, doc: dict[str, Any], sentences: list[_Sentence], comp
     rows = stores.keywords.get_chunks(sorted(stores.keywords.chunk_ids(doc["doc_name"])))
     allowed, under = set(), False
     for row in sorted(rows.values(), key=lambda r: (r["page"], int(r["metadata"].get("ord", 0) or 0))):
-        for line in unwrap(row["text"]).splitlines():
+        for line in unwrap_lines(row["text"]).splitlines():
             if line.startswith("#"):
                 under = names_company(line, company, keys)
                 continue
-            allowed.update(_norm(s) for s in sentences_of(line) if under or names_company(s, company, keys))
-    return [s for s in sentences if _norm(s.text) in allowed]
+            allowed.update(_squash_ja(s) for s in sentences_of(line) if under or names_company(s, company, keys))
+    return [s for s in sentences if _squash_ja(s.text) in allowed]
 
 
 class _SourceList:
@@ -613,3 +593,7 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         figure_check=check, notes=notes, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         languages=languages, sources=sources.items, model=chat.model if chat is not None else "",
         tokens=usage.to_dict())
+
+
+def _squash_ja(text: str) -> str:
+    return squash(text, keep_ja=True)

@@ -8,21 +8,8 @@ from collections.abc import Callable
 
 from rag.schema import Chunk, Document, Page
 from rag.text.tokens import count_tokens, get_encoding
-
-# A table row: a label followed by two or more numeric cells ("Revenue 32,765 32,136").
-_NUMERIC_CELL = re.compile(r"(?:\(?-?\$?\s?\d[\d,]*\.?\d*\)?%?|—|–|-)")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
-_ROW = re.compile(r"^\s*\S.*?(?:\s+(?:\(?-?\$?\s?\d[\d,]*\.?\d*\)?%?|—|–))\s*$")
-
-
-def is_table_row(line: str) -> bool:
-    """True when a line looks like a row of a financial table: text then numeric cells."""
-    cells = line.split()
-    if len(cells) < 2:
-        return False
-    numeric = sum(1 for c in cells[-6:] if _NUMERIC_CELL.fullmatch(c.strip("$")))
-    return numeric >= 2 or (numeric >= 1 and bool(_ROW.match(line)) and len(cells) <= 8)
-
+from rag.text.sentences import split_sentences
+from rag.text.tables import is_table_row
 
 def _blocks(text: str) -> list[tuple[str, list[str]]]:
     """Group a page's lines into ('table' | 'text', lines) blocks."""
@@ -46,7 +33,7 @@ def _split_long_line(line: str, max_tokens: int) -> list[str]:
     """Split a line longer than the budget, preferring sentence ends, then token bounds."""
     enc = get_encoding()
     parts: list[str] = []
-    for sentence in _SENTENCE_END.split(line):
+    for sentence in split_sentences(line):
         ids = enc.encode_ordinary(sentence)
         parts.extend(enc.decode(ids[i : i + max_tokens]).strip() for i in range(0, len(ids), max_tokens))
     return [p for p in parts if p]

@@ -26,6 +26,7 @@ from rag.errors import (
 )
 from rag.text.lang import JA_CHARS, lang_of_counts, script_counts
 from rag.schema import Document, Page
+from rag.text.markdown import unwrap_markdown
 
 log = logging.getLogger(__name__)
 
@@ -676,28 +677,3 @@ def _load_text(path: Path, data: bytes) -> tuple[list[Page], dict[str, str]]:
         body = unwrap_markdown(body)
     pages = [Page(page=i, text=t) for i, t in enumerate(split_long_text(body))]
     return pages, {**meta, **front}
-
-
-_MD_BLOCK = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\||```|---|\*\*\*)")
-
-
-def unwrap_markdown(text: str) -> str:
-    """Join the soft-wrapped lines of Markdown paragraphs (Markdown reads a single newline as a space).
-
-    Headings, list items, quotes, tables and code fences keep their own lines, so sentences
-    come out whole for chunking and quoting.
-    """
-    out: list[str] = []
-    in_code = False
-    for line in text.split("\n"):
-        if line.lstrip().startswith("```"):
-            in_code = not in_code
-            out.append(line)
-            continue
-        joinable = (not in_code and out and out[-1].strip() and line.strip() and not _MD_BLOCK.match(line)
-                    and not re.match(r"^\s*(?:#{1,6}\s|\||```)", out[-1]))
-        if joinable:
-            out[-1] = out[-1].rstrip() + " " + line.strip()
-        else:
-            out.append(line)
-    return "\n".join(out)

@@ -8,6 +8,8 @@ extraction puts inside words ("Busines s.", "Propertie s.").
 """
 
 from __future__ import annotations
+from rag.text.normalize import squash
+from rag.text.tables import is_numeric_row
 
 import re
 from collections.abc import Sequence
@@ -57,7 +59,6 @@ _TOP_LINES = 8
 _MAX_CARRY_PAGES = 60
 _ENDS_CARRY = frozenset(STATEMENTS) | {"auditor", "controls", "governance"}
 
-_SQUASH = re.compile(r"[^a-z0-9]+")
 _CONS = r"(?:condensed)?(?:consolidated|combined)?(?:condensed)?(?:interim)?"
 _OF = r"statements?of(?:consolidated|combined)?"
 # Optional lead-in before a title: "3M Company and Subsidiaries", "Item 8.", "Note 12", "PART II".
@@ -206,7 +207,6 @@ _PAGE_NUMBER_END = re.compile(r"[A-Za-z].*[A-Za-z).]\s+\d{1,3}$")
 _BARE_ITEM = re.compile(r"(?i)^\s*(?:part\s*[iv]{1,4}\W*)?item\s*\d{1,2}\s*[a-d]?\W*$")
 _CROSS_REFERENCE = re.compile(r"(?i)^(?:refer|see|read|as (?:discussed|described|noted)|for (?:a |additional|further|more))\b")
 _ROW_END = re.compile(r"(?:\d|\d\s*\)|—|–|-|%)\s*$")
-_NUMERIC_CELL = re.compile(r"\(?\$?-?\d[\d,]*\.?\d*\)?%?|—|–")
 
 # Phrases that crowd risk-factor prose, and results discussions (MD&A, earnings releases).
 _RISK_CUES = (
@@ -250,11 +250,6 @@ _ROW_RES = _compile_each(_ROWS, "^", "")
 # Cheap pre-filters: most lines match nothing, so try one combined pattern first.
 _ANY_ROW = re.compile("^(?:" + "|".join(_ROWS.values()) + ")")
 _ANY_SEARCH = re.compile("|".join(_SECTION_SEARCH.values()))
-
-
-def squash(text: str) -> str:
-    """Lower-case letters and digits only: 'Item 1A. Risk  Factor s' -> 'item1ariskfactors'."""
-    return _SQUASH.sub("", text.lower())
 
 
 def _is_heading(line: str) -> bool:
@@ -311,16 +306,10 @@ def _heading_labels(line: str, sq: str) -> tuple[list[tuple[str, float, bool]], 
     return found, item
 
 
-def _is_numeric_row(line: str) -> bool:
-    """A label followed by two or more figures ("Inventories 2,500 3,742")."""
-    cells = line.split()
-    return len(cells) >= 2 and sum(1 for c in cells[-4:] if _NUMERIC_CELL.fullmatch(c.strip("$"))) >= 2
-
-
 def table_density(text: str) -> float:
     """Share of non-empty lines that look like rows of a numeric table."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    return sum(map(_is_numeric_row, lines)) / len(lines) if lines else 0.0
+    return sum(map(is_numeric_row, lines)) / len(lines) if lines else 0.0
 
 
 def is_table_page(text: str, min_density: float = 0.35) -> bool:
@@ -347,7 +336,7 @@ def page_signals(text: str) -> dict:
         if not sq:
             continue
         if _ROW_END.search(line) and line[0].isalpha():
-            table_rows += _is_numeric_row(line)
+            table_rows += is_numeric_row(line)
             if _ANY_ROW.match(sq):
                 for label, rx in _ROW_RES:
                     m = rx.match(sq)

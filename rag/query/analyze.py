@@ -20,6 +20,7 @@ from itertools import pairwise
 
 from rapidfuzz.distance import Levenshtein
 
+from rag.text.normalize import normalize, squash
 from rag.text.lang import QUESTION_SHARE, detect_lang
 from rag.ingestion.sections import INTENTS
 
@@ -34,7 +35,6 @@ _JA_SEPARATORS = "・･ 　=＝"
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'.\-][A-Za-z0-9]+)*")
 _KEYWORD_EN = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9]*(?:[&'\-./][A-Za-z0-9]+)*")
 _KEYWORD_JA = re.compile(r"[\u3400-\u9fff々〆ヵヶ\u30a1-\u30fa\u30fc]{2,}")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _LEGAL_SUFFIXES = frozenset(["inc", "incorporated", "corp", "corporation", "company", "co", "plc", "ltd", "limited", "llc", "the"])
 _CONNECTORS = frozenset({"and", "the", "&"})
 _NOT_A_QUANTITY = (
@@ -100,16 +100,6 @@ def _synonyms() -> dict:
 
 # ---------------------------------------------------------------------------------------
 # Normalisation helpers
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and letters to ASCII) with typographic quotes made plain."""
-    return unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-
-
-def squash(text: str) -> str:
-    """Lower-case letters and digits only: 'Best Buy' and 'BESTBUY' both give 'bestbuy'."""
-    return _NON_ALNUM.sub("", text.lower())
 
 
 def _squash_ja(text: str) -> str:

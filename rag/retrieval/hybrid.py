@@ -10,6 +10,7 @@ from typing import Any
 
 from rag.errors import QuestionError
 from rag.schema import Hit
+from rag.text.normalize import squash
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,6 @@ class Filters:
         return bool(self.company or self.period or self.doc_type or self.doc_names)
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[^0-9a-z\u3040-\u9fff]+", "", text.lower())
-
-
 def resolve_filters(filters: Filters, documents: Sequence[Mapping[str, Any]]) -> list[str] | None:
     """The names of the documents the filters allow, or None when there are no filters."""
     if not filters:
@@ -47,11 +44,11 @@ def resolve_filters(filters: Filters, documents: Sequence[Mapping[str, Any]]) ->
     for d in documents:
         if filters.doc_names and d["doc_name"] not in filters.doc_names:
             continue
-        if filters.company and _squash(filters.company) not in _squash(f"{d.get('company', '')} {d['doc_name']}"):
+        if filters.company and squash_ja(filters.company) not in squash_ja(f"{d.get('company', '')} {d['doc_name']}"):
             continue
         if filters.period and not str(d.get("period", "")).lower().startswith(filters.period.lower()):
             continue
-        if filters.doc_type and _squash(filters.doc_type) != _squash(d.get("doc_type", "")):
+        if filters.doc_type and squash_ja(filters.doc_type) != squash_ja(d.get("doc_type", "")):
             continue
         names.append(d["doc_name"])
     return names
@@ -236,3 +233,7 @@ class HybridRetriever:
 def search(question: str, stores: Stores, k: int = 10, filters: Filters | None = None) -> list[Hit]:
     """Hybrid search for a question; see HybridRetriever.search."""
     return HybridRetriever(stores).search(question, k, filters)
+
+
+def squash_ja(text: str) -> str:
+    return squash(text, keep_ja=True)
