@@ -96,8 +96,7 @@ def run(fb: Path, out: Path, pages_to_read: int) -> dict:
             "doc_name": path.stem, "read_as": opaque, "pages_read": n, "seconds": round(time.perf_counter() - t, 3),
             "gold": {"company": gold["company"], "doc_type": str(gold["doc_type"]).lower(),
                      "fiscal_year": str(gold["doc_period"])},
-            "got": {**got, "period": meta["period"].text() if "period" in meta else "",
-                    "tickers": meta["tickers"].text() if "tickers" in meta else ""},
+            "got": {**got, **{k: meta[k].text() if k in meta else "" for k in ("period", "tickers", "title")}},
             "sources": {f: meta[f].source for f in (*FIELDS, "period") if f in meta},
             "ok": ok, "company_match": how,
             "same_company_key": company_key({"company": got["company"], "doc_name": opaque})
@@ -147,12 +146,12 @@ def render(report: dict) -> str:
     misses = [r for r in report["documents"] if not all(r["ok"].values())]
     lines += [f"## Misses ({len(misses)})", ""]
     if misses:
-        lines += ["| document | field | gold | read | source |", "|---|---|---|---|---|"]
+        lines += ["| document | field | gold | read | source | the document's headline |", "|---|---|---|---|---|---|"]
         for r in misses:
             for f in FIELDS:
                 if not r["ok"][f]:
                     lines.append(f"| {r['doc_name']} | {f} | {r['gold'][f]} | {r['got'][f] or '—'} | "
-                                 f"{r['sources'].get(f, '—')} |")
+                                 f"{r['sources'].get(f, '—')} | {r['got']['title'] or '—'} |")
     via_alias = [r for r in report["documents"] if r["company_match"] == "alias table"]
     if via_alias:
         lines += ["", "Companies matched through the alias table rather than by name (a former or long name):", ""]

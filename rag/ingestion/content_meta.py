@@ -213,7 +213,7 @@ def companies_by_prominence(text: str, known_companies: Mapping[str, Sequence[st
     """Company keys a text is about, most prominent first.
 
     Each paragraph that names a company counts once, the first paragraph twice and the title
-    three times; companies under a quarter of the leader's score are passing mentions.
+    three times; companies under a third of the leader's score are passing mentions.
     """
     scores: dict[str, float] = {}
     paragraphs = [p for p in re.split(r"\n\s*\n|\n(?=[A-Z\u3000-\u9fff])", text) if p.strip()]
@@ -226,7 +226,7 @@ def companies_by_prominence(text: str, known_companies: Mapping[str, Sequence[st
         return []
     top = max(scores.values())
     ranked = sorted(scores, key=lambda k: -scores[k])
-    return [k for k in ranked if scores[k] >= 0.25 * top][:limit]
+    return [k for k in ranked if scores[k] >= top / 3][:limit]
 
 
 def _display_name(key: str, known: Mapping[str, Sequence[str]] | None) -> str:

@@ -26,6 +26,7 @@ _FORMS = (("有価証券報告書", "10k"), ("四半期報告書", "10q"), ("半
 _FIELD = re.compile(r"【\s*([^】]{1,20}?)\s*】\s*([^【\n]*)")
 _TANSHIN = re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*期\s*(?:第\s*(?P<q>[1-4１-４])\s*四半期|"
                       r"(?P<h>中間期?))?\s*(?:連結)?\s*決算短信")
+_LEGAL_FORM = re.compile(r"^(?:株式会社|\(株\))\s*|\s*(?:株式会社|\(株\))$")
 _QUARTER_JA = re.compile(r"第\s*(\d)\s*四半期")
 
 
@@ -69,7 +70,7 @@ def _securities_report(fields: dict[str, str]) -> dict[str, MetaValue]:
         out["period"] = MetaValue(period_label(year, q, half), src)
         out["fiscal_year"] = MetaValue(str(year), src)
         out["fiscal_period"] = MetaValue(f"Q{q}" if q else "H1" if half else "FY", src)
-    aliases = tuple(a for a in (company, english) if a)
+    aliases = tuple(dict.fromkeys(a for a in (company, _without_legal_form(company), english) if a))
     if english:
         out["english_name"] = MetaValue(english, f"{where} 【英訳名】")
     if aliases:
@@ -89,13 +90,19 @@ def _tanshin(head: str, m: re.Match[str]) -> dict[str, MetaValue]:
         "fiscal_period": MetaValue(f"Q{q}" if q else "H1" if half else "FY", where),
     }
     if name := re.search(r"上場会社名\s*[:：]?\s*(\S+)", head):
-        out["company"] = MetaValue(name.group(1), "決算短信 上場会社名")
-        out["aliases"] = MetaValue((name.group(1),), "決算短信 上場会社名")
+        company = name.group(1)
+        out["company"] = MetaValue(company, "決算短信 上場会社名")
+        out["aliases"] = MetaValue(tuple(dict.fromkeys((company, _without_legal_form(company)))), "決算短信 上場会社名")
     if code := re.search(r"コード\s*番号\s*[:：]?\s*([0-9A-Z]{4})(?![0-9A-Z])", head):
         out["tickers"] = MetaValue((code.group(1),), "決算短信 コード番号")
     if dates := find_dates(head[:m.end() + 300]):
         out["date"] = MetaValue(dates[0].isoformat(), where)
     return out
+
+
+def _without_legal_form(name: str) -> str:
+    """トヨタ自動車株式会社 -> トヨタ自動車: questions name the company without its legal form."""
+    return _LEGAL_FORM.sub("", name)
 
 
 def _month_end(year: int, month: int) -> date:

@@ -249,7 +249,7 @@ def trading_symbols(cover: str) -> list[str]:
         if not _SHARE_CLASS.search(line) or re.search(r"notes|debentures|preferred|depositary|warrant", line, re.I):
             continue
         if m := _EXCHANGE.search(line):
-            if t := _TICKER.search(line[:m.start()].rstrip()):
+            if t := _TICKER.search(line[:m.start()].rstrip(" |")):  # HTML table rows come as 'a | b | c'
                 tickers.append(t.group(1))
     return list(dict.fromkeys(tickers))
 
