@@ -302,3 +302,45 @@ def test_nothing_to_read_gives_nothing():
     assert read_content_metadata([]) == {}
     assert read_content_metadata(["", "   "]) == {}
     assert "company" not in read_content_metadata(["Meeting notes: agenda for Tuesday.\n\nBring laptops."])
+
+
+# --- other forms ---------------------------------------------------------------------------------------------
+
+SEC_HEAD = "UNITED STATES\nSECURITIES AND EXCHANGE COMMISSION\nWashington, D.C. 20549\n"
+
+
+def test_20f_and_s1_covers():
+    twenty_f = (SEC_HEAD + "FORM 20-F\n☒ ANNUAL REPORT PURSUANT TO SECTION 13 OR 15(d) OF THE SECURITIES EXCHANGE ACT "
+                "OF 1934\nFor the fiscal year ended March 31, 2023\nCommission file number 001-12345\n"
+                "Kabushiki Kaisha Example\n(Exact name of Registrant as specified in its charter)\nExample Corporation\n"
+                "(Translation of Registrant's name into English)\n")
+    meta = read_content_metadata([twenty_f])
+    assert (meta["form"].value, meta["doc_type"].value, meta["period"].value) == ("20-F", "20f", "2023")
+    assert meta["company"].value == "Kabushiki Kaisha Example"
+    s1 = (SEC_HEAD + "FORM S-1\nREGISTRATION STATEMENT\nUNDER\nTHE SECURITIES ACT OF 1933\n"
+          "Nimbus Data Systems, Inc.\n(Exact name of registrant as specified in its charter)\nDelaware 7372 88-1234567\n")
+    meta = read_content_metadata([s1])
+    assert (meta["doc_type"].value, meta["company"].value) == ("s1", "Nimbus Data Systems, Inc.")
+    assert "period" not in meta  # a registration statement covers no fiscal period
+
+
+def test_amended_10k_is_a_10k():
+    cover = (SEC_HEAD + "FORM 10-K/A\n(Amendment No. 1)\nFor the fiscal year ended December 31, 2021\n"
+             "Commission File Number 1-0000\nAcme Corp\n(Exact name of registrant as specified in its charter)\n")
+    meta = read_content_metadata([cover])
+    assert (meta["form"].value, meta["doc_type"].value, meta["period"].value) == ("10-K/A", "10k", "2021")
+
+
+def test_earnings_exhibit_without_a_cover_is_an_earnings_release():
+    exhibit = ("Exhibit 99.1\nACME CORP REPORTS SECOND QUARTER FISCAL 2024 RESULTS\n"
+               "Revenue up 12%\nSPRINGFIELD, Ill., August 20, 2024 – Acme Corp (NYSE: ACME) today reported results "
+               "for the second quarter of fiscal 2024, which ended July 27, 2024.\n")
+    meta = read_content_metadata([exhibit])
+    assert (meta["doc_type"].value, meta["company"].value, meta["period"].value) == ("earnings", "Acme Corp", "2024Q2")
+    assert meta["tickers"].value == ("ACME",) and meta["date"].value == "2024-08-20"
+
+
+def test_glossy_annual_report():
+    glossy = "Nike, Inc.\n2022 Annual Report\nDear shareholders,\nNike had a record year.\n\nNike grew in China.\n"
+    meta = read_content_metadata([glossy])
+    assert (meta["doc_type"].value, meta["period"].value, meta["companies"].value[0]) == ("annualreport", "2022", "NIKE")

@@ -6,7 +6,8 @@ Readers, tried in order, each recording where every value came from:
   an SEC cover page (rag.ingestion.sec_cover) — 10-K, 10-Q, 8-K, 20-F, S-1 ...;
   an earnings release — headline ("PepsiCo Reports First-Quarter 2023 Results") and dateline
   ("PURCHASE, N.Y. - April 25, 2023 - PepsiCo, Inc. (NASDAQ: PEP) today reported ...");
-  anything else (news, notes) — title, date, publisher and the companies the text is about.
+  anything else (news, notes, glossy annual reports) — title, date, publisher and the companies
+  the text is about.
 merge_metadata (rag.ingestion.meta_value) puts what the user wrote first, then XBRL, then
 this, then the file name.
 """
@@ -57,6 +58,9 @@ _RELEASE_PERIODS = [  # (kind, pattern): quarter patterns give (quarter word, ye
     ("fy", re.compile(r"(?:fiscal|full[\s-]+year)\s+(?:year\s+)?" + _Y + r"\s+(?:financial\s+)?(?:results|earnings)",
                       re.IGNORECASE)),
 ]
+_ANNUAL_REPORT = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*(?:Annual|Integrated)\s+Report(?!\s+on\s+Form)|"
+                            r"(?:Annual|Integrated)\s+Report\s+((?:19|20)\d\d)(?!\d)|"
+                            r"(?:統合報告書|アニュアルレポート)\s*((?:19|20)\d\d)", re.IGNORECASE)
 _PUBLISHER = re.compile(r"\((Reuters|Bloomberg|AP|AFP|Dow Jones|Kyodo|Nikkei)\)|^(?:source|publisher)\s*:\s*(.+)$|"
                         r"(?:PR\s?Newswire|BUSINESS\s+WIRE|GLOBE\s+NEWSWIRE|ACCESSWIRE)", re.IGNORECASE | re.MULTILINE)
 
@@ -201,6 +205,11 @@ def read_article(pages: Sequence[str], known_companies: Mapping[str, Sequence[st
     if pub := _PUBLISHER.search(text[:3000]):
         out["publisher"] = MetaValue(squash_ws(pub.group(1) or pub.group(2) or pub.group()), "byline")
         out["doc_type"] = MetaValue("news", "byline")
+    if report := _ANNUAL_REPORT.search(squash_ws(text[:800])):
+        year = report.group(1) or report.group(2) or report.group(3)
+        out["doc_type"] = MetaValue("annualreport", f"title '{report.group().strip()}'")
+        out["period"] = MetaValue(year, f"title '{report.group().strip()}'")
+        out["fiscal_year"] = MetaValue(year, out["period"].source)
     keys = companies_by_prominence(text, known_companies, title=out["title"].text() if "title" in out else "")
     if keys:
         out["companies"] = MetaValue(tuple(keys), "alias table, by prominence")

@@ -25,7 +25,7 @@ from rag.ingestion.fiscal import (
 )
 from rag.ingestion.meta_value import MetaValue
 
-COVER_PAGES = 5  # a glossy wrapper may push the cover back a few pages
+COVER_PAGES = 12  # a glossy annual report wrapped around the 10-K pushes its cover back
 _SEC = re.compile(r"SECURITIES\s+AND\s+EXCHANGE\s+COMMISSION[\s,]+washington", re.IGNORECASE)
 _FORM = re.compile(r"(?<![A-Za-z])FORM\s+(10-K405|10-KT|10-K|10-QT|10-Q|8-K|20-F|40-F|6-K|11-K|S-1|S-3|S-4|F-1|"
                    r"DEF\s*14A)(\s*/\s*A)?(?![A-Za-z0-9])", re.IGNORECASE)
