@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.figures.glossary import load_glossary, lookup, term, translate_label
-from rag.figures.parse import format_figure, parse_figures
+from rag.figures.format import format_figure
+from rag.figures.parse import parse_figures
 from rag.figures.verify import (
     FigureReport,
     check_figures,

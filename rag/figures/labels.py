@@ -14,7 +14,8 @@ from typing import Any
 
 from rag.figures.glossary import term
 from rag.text.lang import KANA_KANJI
-from rag.figures.parse import Figure, format_figure, parse_figures
+from rag.figures.format import format_figure
+from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import find_periods
 
 
