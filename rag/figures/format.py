@@ -1,15 +1,17 @@
-"""Figures written back as an English or Japanese filing would: "$161.6 million", "1億6,160万ドル".
+"""Figures and periods written the way filings write them: "$161.6 million", "1億6,160万ドル", "Dec 2025".
 
-Pure functions; `rag.figures.parse.parse_figures` reads their output back to the same value.
+Pure functions; `rag.figures.parse.parse_figures` reads a formatted figure back to the same value.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 _EN_CURRENCY = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£"}
 _JA_CURRENCY = {"USD": "ドル", "JPY": "円", "EUR": "ユーロ", "GBP": "ポンド"}
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _EN_WORDS = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"))
 
 
@@ -90,3 +92,17 @@ def format_figure(value: float, unit: str, lang: str = "en") -> str:
         raise ValueError(f"Cannot format {value!r}; pass a finite number")
     sign = "-" if value < 0 else ""
     return sign + (_format_ja if lang == "ja" else _format_en)(abs(value), unit)
+
+
+def format_period(period: str, lang: str) -> str:
+    """'2025-12' -> 'Dec 2025' / '2025年12月'; '2025Q4' -> 'Q4 2025' / '2025年第4四半期'."""
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", period):
+        y, mo = m.group(1), int(m.group(2))
+        return f"{y}年{mo}月" if lang == "ja" else f"{_MONTH_ABBR[mo - 1]} {y}"
+    if m := re.fullmatch(r"(\d{4})Q([1-4])", period, re.IGNORECASE):
+        return f"{m.group(1)}年第{m.group(2)}四半期" if lang == "ja" else f"Q{m.group(2)} {m.group(1)}"
+    if m := re.fullmatch(r"(\d{4})H([12])", period, re.IGNORECASE):
+        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半期" if lang == "ja" else f"H{m.group(2)} {m.group(1)}"
+    if re.fullmatch(r"\d{4}", period):
+        return f"{period}年" if lang == "ja" else period
+    return period or "—"
