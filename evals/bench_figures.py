@@ -49,11 +49,11 @@ def predict(item: dict[str, Any]) -> dict[str, Any]:
     end = start + len(mention)
     report = check_figures(text, [item["passage"]])
     found = [(f, False) for f in report.unsupported] + [(f, True) for f in report.supported]
-    hits = [(f, ok) for f, ok in found if f["start"] < end and start < f["end"]]
+    hits = [(f, ok) for f, ok in found if f.start < end and start < f.end]
     if not hits:
         return {"parsed": False, "flagged": False, "raw": None}
     fig, ok = hits[0]
-    return {"parsed": True, "flagged": not ok, "raw": fig["raw"]}
+    return {"parsed": True, "flagged": not ok, "raw": fig.raw}
 
 
 def _metrics(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:

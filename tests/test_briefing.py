@@ -12,12 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from rag.briefing.briefing import Briefing, Fact, select_documents, sentences_of, write_briefing
-from rag.figures.labels import Mention, consensus_period, find_disagreements, label_figures
+from rag.briefing.briefing import Briefing, write_briefing
+from rag.briefing.facts import Fact
+from rag.briefing.gather import sentences_of
+from rag.briefing.select import select_documents
 from rag.config import get_settings
 from rag.errors import DocumentNotFoundError
-from rag.ingestion.pipeline import ingest
+from rag.figures.labels import (
+    FigureSource,
+    KeyFigureRow,
+    Mention,
+    consensus_period,
+    find_disagreements,
+    label_figures,
+)
 from rag.figures.parse import parse_figures
+from rag.ingestion.pipeline import ingest
 from rag.store.stores import open_stores
 from rag.text.safe import escape_markdown
 from tests.fakes import FakeChat
@@ -46,8 +56,8 @@ def riot(corpus) -> Briefing:
     return brief
 
 
-def _row(brief: Briefing, metric: str, value: float) -> dict:
-    return next(r for r in brief.key_figures if r["metric_key"] == metric and abs(r["value"] - value) < 1e-6 * value)
+def _row(brief: Briefing, metric: str, value: float) -> KeyFigureRow:
+    return next(r for r in brief.key_figures if r.metric_key == metric and abs(r.value - value) < 1e-6 * value)
 
 
 # ---------------------------------------------------------------------------------------------- pure pieces
@@ -130,19 +140,19 @@ def test_nothing_to_brief_says_what_is_indexed(corpus):
 
 def test_key_figures_have_the_same_values_in_english_and_japanese(riot):
     sold, proceeds = _row(riot, "bitcoin_sold", 1818), _row(riot, "proceeds", 161_600_000)
-    assert (sold["value_en"], sold["label_en"], sold["label_ja"]) == ("1,818 BTC", "Bitcoin sold", "ビットコイン売却")
-    assert (proceeds["value_en"], proceeds["value_ja"], proceeds["label_ja"]) == (
+    assert (sold.value_en, sold.label_en, sold.label_ja) == ("1,818 BTC", "Bitcoin sold", "ビットコイン売却")
+    assert (proceeds.value_en, proceeds.value_ja, proceeds.label_ja) == (
         "$161.6 million", "1億6,160万ドル", "手取金")
-    assert (sold["period_en"], sold["period_ja"]) == ("Dec 2025", "2025年12月")
+    assert (sold.period_en, sold.period_ja) == ("Dec 2025", "2025年12月")
     for row in riot.key_figures:
-        (en,), (ja,) = parse_figures(row["value_en"]), parse_figures(row["value_ja"])
-        assert en.value == ja.value == pytest.approx(row["value"], rel=1e-3) and en.unit == ja.unit
-        assert row["check"] == "supported" and row["label_ja"] != row["label_en"]
+        (en,), (ja,) = parse_figures(row.value_en), parse_figures(row.value_ja)
+        assert en.value == ja.value == pytest.approx(row.value, rel=1e-3) and en.unit == ja.unit
+        assert row.check == "supported" and row.label_ja != row.label_en
     en, ja = riot.to_markdown("en"), riot.to_markdown("ja")
     assert escape_markdown("$161.6 million") in en and "1,818 BTC" in en
     assert "1億6,160万ドル" in ja and "| 項目 | 数値 | 期間 | 出典 | 検証 |" in ja
     assert [f.figures for f in riot.facts if f.section == "figures"] == [
-        [{"metric_key": r["metric_key"], "value": r["value"], "unit": r["unit"], "period": r["period"]}]
+        [{"metric_key": r.metric_key, "value": r.value, "unit": r.unit, "period": r.period}]
         for r in riot.key_figures]
 
 
@@ -176,7 +186,7 @@ def test_highlights_quote_each_section_and_risks_name_the_missing_tenants(riot):
 def test_a_document_about_several_companies_gives_only_this_company_s_figures(corpus):
     brief = write_briefing(corpus, "CleanSpark")
     assert "peers_cleanspark_mara_2025" in brief.docs
-    values = {(r["metric_key"], r["value"]) for r in brief.key_figures}
+    values = {(r.metric_key, r.value) for r in brief.key_figures}
     assert ("bitcoin_holdings", 13_011) in values and ("bitcoin_sold", 445) in values
     assert not any(v in (52_850, 53_822, 2_144) for _, v in values)  # MARA's, in the same note
 
@@ -224,9 +234,9 @@ def test_document_text_is_escaped_in_markdown():
     brief = Briefing(
         company="Acme <b>", period="", docs=["d"], mode="extractive", facts=[
             Fact("risks", evil, evil, citations=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "quote": evil}])],
-        key_figures=[{"metric_key": "revenue", "label_en": "Revenue", "label_ja": "売上高", "value": 5.0, "unit": "USD",
-                      "period": "", "value_en": "$5 | x", "value_ja": "5ドル", "period_en": "—", "period_ja": "—",
-                      "source": {"n": 1, "doc_name": "d_x", "page": 0}, "check": "supported"}],
+        key_figures=[KeyFigureRow(metric_key="revenue", label_en="Revenue", label_ja="売上高", value=5.0, unit="USD",
+                                  period="", value_en="$5 | x", value_ja="5ドル", period_en="—", period_ja="—", docs=[],
+                                  source=FigureSource("d_x", 0, "c", "", n=1), check="supported")],
         highlights=[], figure_check={}, notes=[], generated_at="now",
         sources=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "title": "<i>t</i>"}])
     md = brief.to_markdown("en")

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.figures.parse import Figure, format_figure, parse_figures
+from rag.figures.format import format_figure
+from rag.figures.parse import Figure, parse_figures
 
 
 def figs(text: str) -> list[tuple[str, float, str]]:

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rag.figures.format import format_figure
 from rag.figures.glossary import load_glossary, lookup, term, translate_label
-from rag.figures.parse import format_figure, parse_figures
+from rag.figures.parse import parse_figures
 from rag.figures.verify import (
     FigureReport,
     check_figures,
@@ -34,7 +35,7 @@ PASSAGES = [
 
 def verdict(text: str, passages=PASSAGES) -> dict[str, bool]:
     report = check_figures(text, passages)
-    return {**{f["raw"]: True for f in report.supported}, **{f["raw"]: False for f in report.unsupported}}
+    return {**{f.raw: True for f in report.supported}, **{f.raw: False for f in report.unsupported}}
 
 
 @pytest.mark.parametrize(("answer", "supported"), [
@@ -90,24 +91,24 @@ def test_years_citations_and_small_list_numbers_are_not_checked() -> None:
 def test_cited_passage_is_preferred_and_recorded() -> None:
     report = check_figures("Riot sold 1,818 BTC [3]. It raised $161.6 million [2].", PASSAGES)
     first, second = report.supported
-    assert first["matched"]["n"] == 3 and first["cited_ok"] is True and first["cited"] == [3]
-    assert first["matched"]["doc_name"] == "ja_note" and "1,818BTC" in first["matched"]["text"]
-    assert second["matched"]["n"] == 1 and second["cited_ok"] is False  # found, but not where it says
+    assert first.matched.n == 3 and first.cited_ok is True and first.cited == [3]
+    assert first.matched.doc_name == "ja_note" and "1,818BTC" in first.matched.text
+    assert second.matched.n == 1 and second.cited_ok is False  # found, but not where it says
     assert report.ok
 
 
 def test_markers_after_the_full_stop_and_on_the_line_count() -> None:
     text = "Riot sold 1,818 BTC.[3]\nThe sale raised $161.6 million.\n\"$600.53 million\" [1]"
     report = check_figures(text, PASSAGES)
-    assert [f["cited_ok"] for f in report.supported] == [True, False, True]
-    assert [f["cited"] for f in report.supported] == [[3], [], [1]]
+    assert [f.cited_ok for f in report.supported] == [True, False, True]
+    assert [f.cited for f in report.supported] == [[3], [], [1]]
     report = check_figures("Riot sold 1,818 BTC. It raised $161.6 million [1].", PASSAGES)
-    assert [f["cited_ok"] for f in report.supported] == [True, True]  # same line
+    assert [f.cited_ok for f in report.supported] == [True, True]  # same line
 
 
 def test_answer_level_citations_as_fallback() -> None:
     report = check_figures("Riot sold 1,818 BTC.", PASSAGES, cited={1: PASSAGES[0]})
-    assert report.supported[0]["cited_ok"] is True
+    assert report.supported[0].cited_ok is True
 
 
 def test_bad_citations_make_the_report_not_ok() -> None:
@@ -117,20 +118,20 @@ def test_bad_citations_make_the_report_not_ok() -> None:
 
 
 def test_plain_strings_and_mappings_as_passages() -> None:
-    assert check_figures("Riot sold 1,818 BTC [2].", ["nothing here", SEED]).supported[0]["matched"]["n"] == 2
-    assert check_figures("Riot sold 1,818 BTC [5].", {5: SEED}).supported[0]["cited_ok"] is True
+    assert check_figures("Riot sold 1,818 BTC [2].", ["nothing here", SEED]).supported[0].matched.n == 2
+    assert check_figures("Riot sold 1,818 BTC [5].", {5: SEED}).supported[0].cited_ok is True
     report = check_figures("Riot sold 1,818 BTC [1].", [])
-    assert report.unsupported[0]["matched"] is None and report.bad_citations == [1]
+    assert report.unsupported[0].matched is None and report.bad_citations == [1]
 
 
 def test_hits_and_keyed_dicts_as_passages() -> None:
     from rag.schema import Hit
 
     hit = Hit(chunk_id="c9", doc_name="riot_q4", page=2, text=SEED, score=1.0, metadata={})
-    matched = check_figures("売却額は1億6,160万ドルだった。[1]", [hit]).supported[0]["matched"]
-    assert (matched["n"], matched["doc_name"], matched["page"], matched["chunk_id"]) == (1, "riot_q4", 2, "c9")
+    matched = check_figures("売却額は1億6,160万ドルだった。[1]", [hit]).supported[0].matched
+    assert (matched.n, matched.doc_name, matched.page, matched.chunk_id) == (1, "riot_q4", 2, "c9")
     report = check_figures("Riot sold 1,818 BTC [4].", {4: {"n": 1, "text": SEED}})
-    assert report.ok and report.supported[0]["matched"]["n"] == 4  # the key numbers it
+    assert report.ok and report.supported[0].matched.n == 4  # the key numbers it
 
 
 def test_report_dict_shape() -> None:
@@ -174,7 +175,7 @@ def test_a_figure_restated_in_either_language_is_supported(value, unit, source_l
     (source,) = parse_figures(shown)  # the answer restates what the passage says, perhaps rounding it
     answer = f"The value was {format_figure(source.value, unit, answer_lang)} [1]."
     report = check_figures(answer, [passage])
-    assert report.ok and report.supported[0]["cited_ok"], (passage, answer)
+    assert report.ok and report.supported[0].cited_ok, (passage, answer)
 
 
 @settings(max_examples=150, deadline=None)

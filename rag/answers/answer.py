@@ -151,7 +151,7 @@ def _finish(question: str, standalone: str, lang: str, chat: ChatModel, text: st
     n_figs = len(report.supported) + len(report.unsupported)
     if report.unsupported:
         warnings.append(f"{len(report.unsupported)} of {n_figs} figures appear in no passage.")
-    elsewhere = sum(1 for f in report.supported if not f.get("cited_ok"))
+    elsewhere = sum(1 for f in report.supported if not f.cited_ok)
     if elsewhere:
         warnings.append(f"{elsewhere} of {n_figs} figures come from a passage their sentence does not cite.")
     confidence = support.strength * (1.0 - 0.7 * len(report.unsupported) / max(1, n_figs)) * (1.0 if cited else 0.5)

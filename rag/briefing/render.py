@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from rag.text.safe import escape_markdown
 
 if TYPE_CHECKING:
-    from rag.briefing.briefing import Briefing, Fact
+    from rag.briefing.briefing import Briefing
+    from rag.briefing.facts import Fact
+    from rag.figures.labels import KeyFigureRow
 
 TITLES: dict[str, tuple[str, str]] = {
     "title": ("Briefing", "ブリーフィング"),
@@ -60,7 +62,7 @@ def _quote(text: str, lang: str) -> str:
     return f"「{text}」" if lang == "ja" else f"“{text}”"
 
 
-def _badges(fact: Fact, lang: str) -> str:
+def _badges(fact: Fact, lang: str) -> list[str]:
     out = []
     if fact.check.get("unsupported"):
         out.append(f"⚠ {t('unsupported', lang)}: " + ", ".join(fact.check["unsupported"]))
@@ -89,11 +91,11 @@ def _header(b: Briefing, lang: str) -> tuple[str, str]:
     return title, meta
 
 
-def _figure_cells(row: dict[str, Any], lang: str) -> list[str]:
-    src = row["source"]
-    mark = "✓" if row.get("check") == "supported" else "⚠"
-    return [row[f"label_{lang}"], row[f"value_{lang}"], row[f"period_{lang}"],
-            f"[{src.get('n', '?')}] {src['doc_name']}, {t('page', lang)} {src['page'] + 1}", mark]
+def _figure_cells(row: KeyFigureRow, lang: str) -> list[str]:
+    src = row.source
+    mark = "✓" if row.check == "supported" else "⚠"
+    n = "?" if src.n is None else src.n
+    return [*row.cells(lang), f"[{n}] {src.doc_name}, {t('page', lang)} {src.page + 1}", mark]
 
 
 def render_markdown(b: Briefing, lang: str = "en") -> str:
@@ -122,11 +124,11 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
         out.append("")
     out += [f"## {t('sources', lang)}", ""]
     for s in b.sources:
-        quote = next((c["quote"] for f in b.facts for c in f.citations if c["n"] == s["n"] and c["quote"]), "") or \
+        cited = next((c["quote"] for f in b.facts for c in f.citations if c["n"] == s["n"] and c["quote"]), "") or \
             next((h["quote"] for h in b.highlights if h["citation"]["n"] == s["n"]), "")
         title = f" — {s['title']}" if s.get("title") else ""
         line = f"{s['n']}. {s['doc_name']}{title}, {t('page', lang)} {s['page'] + 1}"
-        out.append(f"{_md(line)}" + (f": {_md(_quote(quote[:300], 'ja' if lang == 'ja' else 'en'))}" if quote else ""))
+        out.append(f"{_md(line)}" + (f": {_md(_quote(cited[:300], 'ja' if lang == 'ja' else 'en'))}" if cited else ""))
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -135,6 +137,35 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
 
 def _plain(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+def _docx_figures(doc: Any, b: Briefing, lang: str) -> None:
+    head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+    table = doc.add_table(rows=1, cols=len(head))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, head):
+        cell.text = text
+        cell.paragraphs[0].runs[0].bold = True
+    for row in b.key_figures:
+        for cell, text in zip(table.add_row().cells, _figure_cells(row, lang)):
+            cell.text = _plain(text)
+
+
+def _docx_section(doc: Any, b: Briefing, section: str, lang: str) -> None:
+    doc.add_heading(t(section, lang), level=2)
+    table = section == "figures" and bool(b.key_figures)
+    if table:
+        _docx_figures(doc, b, lang)
+    lines = _section_lines(b, section, lang)
+    for i, (text, marks, badges, quote) in enumerate(lines):
+        if quote and (i == 0 or not lines[i - 1][3]):
+            doc.add_paragraph().add_run(t("quoted", lang)).italic = True
+        p = doc.add_paragraph(style="List Bullet")
+        p.add_run(_plain(f"{text} {marks}"))
+        for badge in badges:
+            p.add_run(f" {_plain(badge)}").bold = True
+    if not lines and not table:
+        doc.add_paragraph().add_run(t("none", lang)).italic = True
 
 
 def render_docx(b: Briefing, path: Path) -> Path:
@@ -158,27 +189,7 @@ def render_docx(b: Briefing, path: Path) -> Path:
             p.add_run(f"{t('note', lang)}: ").bold = True
             p.add_run(_plain(note.get(lang) or note.get("en", "")))
         for section in ORDER:
-            doc.add_heading(t(section, lang), level=2)
-            if section == "figures" and b.key_figures:
-                head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
-                table = doc.add_table(rows=1, cols=len(head))
-                table.style = "Table Grid"
-                for cell, text in zip(table.rows[0].cells, head):
-                    cell.text = text
-                    cell.paragraphs[0].runs[0].bold = True
-                for row in b.key_figures:
-                    for cell, text in zip(table.add_row().cells, _figure_cells(row, lang)):
-                        cell.text = _plain(text)
-            lines = _section_lines(b, section, lang)
-            for i, (text, marks, badges, quote) in enumerate(lines):
-                if quote and (i == 0 or not lines[i - 1][3]):
-                    doc.add_paragraph().add_run(t("quoted", lang)).italic = True
-                p = doc.add_paragraph(style="List Bullet")
-                p.add_run(_plain(f"{text} {marks}"))
-                for badge in badges:
-                    p.add_run(f" {_plain(badge)}").bold = True
-            if not lines and not (section == "figures" and b.key_figures):
-                doc.add_paragraph().add_run(t("none", lang)).italic = True
+            _docx_section(doc, b, section, lang)
         doc.add_heading(t("sources", lang), level=2)
         for s in b.sources:
             title = f" — {s['title']}" if s.get("title") else ""

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
-from rag.text.lang import KANA_KANJI
-from rag.figures.parse import Figure, format_figure, parse_figures
+from rag.figures.parse import CURRENCIES as _CUR
+from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import find_periods
+from rag.text.lang import KANA_KANJI
 
-
-_CUR = ("USD", "JPY", "EUR", "GBP")
 _ABOUT = r"(?:(?:about|approximately|roughly|around|nearly|almost|more than|over|some|a record|an estimated)\s+|~\s*)?"
 
 
@@ -120,6 +120,42 @@ class Mention:
     distance: float = 99.0  # how far the metric's words are from the figure; 0 for "sold 1,818 BTC"
 
 
+@dataclass
+class FigureSource:
+    """The sentence a key figure is quoted from; `n` numbers it in the briefing's sources once cited."""
+
+    doc_name: str
+    page: int
+    chunk_id: str
+    quote: str
+    n: int | None = None
+
+
+@dataclass
+class KeyFigureRow:
+    """One row of the key-figures table: a metric's value and period, written in English and Japanese."""
+
+    metric_key: str
+    label_en: str
+    label_ja: str
+    value: float
+    unit: str
+    period: str
+    value_en: str
+    value_ja: str
+    period_en: str
+    period_ja: str
+    docs: list[str]
+    source: FigureSource
+    check: str = ""  # "supported" or "unsupported" once checked against its source
+
+    def cells(self, lang: str) -> tuple[str, str, str]:
+        """(label, value, period) in one language."""
+        if lang == "ja":
+            return self.label_ja, self.value_ja, self.period_ja
+        return self.label_en, self.value_en, self.period_en
+
+
 def _distance(rule: _Rule, sentence: str, fig: Figure, seg: tuple[int, int], ja: bool) -> float | None:
     before, after = sentence[: fig.start], sentence[fig.end:]
     if rule.lead and rule.lead.search(before):
@@ -137,9 +173,9 @@ def _distance(rule: _Rule, sentence: str, fig: Figure, seg: tuple[int, int], ja:
             best = min(best if best is not None else 1e9, 1.0 + gap)
     # Words after a figure label it only up to the next comma or conjunction ("$458 million and long-term debt …").
     right = _CLAUSE_END.split(sentence[fig.end: seg[1]], maxsplit=1)[0]
-    m = rule.words.search(right)
-    if m and m.start() <= near_after:
-        best = min(best if best is not None else 1e9, 0.5 + m.start())
+    word = rule.words.search(right)
+    if word and word.start() <= near_after:
+        best = min(best if best is not None else 1e9, 0.5 + word.start())
     return best
 
 
@@ -260,20 +296,6 @@ def _label(key: str, lang: str, capital: bool = True) -> str:
     return text[:1].upper() + text[1:] if lang == "en" and capital else text
 
 
-def format_period(period: str, lang: str) -> str:
-    """'2025-12' -> 'Dec 2025' / '2025年12月'; '2025Q4' -> 'Q4 2025' / '2025年第4四半期'."""
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", period):
-        y, mo = m.group(1), int(m.group(2))
-        return f"{y}年{mo}月" if lang == "ja" else f"{_MONTHS[mo - 1][:3].title()} {y}"
-    if m := re.fullmatch(r"(\d{4})Q([1-4])", period, re.IGNORECASE):
-        return f"{m.group(1)}年第{m.group(2)}四半期" if lang == "ja" else f"Q{m.group(2)} {m.group(1)}"
-    if m := re.fullmatch(r"(\d{4})H([12])", period, re.IGNORECASE):
-        return f"{m.group(1)}年{'上' if m.group(2) == '1' else '下'}半期" if lang == "ja" else f"H{m.group(2)} {m.group(1)}"
-    if re.fullmatch(r"\d{4}", period):
-        return f"{period}年" if lang == "ja" else period
-    return period or "—"
-
-
 def _clusters(mentions: list[Mention], same_metric: bool) -> list[list[Mention]]:
     groups: list[list[Mention]] = []
     for m in mentions:
@@ -304,7 +326,7 @@ def _specific(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 3) -> list[dict[str, Any]]:
+def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 3) -> list[KeyFigureRow]:
     """The key-figures table: the best-attested value of each metric first, then the runners-up, up to `limit` rows."""
     groups = _clusters(_specific([m for m in mentions if m.metric]), same_metric=True)
 
@@ -331,15 +353,14 @@ def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 
         shown = _display([m for m in g if not m.claim] or g)
         period = consensus_period([m.period for m in g if not m.claim]) or src.period
         value, unit = shown.fig.value, shown.fig.unit
-        rows.append({
-            "metric_key": src.metric, "label_en": _label(src.metric, "en"), "label_ja": _label(src.metric, "ja"),
-            "value": value, "unit": unit, "period": period,
-            "value_en": format_figure(value, unit, "en"), "value_ja": format_figure(value, unit, "ja"),
-            "period_en": format_period(period, "en"), "period_ja": format_period(period, "ja"),
-            "docs": sorted({m.doc_name for m in g}),
-            "source": {"doc_name": src.doc_name, "page": src.hit.page, "chunk_id": src.hit.chunk_id,
-                       "quote": src.sentence, "hit": src.hit},
-        })
+        rows.append(KeyFigureRow(
+            metric_key=src.metric, label_en=_label(src.metric, "en"), label_ja=_label(src.metric, "ja"),
+            value=value, unit=unit, period=period,
+            value_en=format_figure(value, unit, "en"), value_ja=format_figure(value, unit, "ja"),
+            period_en=format_period(period, "en"), period_ja=format_period(period, "ja"),
+            docs=sorted({m.doc_name for m in g}),
+            source=FigureSource(src.doc_name, src.hit.page, src.hit.chunk_id, src.sentence),
+        ))
     return rows
 
 

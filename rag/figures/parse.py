@@ -1,19 +1,18 @@
-"""Figures in English and Japanese text: parse them into base units, and write them back.
+"""Figures in English and Japanese text, parsed into base units.
 
 Pure functions. `parse_figures` finds every checkable quantity in a text — "$161.6 million",
 "1億6,160万ドル", "18％", "1,818 BTC", "(1,234)", "300 MW" — and normalises it: money to
 currency units (USD, JPY, EUR, GBP), percentages as written, power to MW, hashrate to EH/s.
 Years, dates, citation markers "[3]", page, item and note numbers, form names ("10-K") and
-identifiers ("Q3", "FY2024", "3M") are not figures. `format_figure` writes a value back the way
-an English or Japanese filing would, and parsing its output gives the value back.
+identifiers ("Q3", "FY2024", "3M") are not figures. `rag.figures.format.format_figure` writes a
+value back, and parsing its output gives the value back.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 
 CURRENCIES = ("USD", "JPY", "EUR", "GBP")
@@ -219,6 +218,25 @@ def _dated(norm: str, m: re.Match[str], lstart: int, tail: str, number: Decimal,
     return number < 100 and bool(_YEAR_RANGE_BEFORE.search(norm, max(0, s - 8), s))  # the "25" of 2024-25
 
 
+def _read_number(norm: str, m: re.Match[str], cur: str | None) -> tuple[Decimal, int, Decimal, int]:
+    """The number starting at `m` with its scale words: (value, last scale, last digit value, end)."""
+    ja = _read_ja(norm, m)
+    if ja:
+        return ja
+    digits = m.group(0).replace(",", "")
+    scale, pos = _read_scale(norm, m.end(), cur)
+    return Decimal(digits) * scale, scale, Decimal(10) ** -_decimals(digits) * scale, pos
+
+
+def _read_unit_after(norm: str, pos: int, cur: str | None) -> tuple[str, Decimal, int]:
+    """The figure's unit, its factor to the base unit and where it ends; a currency sign before wins."""
+    after = _read_unit(norm, pos)
+    if cur:
+        unit = _CUR_SYMBOL[cur]
+        return unit, Decimal(1), after[2] if after and after[0] == unit else pos  # $5 million USD
+    return after or ("", Decimal(1), pos)
+
+
 def _figure_at(norm: str, m: re.Match[str], floor: int) -> _Draft | None:
     """Read the figure whose first digits are `m`, or None when they are not a checkable quantity."""
     s = m.start()
@@ -228,22 +246,8 @@ def _figure_at(norm: str, m: re.Match[str], floor: int) -> _Draft | None:
     cur = left.group("cur") if left else None
     if _identifier(norm, s, lstart, cur):
         return None
-    digits = m.group(0).replace(",", "")
-    number, ulp, scale, pos = Decimal(digits), Decimal(10) ** -_decimals(digits), 1, m.end()
-    ja = _read_ja(norm, m)
-    if ja:
-        number, scale, ulp, pos = ja
-    else:
-        scale, pos = _read_scale(norm, pos, cur)
-        number, ulp = number * scale, ulp * scale
-    unit, factor = "", Decimal(1)
-    after = _read_unit(norm, pos)
-    if cur:
-        unit = _CUR_SYMBOL[cur]
-        if after and after[0] == unit:
-            pos = after[2]  # $5 million USD
-    elif after:
-        unit, factor, pos = after
+    number, scale, ulp, pos = _read_number(norm, m, cur)
+    unit, factor, pos = _read_unit_after(norm, pos, cur)
     tail = norm[pos:pos + 12]
     if unit and _PER_UNIT.match(tail):
         return None  # 1株当たり, 1MWあたり: the denominator of a rate
@@ -305,94 +309,3 @@ def parse_figures(text: str) -> list[Figure]:
         out.append(Figure(raw=text[d.start:d.end], value=float(value), unit=d.unit, start=d.start, end=d.end,
                           scale=float(d.scale), ulp=float(d.ulp * d.factor)))
     return out
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-_EN_CURRENCY = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£"}
-_JA_CURRENCY = {"USD": "ドル", "JPY": "円", "EUR": "ユーロ", "GBP": "ポンド"}
-_EN_WORDS = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"))
-
-
-def _exact(x: float, places: int = 2) -> bool:
-    scaled = x * 10**places
-    return abs(scaled - round(scaled)) <= 1e-6 * max(1.0, abs(scaled)) * 1e-3
-
-
-def _round_sig(x: float, sig: int = 4) -> float:
-    """Round half away from zero (181,250 -> 181,300), as a reader would."""
-    if x == 0:
-        return 0.0
-    places = sig - 1 - math.floor(math.log10(abs(x)))
-    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def _number(x: float) -> str:
-    """A non-negative number with thousands separators: exact to two decimals, else four significant digits."""
-    if _exact(x):
-        text = f"{round(x, 2):,.2f}"
-    else:
-        r = _round_sig(x)
-        places = max(0, 3 - math.floor(math.log10(r))) if r else 0
-        text = f"{r:,.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def _en_scaled(x: float) -> str:
-    for size, word in _EN_WORDS:
-        if x >= size:
-            return f"{_number(x / size)} {word}"
-    return _number(x)
-
-
-def _ja_kanji(x: float) -> str:
-    """A non-negative amount in 兆/億/万 groups: 1億6,160万; four significant digits unless exact to 1万."""
-    if x < 10**5:
-        return _number(x)
-    n = round(x) if _exact(x / 10**4, 0) else round(_round_sig(x))
-    parts = []
-    for size, mark in ((10**12, "兆"), (10**8, "億"), (10**4, "万")):
-        group, n = divmod(n, size)
-        if group:
-            parts.append(f"{group:,}{mark}")
-    if n:
-        parts.append(f"{n:,}")
-    return "".join(parts) or "0"
-
-
-def format_figure(value: float, unit: str, lang: str = "en") -> str:
-    """Write a value in base units as an English or Japanese filing would: "$161.6 million", "1億6,160万ドル"."""
-    if lang not in ("en", "ja"):
-        raise ValueError(f"Unknown language {lang!r}; use 'en' or 'ja'")
-    if not math.isfinite(value):
-        raise ValueError(f"Cannot format {value!r}; pass a finite number")
-    sign, x = ("-" if value < 0 else ""), abs(value)
-    if lang == "en":
-        if unit in _EN_CURRENCY:
-            return f"{sign}{_EN_CURRENCY[unit]}{_en_scaled(x)}"
-        if unit == "%":
-            return f"{sign}{_number(x)}%"
-        if unit == "bps":
-            return f"{sign}{_number(x)} bps"
-        if unit == "x":
-            return f"{sign}{_number(x)}x"
-        if unit == "shares":
-            return f"{sign}{_en_scaled(x)} shares"
-        if unit == "":
-            return f"{sign}{_en_scaled(x)}"
-        return f"{sign}{_number(x)} {unit}"
-    if unit in _JA_CURRENCY:
-        return f"{sign}{_ja_kanji(x)}{_JA_CURRENCY[unit]}"
-    if unit == "%":
-        return f"{sign}{_number(x)}％"
-    if unit == "bps":
-        return f"{sign}{_number(x)}bp"
-    if unit == "x":
-        return f"{sign}{_number(x)}倍"
-    if unit == "shares":
-        return f"{sign}{_ja_kanji(x)}株"
-    if unit == "":
-        return f"{sign}{_ja_kanji(x)}"
-    return f"{sign}{_number(x)} {unit}"

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.figures.parse import CITATION_RE, CURRENCIES, PERCENT_UNITS, Figure, parse_figures
+from rag.figures.parse import (
+    CITATION_RE,
+    CURRENCIES,
+    PERCENT_UNITS,
+    Figure,
+    parse_figures,
+)
 
 _SNIPPET = 80
 _DECLARED_EN = re.compile(
@@ -25,17 +31,46 @@ _DECLARED_EN = re.compile(
 _DECLARED_JA = re.compile(r"(?<![\d,.０-９])(百万|千|億)(?=円|ドル|米ドル|ユーロ)")
 _DECLARED_VALUE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9, "千": 1e3, "百万": 1e6, "億": 1e8}
 _IMPLIED_SCALES = (1e3, 1e6, 1e9)  # filings' tables are in thousands, millions or (rarely) billions
+# Not rag.text.sentences.split_sentences: a figure is placed by its offset, so the spans must tile the text, and
+# an answer's sentence ends at any full stop ("… 2025. [1] revenue …", "Inc. sold") with the markers after the
+# stop belonging to it, where the quoting splitter wants a capital next and joins abbreviations.
 _SENTENCE_END = re.compile(r"[。！？]|[.!?](?=\s|$|[\[［])|\n")
 _MARKERS_AFTER = re.compile(r"(?:\s*" + CITATION_RE.pattern + ")+")
 _SCALABLE = ("", "shares") + CURRENCIES
+
+
+@dataclass(frozen=True)
+class PassageMatch:
+    """The passage figure that supports a checked figure, with the text around it."""
+
+    n: int
+    doc_name: str | None
+    page: int | None
+    chunk_id: str | None
+    raw: str
+    text: str
+
+
+@dataclass
+class FigureCheck:
+    """One figure of a checked text: as written, in base units, the passages its sentence cites, what supports it."""
+
+    raw: str
+    value: float
+    unit: str
+    start: int
+    end: int
+    cited: list[int]
+    matched: PassageMatch | None = None
+    cited_ok: bool = False  # the support is one of the passages its own sentence cites
 
 
 @dataclass
 class FigureReport:
     """The figures of a text, split into supported and unsupported, and the citations that point nowhere."""
 
-    supported: list[dict[str, Any]] = field(default_factory=list)
-    unsupported: list[dict[str, Any]] = field(default_factory=list)
+    supported: list[FigureCheck] = field(default_factory=list)
+    unsupported: list[FigureCheck] = field(default_factory=list)
     bad_citations: list[int] = field(default_factory=list)
 
     @property
@@ -43,7 +78,7 @@ class FigureReport:
         return not self.unsupported and not self.bad_citations
 
     def to_dict(self) -> dict[str, Any]:
-        return {"supported": [dict(f) for f in self.supported], "unsupported": [dict(f) for f in self.unsupported],
+        return {"supported": [asdict(f) for f in self.supported], "unsupported": [asdict(f) for f in self.unsupported],
                 "bad_citations": list(self.bad_citations), "ok": self.ok}
 
 
@@ -243,11 +278,10 @@ def _cited_for(text: str, fig: Figure, spans: list[tuple[int, int]], fallback: l
     return list(dict.fromkeys(found)) if found else list(fallback)
 
 
-def _matched(passage: _Passage, p: Figure) -> dict[str, Any]:
+def _matched(passage: _Passage, p: Figure) -> PassageMatch:
     s, e = max(0, p.start - _SNIPPET), min(len(passage.text), p.end + _SNIPPET)
     snippet = ("…" if s else "") + " ".join(passage.text[s:e].split()) + ("…" if e < len(passage.text) else "")
-    return {"n": passage.n, "doc_name": passage.doc_name, "page": passage.page, "chunk_id": passage.chunk_id,
-            "raw": p.raw, "text": snippet}
+    return PassageMatch(passage.n, passage.doc_name, passage.page, passage.chunk_id, p.raw, snippet)
 
 
 def check_figures(text: str, passages: Sequence[Mapping[str, Any]] | Sequence[str] | Mapping[int, Any],
@@ -282,12 +316,11 @@ def check_figures(text: str, passages: Sequence[Mapping[str, Any]] | Sequence[st
         citing = _cited_for(text, fig, spans, fallback)
         first = [by_n[n] for n in citing if n in by_n]
         rest = [p for p in pool if p.n not in set(citing)]
-        entry: dict[str, Any] = {"raw": fig.raw, "value": fig.value, "unit": fig.unit, "start": fig.start,
-                                 "end": fig.end, "cited": citing, "matched": None, "cited_ok": False}
+        entry = FigureCheck(fig.raw, fig.value, fig.unit, fig.start, fig.end, citing)
         for group, is_cited in ((first, True), (rest, False)):
             hit = next(((p, m) for p in group if (m := _match(fig, p)) is not None), None)
             if hit:
-                entry["matched"], entry["cited_ok"] = _matched(*hit), is_cited
+                entry.matched, entry.cited_ok = _matched(*hit), is_cited
                 break
-        (report.supported if entry["matched"] else report.unsupported).append(entry)
+        (report.supported if entry.matched else report.unsupported).append(entry)
     return report

@@ -1,0 +1,262 @@
+"""The reduce step's facts: cited bullets in English and Japanese, from quotes, figures, disagreements or a model.
+
+Every fact cites numbered passages, and its figures, in both languages, are checked against them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from rag.answers.llm import ChatModel, Usage
+from rag.answers.prompts import brief_messages
+from rag.briefing.gather import Sentence, sentences_of
+from rag.figures.labels import KeyFigureRow, Mention, find_disagreements, label_figures
+from rag.figures.parse import CITATION_RE
+from rag.figures.verify import check_figures, parse_citations
+from rag.schema import Hit
+
+SECTIONS = ("changed", "figures", "drivers", "risks", "disagree", "watch")
+
+_CUES: dict[str, re.Pattern[str]] = {k: re.compile(p, re.IGNORECASE) for k, p in {
+    "changed": r"\b(shift\w*|pivot\w*|mov(?:ed|ing) (?:from|to|into)|switch\w*|transition\w*|stopped|halted|ended|"
+               r"terminated|began|started|first|new|re-?plann\w*|convert\w*|repurpos\w*|no longer|instead|now)\b|"
+               r"転換|移行|変更|終了|開始|初の|新た|切り替|変わ",
+    "drivers": r"\b(because|due to|driven|as a result|in order to|to fund|pay(?:ing)? for|fund(?:ed|ing|s)?|margins?|"
+               r"hashprice|squeeze|costs?|demand|valuation|cheaper|dilution|paid for)\b|ため|背景|要因|理由|資金|採算|利幅",
+    "risks": r"\b(risks?|idle|uncertain\w*|could|may|might|threat\w*|pressure|dilut\w*|concentration|hurt|exposure|"
+             r"without|no tenants?|unleased|thin)\b|リスク|遊休|懸念|不確実|圧力|かねない|ない場合|ゼロ",
+    "watch": r"\b(watch|key questions?|will|plans?|planned|expected|expects?|due|next|outlook|whether|how fast|"
+             r"open question|until|2026|2027)\b|注目|予定|見通し|今後|見込み|計画",
+    "disagree": r"\b(does not support|do not support|unverified|not (?:been )?confirmed|no confirmation|conflicting|"
+                r"contradict\w*|disput\w*|an error|inaccurate|misread\w*|should not be (?:quoted|treated))\b|"
+                r"裏付けられ|確認されていない|未確認|誤り|食い違|矛盾",
+}.items()}
+_MARKER = re.compile(r"\s*" + CITATION_RE.pattern)
+
+
+@dataclass
+class Fact:
+    """One briefing bullet in both languages, with the figures it states and the passages it cites."""
+
+    section: str  # one of SECTIONS
+    text_en: str
+    text_ja: str
+    figures: list[dict[str, Any]] = field(default_factory=list)  # {metric_key, value, unit, period}
+    citations: list[dict[str, Any]] = field(default_factory=list)  # {n, doc_name, page, chunk_id, quote}
+    origin: str = "extractive"  # or "model"
+    check: dict[str, Any] = field(default_factory=dict)  # {"supported", "unsupported", "ja_mismatch"}: raw figures
+
+    def text(self, lang: str) -> str:
+        return self.text_ja if lang == "ja" else self.text_en
+
+
+class SourceList:
+    """Numbers passages [1..n] in the order the briefing first cites them."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
+        self.docs: dict[str, dict[str, Any]] = docs
+        self.items: list[dict[str, Any]] = []
+        self.by_chunk: dict[str, int] = {}
+
+    def cite(self, hit: Hit, quote: str = "") -> dict[str, Any]:
+        n = self.by_chunk.get(hit.chunk_id)
+        if n is None:
+            meta = self.docs.get(hit.doc_name, {})
+            n = self.by_chunk[hit.chunk_id] = len(self.items) + 1
+            self.items.append({"n": n, "doc_name": hit.doc_name, "page": hit.page, "chunk_id": hit.chunk_id,
+                               "title": meta.get("title", ""), "doc_type": meta.get("doc_type", ""),
+                               "period": meta.get("period", ""), "lang": meta.get("lang", ""), "text": hit.text})
+        return {"n": n, "doc_name": hit.doc_name, "page": hit.page, "chunk_id": hit.chunk_id, "quote": quote}
+
+
+# ---------------------------------------------------------------------------------------------- extractive
+
+
+def _score(s: Sentence, section: str, cue: re.Pattern[str]) -> float | None:
+    """Passage rank for the section's probes plus the section's cue words; None without a cue word."""
+    hits = len(cue.findall(s.text))
+    if not hits:
+        return None
+    rank = s.rank.get(section) or s.rank.get("risks" if section == "disagree" else section)
+    return (1.0 / rank if rank else 0.1) + 0.35 * min(3, hits) - 0.004 * max(0, len(s.text) - 220)
+
+
+def highlights(sentences: list[Sentence], sources: SourceList, per_section: int = 3) -> list[dict[str, Any]]:
+    """The best quotable sentences per section, one per document and section."""
+    used: set[str] = set()
+    out: list[dict[str, Any]] = []
+    before = {id(b): a for a, b in itertools.pairwise(sentences) if a.hit.chunk_id == b.hit.chunk_id}
+    for section in ("changed", "drivers", "risks", "watch", "disagree"):
+        scored = [(score, s) for s in sentences if s.text not in used
+                  and (score := _score(s, section, _CUES[section])) is not None]
+        scored.sort(key=lambda x: -x[0])
+        docs: set[str] = set()
+        for _, s in scored:
+            if len([h for h in out if h["section"] == section]) >= per_section:
+                break
+            if s.hit.doc_name in docs:
+                continue  # one quote per document per section
+            docs.add(s.hit.doc_name)
+            used.add(s.text)
+            quote = s.text
+            if len(quote) < (40 if s.lang == "ja" else 80) and id(s) in before:
+                # "The filing does not support this reading." needs the sentence it answers.
+                quote = before[id(s)].text + ("" if s.lang == "ja" else " ") + quote
+            out.append({"section": section, "quote": quote, "lang": s.lang, "citation": sources.cite(s.hit, quote)})
+    return out
+
+
+def mentions_of(doc: dict[str, Any], sentences: list[Sentence]) -> list[Mention]:
+    """Every labelled figure of a document's sentences."""
+    out = []
+    for s in sentences:
+        for fig, metric, period, claim, distance in label_figures(s.text, default_period=str(doc.get("period", ""))):
+            out.append(Mention(doc["doc_name"], str(doc.get("doc_type", "")), s.text, fig, metric, period, claim,
+                               s.hit, distance))
+    return out
+
+
+def figure_facts(rows: list[KeyFigureRow], hits: dict[str, Hit], sources: SourceList) -> list[Fact]:
+    """One "figures" fact per key-figures row, citing the passage (from `hits`, by chunk id) its value is quoted from."""
+    facts = []
+    for row in rows:
+        src = row.source
+        cite = sources.cite(hits[src.chunk_id], src.quote)
+        src.n = cite["n"]
+        fig = {"metric_key": row.metric_key, "value": row.value, "unit": row.unit, "period": row.period}
+        facts.append(Fact("figures", f"{row.label_en}: {row.value_en} ({row.period_en})",
+                          f"{row.label_ja}:{row.value_ja}({row.period_ja})", [fig], [cite]))
+    return facts
+
+
+def check_row(row: KeyFigureRow, sources: SourceList) -> None:
+    """Mark a cited key-figures row supported when both languages' values are in its source passage."""
+    src = sources.items[sources.by_chunk[row.source.chunk_id] - 1]["text"]
+    ok = all(check_figures(f"{value} [1]", {1: src}).ok for value in (row.value_en, row.value_ja))
+    row.check = "supported" if ok else "unsupported"
+
+
+def disagreement_facts(mentions: list[Mention], sources: SourceList) -> list[Fact]:
+    """One "disagree" fact per figure two documents frame as different metrics, citing each framing."""
+    facts = []
+    for d in find_disagreements(mentions):
+        cites = [sources.cite(m.hit, m.sentence) for m in d["mentions"]]
+        fig = {"metric_key": d["framings"][0]["metric_key"], "value": d["value"], "unit": d["unit"], "period": ""}
+        parts_en, parts_ja = [], []
+        for framing in d["framings"]:
+            refs = "".join(f"[{c['n']}]" for m, c in zip(d["mentions"], cites) if m.metric == framing["metric_key"])
+            docs = " and ".join(framing["docs"])
+            parts_en.append(f"{docs} {'calls' if len(framing['docs']) == 1 else 'call'} it "
+                            f"\"{framing['label_en']}\" {refs}")
+            parts_ja.append(f"{'・'.join(framing['docs'])}は「{framing['label_ja']}」{refs}")
+        facts.append(Fact(
+            "disagree",
+            f"The documents describe {d['value_en']} differently: " + "; ".join(parts_en) + ".",
+            f"{d['value_ja']}について資料の記述が異なる:" + "、".join(parts_ja) + "としている。",
+            [fig], cites))
+    return facts
+
+
+# ---------------------------------------------------------------------------------------------- with a model
+
+
+class BriefFactOut(BaseModel):
+    """One fact for a briefing, in English and Japanese."""
+
+    section: str = Field(description="One of: changed, figures, drivers, risks, disagree, watch.")
+    text_en: str = Field(description="The fact in English, with every figure copied exactly from the passages.")
+    text_ja: str = Field(description="The same fact in Japanese, with the same figures.")
+    citations: list[int] = Field(default_factory=list, description="Numbers of the passages that state the fact.")
+
+
+class BriefOut(BaseModel):
+    """The facts one document contributes to a company briefing."""
+
+    facts: list[BriefFactOut] = Field(default_factory=list)
+
+
+_SECTION_WORDS = (("disagree", r"disagree|conflict|dispute|食い違|相違|矛盾"), ("watch", r"watch|outlook|next|注目|見通し|今後"),
+                  ("risks", r"risk|リスク"), ("drivers", r"driver|reason|why|要因|理由|背景"),
+                  ("figures", r"figure|number|数値|数字"), ("changed", r"chang|shift|pivot|変化|転換"))
+
+
+def section_key(name: str) -> str:
+    """A section name as a model may write it ("What changed", "Risk", "リスク") -> its key, or "" when unknown."""
+    name = name.strip().lower()
+    if name in SECTIONS:
+        return name
+    return next((key for key, pattern in _SECTION_WORDS if re.search(pattern, name)), "")
+
+
+def _best_sentence(text: str, passage: str) -> str:
+    words = set(re.findall(r"\w+", text.lower()))
+    options = sentences_of(passage) or [passage[:300]]
+    return max(options, key=lambda s: len(words & set(re.findall(r"\w+", s.lower()))))
+
+
+def _model_fact(item: BriefFactOut, doc: dict[str, Any], hits: list[Hit], sources: SourceList,
+                check: dict[str, Any]) -> Fact | None:
+    """One of the model's facts, cited in the briefing's numbering; None (and counted) when it has no section or
+    no valid citation."""
+    section = section_key(item.section)
+    # Inline markers number this document's passages; the briefing numbers its own, so they go.
+    listed = [*item.citations, *parse_citations(item.text_en), *parse_citations(item.text_ja)]
+    text_en, text_ja = (" ".join(_MARKER.sub("", t).split()) for t in (item.text_en, item.text_ja))
+    if section not in SECTIONS or not text_en:
+        check["dropped_facts"] += 1
+        return None
+    valid = [n for n in dict.fromkeys(listed) if 1 <= n <= len(hits)]
+    check["dropped_citations"].extend({"doc_name": doc["doc_name"], "n": n} for n in dict.fromkeys(listed)
+                                      if n not in valid)
+    if not valid:
+        check["dropped_facts"] += 1  # every bullet must be cited
+        return None
+    cites = [sources.cite(hits[n - 1], _best_sentence(text_en, hits[n - 1].text)) for n in valid]
+    figures = [{"metric_key": metric, "value": fig.value, "unit": fig.unit, "period": period}
+               for fig, metric, period, *_ in label_figures(text_en, str(doc.get("period", "")), keep_all=True)]
+    return Fact(section, text_en, text_ja or text_en, figures, cites, origin="model")
+
+
+def model_facts(chat: ChatModel, company: str, doc: dict[str, Any], hits: list[Hit], sources: SourceList,
+                usage: Usage, check: dict[str, Any]) -> list[Fact]:
+    """The facts a chat model writes from one document's passages; what it gets wrong is counted in `check`."""
+    parsed, used = chat.invoke_structured(brief_messages(company, doc, hits), BriefOut)
+    usage.add(used)
+    if parsed is None:
+        check["malformed_replies"].append(doc["doc_name"])
+        return []
+    facts = (_model_fact(item, doc, hits, sources, check) for item in parsed.facts)
+    return [f for f in facts if f is not None]
+
+
+def verify_fact(fact: Fact, sources: SourceList) -> None:
+    """Check the fact's figures, in both languages, against the passages it cites."""
+    passages = {c["n"]: sources.items[c["n"] - 1]["text"] for c in fact.citations}
+    marks = "".join(f"[{n}]" for n in passages)
+    en = check_figures(f"{fact.text_en} {marks}", passages)
+    ja = check_figures(f"{fact.text_ja} {marks}", passages)
+    same = check_figures(fact.text_ja, [fact.text_en])  # the Japanese figures must be the English ones
+    fact.check = {"supported": [f.raw for f in en.supported + ja.supported],
+                  "unsupported": [f.raw for f in en.unsupported + ja.unsupported],
+                  "ja_mismatch": [f.raw for f in same.unsupported]}
+
+
+def dedupe(facts: list[Fact]) -> list[Fact]:
+    """Merge facts of one section that say the same thing; their citations are pooled."""
+    out: list[Fact] = []
+    for fact in facts:
+        words = set(re.findall(r"\w+", fact.text_en.lower()))
+        twin = next((f for f in out if f.section == fact.section and words and (
+            len(words & (w := set(re.findall(r"\w+", f.text_en.lower())))) / max(1, min(len(words), len(w))) > 0.8)),
+            None)
+        if twin is None:
+            out.append(fact)
+        else:
+            known = {c["n"] for c in twin.citations}
+            twin.citations.extend(c for c in fact.citations if c["n"] not in known)
+    return out
