@@ -14,14 +14,15 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from rag.ingestion.chunking import chunk_pages
 from rag.config import Settings
-from rag.store.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
-from rag.ingestion.loaders import iter_files, load_document
-from rag.schema import Chunk, Document
-from rag.query.analyze import company_key
+from rag.ingestion.chunking import chunk_pages
+from rag.ingestion.files import iter_files
+from rag.ingestion.loaders import load_document
 from rag.ingestion.sections import classify_pages
+from rag.query.analyze import company_key
+from rag.schema import Chunk, Document
+from rag.store.embeddings import embed_with_cache
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)

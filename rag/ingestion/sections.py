@@ -8,11 +8,12 @@ extraction puts inside words ("Busines s.", "Propertie s.").
 """
 
 from __future__ import annotations
-from rag.text.normalize import squash
-from rag.text.tables import is_numeric_row
 
 import re
 from collections.abc import Sequence
+
+from rag.text.normalize import squash
+from rag.text.tables import is_numeric_row
 
 # The shared vocabulary of section / question intents (query.py imports it).
 INTENTS: tuple[str, ...] = (
