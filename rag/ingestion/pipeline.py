@@ -19,7 +19,7 @@ from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, Sh
 from rag.ingestion.chunking import chunk_pages
 from rag.ingestion.files import iter_files
 from rag.ingestion.loaders import load_document
-from rag.ingestion.sections import classify_pages
+from rag.ingestion.page_sections import classify_pages
 from rag.query.analyze import company_key
 from rag.schema import Chunk, Document
 from rag.store.embeddings import embed_with_cache
