@@ -46,7 +46,8 @@ def _size(n: int) -> str:
 
 def unsupported_message(path: Path) -> str:
     kinds = ", ".join(SUPPORTED_SUFFIXES)
-    return f"{display_name(path)} is not a supported file type ({path.suffix or 'no suffix'}); convert it to one of {kinds}"
+    return (f"{display_name(path)} is not a supported file type ({path.suffix or 'no suffix'}); "
+            f"convert it to one of {kinds}")
 
 
 def iter_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, LoaderError]]]:
