@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from rag.errors import CorruptFileError
 from rag.ingestion.clean import clean_text
@@ -89,7 +90,7 @@ def _meta_value(key: str, value: str) -> str:
     return value.lower() if key == "doc_type" else value
 
 
-def clean_meta(raw: Mapping[object, object]) -> dict[str, str]:
+def clean_meta(raw: Mapping[str, Any]) -> dict[str, str]:
     """Scalar metadata as short strings; source_url means url; only http(s) URLs are kept."""
     out: dict[str, str] = {}
     for key, value in raw.items():
