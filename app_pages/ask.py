@@ -8,7 +8,7 @@ from app_pages.common import get_chat, get_stores, lang, sidebar_filters
 from rag.answers.answer import Answer, stream_answer
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import list_documents
-from rag.ingestion.loaders import render_pdf_page
+from rag.ingestion.pdf import render_pdf_page
 from rag.text.safe import escape_markdown, highlight
 from app_pages.ui_text import t
 

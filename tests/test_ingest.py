@@ -13,6 +13,7 @@ import pytest
 
 from rag.config import get_settings
 from rag.errors import DocumentNotFoundError, IngestLockedError
+from rag.ingestion.names import DocNames
 from rag.ingestion.pipeline import delete_document, ingest, ingest_lock, list_documents
 from rag.retrieval.hybrid import Filters, search
 from rag.store.stores import open_stores
@@ -176,3 +177,78 @@ def test_progress_counts_every_file_once_including_failures(stores, tmp_path):
     assert report.ingested == 3 and len(report.failed) == 1
     assert [c[0] for c in calls] == [0, 1, 2, 3, 4] and {c[1] for c in calls} == {4}
     assert sorted(c[2] for c in calls[1:]) == ["empty.txt", "note_000.md", "note_001.md", "note_002.md"]
+
+
+def _names_by_path(stores) -> dict[Path, str]:
+    return {Path(d["source"]).resolve(): d["doc_name"] for d in list_documents(stores)}
+
+
+def test_same_file_name_in_two_folders_keeps_both(stores, tmp_path):
+    a, b = tmp_path / "a" / "report.md", tmp_path / "b" / "report.md"
+    for path, text in ((a, "Riot Platforms sold 1,818 bitcoin for $161.6 million."),
+                       (b, "Heavy rain and storms are expected across the coast this weekend.")):
+        path.parent.mkdir()
+        path.write_text(text + "\n", encoding="utf-8")
+    assert ingest([a.parent], stores).ingested == 1
+    assert ingest([b.parent], stores).ingested == 1
+    names = _names_by_path(stores)
+    assert set(names) == {a.resolve(), b.resolve()}, "the second report.md replaced the first"
+    assert names[a.resolve()] == "report" and names[b.resolve()].startswith("report-")
+    assert {h.doc_name for h in search("bitcoin", stores, k=5)} >= {"report"}
+    assert names[b.resolve()] in {h.doc_name for h in search("storms on the coast", stores, k=5)}
+
+    # Either path, ingested again in any order, resolves to the same document.
+    again = ingest([b, a], stores)
+    assert (again.unchanged, again.ingested, again.failed) == (2, 0, [])
+    assert _names_by_path(stores) == names
+
+    # A changed file at the same path replaces its own chunks and leaves the other's alone.
+    kept = stores.keywords.chunk_ids("report")
+    old_b = stores.keywords.chunk_ids(names[b.resolve()])
+    b.write_text("Data centre capacity may sit idle without tenant contracts.\n", encoding="utf-8")
+    assert ingest([b], stores).ingested == 1
+    assert _names_by_path(stores) == names
+    assert stores.keywords.chunk_ids("report") == kept
+    assert stores.keywords.chunk_ids(names[b.resolve()]).isdisjoint(old_b)
+    vec_ids, kw_ids = _state(stores)
+    assert vec_ids == kw_ids
+
+
+def test_same_file_name_twice_in_one_ingest_keeps_both(stores, tmp_path):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "10-K.md").write_text(f"Annual report filed from folder {folder}.\n", encoding="utf-8")
+    report = ingest([tmp_path], stores)
+    assert (report.ingested, report.failed) == (2, [])
+    names = _names_by_path(stores)
+    assert names[(tmp_path / "x" / "10-K.md").resolve()] == "10-K"
+    assert names[(tmp_path / "y" / "10-K.md").resolve()].startswith("10-K-")
+
+
+def test_doc_names_are_stems_made_distinct_and_stable(tmp_path):
+    a, b, c = (tmp_path / d / "report.md" for d in "abc")
+    for path in (a, b, c):
+        path.parent.mkdir()
+        path.write_text("text\n")
+    names = DocNames([])
+    first, second, third = names.name_for(a), names.name_for(b), names.name_for(c)
+    assert first == "report" and len({first, second, third}) == 3
+    assert all(n.startswith("report-") and len(n) == len("report-") + 6 for n in (second, third))
+    assert names.name_for(b) == second  # asked again in the same ingest
+    # A later ingest reads the catalog: each path gets its own name back, whatever the order.
+    catalog = [{"doc_name": first, "source": str(a)}, {"doc_name": second, "source": str(b)}]
+    later = DocNames(catalog)
+    assert (later.name_for(b), later.name_for(c), later.name_for(a)) == (second, third, first)
+    # A name whose file is gone is free again: a moved file keeps its name.
+    a.unlink()
+    assert DocNames(catalog).name_for(tmp_path / "c" / "report.md") == "report"
+
+
+def test_moved_file_keeps_its_name_and_survives_prune(stores, tmp_path):
+    (old := tmp_path / "old").mkdir()
+    (old / "report.md").write_text("Riot Platforms sold 1,818 bitcoin for $161.6 million.\n", encoding="utf-8")
+    ingest([old], stores)
+    new = old.rename(tmp_path / "new")
+    report = ingest([new], stores, prune=True)
+    assert (report.ingested, report.embedded, report.pruned) == (1, 0, [])  # vectors came from the cache
+    assert _names_by_path(stores) == {(new / "report.md").resolve(): "report"}

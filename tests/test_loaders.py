@@ -16,17 +16,13 @@ import pytest
 from PIL import Image
 
 from rag.errors import CorruptFileError, EncryptedFileError, LoaderError, UnsupportedFileError
+from rag.ingestion.clean import clean_text
+from rag.ingestion.files import SUPPORTED_SUFFIXES, iter_files
+from rag.ingestion.loaders import load_document
+from rag.ingestion.metadata import parse_doc_name
+from rag.ingestion.pdf import render_pdf_page
+from rag.ingestion.text import PAGE_CHARS, split_long_text
 from rag.text.lang import QUESTION_SHARE, detect_lang
-from rag.ingestion.loaders import (
-    PAGE_CHARS,
-    SUPPORTED_SUFFIXES,
-    clean_text,
-    iter_files,
-    load_document,
-    parse_doc_name,
-    render_pdf_page,
-    split_long_text,
-)
 
 _spec = importlib.util.spec_from_file_location("make_bad_files", Path(__file__).with_name("make_bad_files.py"))
 mbf = importlib.util.module_from_spec(_spec)

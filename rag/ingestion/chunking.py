@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 
 from rag.schema import Chunk, Document, Page
-from rag.text.tokens import count_tokens, get_encoding
 from rag.text.sentences import split_sentences
 from rag.text.tables import is_table_row
+from rag.text.tokens import count_tokens, get_encoding
+
 
 def _blocks(text: str) -> list[tuple[str, list[str]]]:
     """Group a page's lines into ('table' | 'text', lines) blocks."""

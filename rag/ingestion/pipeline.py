@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,14 +15,16 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from rag.ingestion.chunking import chunk_pages
 from rag.config import Settings
-from rag.store.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
-from rag.ingestion.loaders import iter_files, load_document
-from rag.schema import Chunk, Document
+from rag.ingestion.chunking import chunk_pages
+from rag.ingestion.files import iter_files
+from rag.ingestion.loaders import load_document
+from rag.ingestion.names import DocNames
+from rag.ingestion.page_sections import classify_pages
 from rag.query.analyze import company_key
-from rag.ingestion.sections import classify_pages
+from rag.schema import Chunk, Document
+from rag.store.embeddings import embed_with_cache
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -87,9 +90,9 @@ def company_keys(meta: dict[str, str]) -> str:
     return ",".join(sorted(k for k in keys if k))
 
 
-def _prepare(path: Path, settings: Settings) -> tuple[Document, list[Chunk]]:
+def _prepare(path: Path, doc_name: str, settings: Settings) -> tuple[Document, list[Chunk]]:
     """Load, label and chunk one file (runs on the parse thread)."""
-    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024)
+    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name)
     doc.company_key = company_keys(doc.metadata())
     for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
         page.section = ",".join(labels[:4])
@@ -128,6 +131,10 @@ def ingest(
 ) -> IngestReport:
     """Ingest files and folders into the stores; unchanged files cost only a hash.
 
+    A document is named by its file's stem. Files with the same stem in different folders
+    are all kept: the later one is named `stem-<6 hex>` (see `DocNames`), and each path keeps
+    its name on every later ingest, so a changed file replaces only its own chunks.
+
     Args:
         paths: files or folders (searched recursively) of PDF, HTML, TXT or Markdown.
         stores: from `open_stores(settings)`.
@@ -146,82 +153,113 @@ def ingest(
         >>> report.chunks > 0
         True
     """
-    settings = stores.settings
     report = IngestReport()
     started = time.perf_counter()
-    with _locked(settings, lock_wait):
+    with _locked(stores.settings, lock_wait):
         reconcile(stores)
         files, errors = iter_files(paths)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
-        todo, seen = [], {}
-        for path in files:
-            if _undecodable(path.stem):
-                report.failed.append((_shown(path), f"{_shown(path.name)}: the file name is not valid UTF-8; rename it"))
-                continue
-            known = stores.keywords.get_document(path.stem)
-            if path.stem in seen:
-                report.failed.append(
-                    (str(path), f"{path.name}: another file in this ingest has the same name ({seen[path.stem]}); rename one")
-                )
-                continue
-            seen[path.stem] = path.name
-            if not path.is_file():  # a FIFO or device would block the read forever
-                report.failed.append((_shown(path), f"{_shown(path.name)} is not a regular file; skip it"))
-                continue
-            try:
-                sha = file_sha256(path)
-            except OSError as exc:
-                report.failed.append((str(path), f"{path.name}: cannot read the file ({exc.strerror}); check permissions"))
-                continue
-            if (known and known["status"] == "complete" and known["sha256"] == sha
-                    and known.get("pipeline") == PIPELINE_VERSION):
-                report.unchanged += 1
-                continue
-            todo.append(path)
-        done = len(files) - len(todo)
-        if on_progress:
-            on_progress(done, len(files), "")
-
-        def tick(name: str) -> None:
-            nonlocal done
-            done += 1
-            if on_progress:
-                on_progress(done, len(files), name)
-
-        parallel = getattr(stores.embedder, "parallel", nullcontext)
-        # Three stages overlap: the next file is parsed and this one embedded (by the encoder's worker
-        # processes when there are enough chunks) while the previous one is written to the stores.
-        with (parallel(), ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
-              ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
-            parsed: list[Future | None] = [parser.submit(_timed, _prepare, p, settings) for p in todo[:1]]
-            writing: tuple[_Parsed, Future] | None = None
-            for i, path in enumerate([*todo, None]):  # the extra round writes the last file
-                if i + 1 < len(todo):
-                    parsed.append(parser.submit(_timed, _prepare, todo[i + 1], settings))
-                embedding = None
-                if path is not None:
-                    try:
-                        (doc, chunks), seconds = parsed[i].result()
-                        parsed[i] = None  # the stores hold it from here: don't keep every parsed file in memory
-                        report.timings["parse"] += seconds
-                        texts = [c.embed_text for c in chunks]
-                        embedding = (_Parsed(path, doc, chunks), encoder.submit(
-                            _timed, embed_with_cache, stores.embedder, stores.cache, texts))
-                    except Exception as exc:
-                        _file_failed(report, path, exc)
-                        tick(path.name)
-                if writing is not None:
-                    _finish(*writing, stores, report)
-                    tick(writing[0].path.name)
-                writing = embedding
+        todo = _plan(files, stores, report)
+        _run(todo, stores, report, _Ticker(on_progress, len(files), len(files) - len(todo)))
         if prune:
             report.pruned = _prune(stores)
     report.timings["total"] = time.perf_counter() - started
     log.info("ingest done files=%s ingested=%s unchanged=%s chunks=%s embedded=%s failed=%s",
              report.files, report.ingested, report.unchanged, report.chunks, report.embedded, len(report.failed))
     return report
+
+
+def _hash_file(path: Path, report: IngestReport) -> str | None:
+    """The file's SHA-256, or None (recorded in the report) when its name or its bytes cannot be read."""
+    if _undecodable(path.stem):
+        report.failed.append((_shown(path), f"{_shown(path.name)}: the file name is not valid UTF-8; rename it"))
+        return None
+    if not path.is_file():  # a FIFO or device would block the read forever
+        report.failed.append((_shown(path), f"{_shown(path.name)} is not a regular file; skip it"))
+        return None
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        report.failed.append((str(path), f"{path.name}: cannot read the file ({exc.strerror}); check permissions"))
+        return None
+
+
+def _is_current(known: dict[str, Any] | None, path: Path, sha: str) -> bool:
+    """Is this file, unchanged and from this same path, already fully indexed by this pipeline version?"""
+    return bool(known and known["status"] == "complete" and known["sha256"] == sha
+                and known.get("pipeline") == PIPELINE_VERSION
+                and os.path.realpath(known["source"]) == os.path.realpath(path))
+
+
+def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[tuple[Path, str]]:
+    """The files to (re)process, each with its document name; unchanged files are only counted."""
+    names = DocNames(stores.keywords.list_documents())
+    todo: list[tuple[Path, str]] = []
+    for path in files:
+        sha = _hash_file(path, report)
+        if sha is None:
+            continue
+        name = names.name_for(path)
+        if _is_current(stores.keywords.get_document(name), path, sha):
+            report.unchanged += 1
+        else:
+            todo.append((path, name))
+    return todo
+
+
+class _Ticker:
+    """Reports progress as (files done, files total, current file name)."""
+
+    def __init__(self, on_progress: Progress | None, total: int, done: int) -> None:
+        self.on_progress, self.total, self.done = on_progress, total, done
+        if on_progress:
+            on_progress(done, total, "")
+
+    def __call__(self, name: str) -> None:
+        self.done += 1
+        if self.on_progress:
+            self.on_progress(self.done, self.total, name)
+
+
+def _run(todo: list[tuple[Path, str]], stores: Stores, report: IngestReport, tick: _Ticker) -> None:
+    """Parse, embed and store the files; one bad file is recorded and the rest go on."""
+    settings = stores.settings
+    parallel = getattr(stores.embedder, "parallel", nullcontext)
+    # Three stages overlap: the next file is parsed and this one embedded (by the encoder's worker
+    # processes when there are enough chunks) while the previous one is written to the stores.
+    with (parallel(), ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
+          ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
+        # Parse results by file index, dropped once taken: don't keep every parsed file in memory.
+        parsed: dict[int, Future] = {0: parser.submit(_timed, _prepare, *todo[0], settings)} if todo else {}
+        writing: tuple[_Parsed, Future] | None = None
+        for i, path in enumerate([p for p, _ in todo] + [None]):  # the extra round writes the last file
+            if i + 1 < len(todo):
+                parsed[i + 1] = parser.submit(_timed, _prepare, *todo[i + 1], settings)
+            embedding = None
+            if path is not None:
+                embedding = _start_embedding(path, parsed.pop(i), stores, encoder, report)
+                if embedding is None:
+                    tick(path.name)
+            if writing is not None:
+                _finish(*writing, stores, report)
+                tick(writing[0].path.name)
+            writing = embedding
+
+
+def _start_embedding(path: Path, parsed: Future, stores: Stores, encoder: ThreadPoolExecutor,
+                     report: IngestReport) -> tuple[_Parsed, Future] | None:
+    """Take a file's parse result and submit its chunks for embedding; None when it failed (recorded)."""
+    try:
+        (doc, chunks), seconds = parsed.result()
+        report.timings["parse"] += seconds
+        texts = [c.embed_text for c in chunks]
+        vectors = encoder.submit(_timed, embed_with_cache, stores.embedder, stores.cache, texts)
+        return _Parsed(path, doc, chunks), vectors
+    except Exception as exc:
+        _file_failed(report, path, exc)
+        return None
 
 
 def _undecodable(name: str) -> bool:

@@ -1,18 +1,15 @@
-"""Classify filing pages by the section they belong to, from their structure alone.
+"""What each filing section looks like: its labels, its titles and headings, its table rows, its prose cues.
 
-A page gets a label when it shows the section: a statement title or section heading on a
-line of its own, or several characteristic table row labels ("Total current assets ...").
-A sentence that merely mentions "the balance sheet" is not enough. Matching is done on
-"squashed" lines (lower case, letters and digits only), which also absorbs the spaces PDF
-extraction puts inside words ("Busines s.", "Propertie s.").
+The vocabulary that `page_sections` reads pages with, and the tests of one line against it.
+Matching is done on "squashed" lines (lower case, letters and digits only), which also
+absorbs the spaces PDF extraction puts inside words ("Busines s.", "Propertie s.").
 """
 
 from __future__ import annotations
-from rag.text.normalize import squash
-from rag.text.tables import is_numeric_row
 
 import re
-from collections.abc import Sequence
+
+from rag.text.normalize import squash
 
 # The shared vocabulary of section / question intents (query.py imports it).
 INTENTS: tuple[str, ...] = (
@@ -54,10 +51,8 @@ STATEMENTS = ("income_statement", "balance_sheet", "cash_flow", "equity_statemen
 # Sections that run over many pages after their heading (10-K items and their equivalents).
 CARRIED = ("business", "risk_factors", "mdna", "market_risk")
 
-THRESHOLD = 3.0
-_TOP_LINES = 8
-_MAX_CARRY_PAGES = 60
-_ENDS_CARRY = frozenset(STATEMENTS) | {"auditor", "controls", "governance"}
+# Sections a financial statement (or the auditor's report, controls, governance) brings to an end.
+ENDS_CARRY = frozenset(STATEMENTS) | {"auditor", "controls", "governance"}
 
 _CONS = r"(?:condensed)?(?:consolidated|combined)?(?:condensed)?(?:interim)?"
 _OF = r"statements?of(?:consolidated|combined)?"
@@ -252,7 +247,7 @@ _ANY_ROW = re.compile("^(?:" + "|".join(_ROWS.values()) + ")")
 _ANY_SEARCH = re.compile("|".join(_SECTION_SEARCH.values()))
 
 
-def _is_heading(line: str) -> bool:
+def is_heading(line: str) -> bool:
     """A short line that starts like a title, is not a table row, and does not read as prose."""
     if not 2 <= len(line) <= 110 or line[-1] in ",;":
         return False
@@ -281,7 +276,7 @@ def _title_case(line: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
 
 
-def _heading_labels(line: str, sq: str) -> tuple[list[tuple[str, float, bool]], str | None]:
+def heading_labels(line: str, sq: str) -> tuple[list[tuple[str, float, bool]], str | None]:
     """Labels a heading line shows as (label, weight, opens a running section), and its item number."""
     found: list[tuple[str, float, bool]] = []
     if ("statement" in sq or "balancesheet" in sq) and not line.endswith("."):
@@ -306,141 +301,35 @@ def _heading_labels(line: str, sq: str) -> tuple[list[tuple[str, float, bool]], 
     return found, item
 
 
-def table_density(text: str) -> float:
-    """Share of non-empty lines that look like rows of a numeric table."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    return sum(map(is_numeric_row, lines)) / len(lines) if lines else 0.0
+def is_contents_line(line: str) -> bool:
+    """A short titled line ending in a page number, as in a table of contents ("Risk Factors 12")."""
+    return len(line) < 160 and bool(_PAGE_NUMBER_END.match(line)) and not _BARE_ITEM.match(line)
 
 
-def is_table_page(text: str, min_density: float = 0.35) -> bool:
-    """True when most of the page is a numeric table."""
-    return table_density(text) >= min_density
+def is_formal_title(sq: str) -> bool:
+    """A squashed title that names its statement formally ("consolidated ...", "... company")."""
+    return bool(_FORMAL.search(sq))
 
 
-def page_signals(text: str) -> dict:
-    """Everything classify_page looks at, for one page.
-
-    Returns a dict: labels (strongest first), scores (label -> score), events (the page's
-    recognised headings in order, as (kind, label, line index): kind "item" for an item
-    heading (label None unless it opens a running section), "open" for a heading that opens
-    one, "heading" otherwise), toc, table_density.
-    """
-    lines = [ln for ln in (raw.strip() for raw in text.splitlines()) if ln]
-    scores: dict[str, float] = {}
-    events: list[tuple[str, str | None, int]] = []
-    row_hits: dict[str, set[str]] = {}
-    page_number_lines = titled_page_number_lines = item_lines = table_rows = 0
-
-    for idx, line in enumerate(lines):
-        sq = squash(line)
-        if not sq:
-            continue
-        if _ROW_END.search(line) and line[0].isalpha():
-            table_rows += is_numeric_row(line)
-            if _ANY_ROW.match(sq):
-                for label, rx in _ROW_RES:
-                    m = rx.match(sq)
-                    if m:
-                        row_hits.setdefault(label, set()).add(m.group(0)[:24])
-        ends_with_page = len(line) < 160 and bool(_PAGE_NUMBER_END.match(line)) and not _BARE_ITEM.match(line)
-        page_number_lines += ends_with_page
-        if not _is_heading(line):
-            continue
-        if ends_with_page:
-            # A contents line: read its title without the page number.
-            line = line.rsplit(None, 1)[0]
-            sq = squash(line)
-        found, item = _heading_labels(line, sq)
-        if item or (sq.startswith("part") and len(sq) <= 12):
-            item_lines += 1
-        if item:
-            opened = [lab for lab, _, opens in found if opens and lab in CARRIED]
-            events.append(("item", opened[-1] if opened else None, idx))
-        if found and ends_with_page:
-            titled_page_number_lines += 1
-        for label, weight, opens in found:
-            # Titles at the top of the page say what the page is; lower ones open a new part of it,
-            # and a bare "Statement of Earnings" low on a page is usually a column caption.
-            if label in STATEMENTS and idx >= _TOP_LINES:
-                if not _FORMAL.search(sq):
-                    continue
-                weight -= 1.0
-            if not item:
-                events.append(("open" if opens else "heading", label, idx))
-            scores[label] = max(scores.get(label, 0.0), weight)
-
-    density = table_rows / max(len(lines), 1)
-    if (item_lines >= 4 and page_number_lines >= 3) or titled_page_number_lines >= 3:
-        return {"labels": [], "scores": {}, "events": [], "toc": True, "table_density": density}
-
-    captions = row_hits.pop("balance_sheet_captions", set())
-    if captions and len(row_hits.get("cash_flow", ())) < 3:
-        row_hits.setdefault("balance_sheet", set()).update(captions)
-    titled = {k for k in STATEMENTS if scores.get(k, 0.0) >= 4.0}
-    if titled:
-        # "Commitments and contingencies" is a caption line on a balance sheet, not a legal section.
-        scores.pop("legal", None)
-    for label, hits in row_hits.items():
-        if titled and label in STATEMENTS and label not in titled:
-            # A cash flow statement lists balance sheet captions as changes; its title decides.
-            continue
-        scores[label] = scores.get(label, 0.0) + min(len(hits), 6)
-    lower = " ".join(lines).lower()
-    if sum(lower.count(cue) for cue in _RISK_CUES) >= 4:
-        scores["risk_factors"] = scores.get("risk_factors", 0.0) + 3.0
-    if sum(lower.count(cue) for cue in _MDNA_CUES) >= 3:
-        scores["mdna"] = scores.get("mdna", 0.0) + 3.0
-    if ("employ" in lower or "associates" in lower or "team members" in lower) and _EMPLOYEES_PROSE.search(lower):
-        scores["employees"] = scores.get("employees", 0.0) + 3.0
-
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], INTENTS.index(kv[0])))
-    return {
-        "labels": [k for k, v in ranked if v >= THRESHOLD],
-        "scores": scores,
-        "events": events,
-        "toc": False,
-        "table_density": density,
-    }
+def ends_in_figure(line: str) -> bool:
+    """A line that starts with a letter and ends in a figure or a dash: a candidate table row."""
+    return bool(_ROW_END.search(line)) and line[0].isalpha()
 
 
-def classify_page(text: str) -> list[str]:
-    """Section labels (from INTENTS) that a page's own structure shows, strongest first."""
-    if not text or not text.strip():
+def row_labels(sq: str) -> list[tuple[str, str]]:
+    """(label, matched row caption) for each characteristic table row label a squashed line starts with."""
+    if not _ANY_ROW.match(sq):
         return []
-    return page_signals(text)["labels"]
+    return [(label, m.group(0)[:24]) for label, rx in _ROW_RES if (m := rx.match(sq))]
 
 
-def classify_pages(texts: Sequence[str]) -> list[list[str]]:
-    """Label every page of one document, carrying long sections (risk factors, MD&A ...) forward.
-
-    A page inherits the running section (opened by an "Item 1A. Risk Factors" or
-    "Management's Discussion and Analysis" heading) until another item heading, a financial
-    statement, a table of contents, or 60 pages pass. Returns one label list per page (the
-    page's own labels first, then the running section); store it as page metadata at ingest.
-    """
-    out: list[list[str]] = []
-    state: str | None = None
-    since = 0
-    for text in texts:
-        if not text or not text.strip():
-            out.append([])
-            continue
-        sig = page_signals(text)
-        labels = list(sig["labels"])
-        if sig["toc"]:
-            state = None  # an index of statements or items closes the section before it
-            out.append(labels)
-            continue
-        # The running section covers the page unless a new section (or a statement) opens at its top.
-        opens_at_top = any(idx < _TOP_LINES and (kind in ("item", "open") or label in _ENDS_CARRY)
-                           for kind, label, idx in sig["events"][:1])
-        if state and since < _MAX_CARRY_PAGES and state not in labels and not opens_at_top:
-            labels.append(state)
-        for kind, label, _ in sig["events"]:
-            if kind == "item" or (kind == "open" and label in CARRIED):
-                state, since = (label if label in CARRIED else None), 0
-            elif label in _ENDS_CARRY:
-                state = None
-        since += 1
-        out.append(labels)
-    return out
+def prose_scores(lower: str) -> dict[str, float]:
+    """Scores that a page's lower-cased prose earns: risk language, results discussion, head counts."""
+    scores: dict[str, float] = {}
+    if sum(lower.count(cue) for cue in _RISK_CUES) >= 4:
+        scores["risk_factors"] = 3.0
+    if sum(lower.count(cue) for cue in _MDNA_CUES) >= 3:
+        scores["mdna"] = 3.0
+    if ("employ" in lower or "associates" in lower or "team members" in lower) and _EMPLOYEES_PROSE.search(lower):
+        scores["employees"] = 3.0
+    return scores

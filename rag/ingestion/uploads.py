@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import FileTooLargeError, UnsupportedFileError
-from rag.ingestion.loaders import SUPPORTED_SUFFIXES
+from rag.ingestion.files import SUPPORTED_SUFFIXES
 
 MAX_FILES_PER_UPLOAD = 50
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
