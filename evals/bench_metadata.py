@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingestion.content_meta import read_content_metadata
-from rag.ingestion.loaders import clean_text, parse_doc_name
+from rag.ingestion.clean import clean_text
+from rag.ingestion.metadata import parse_doc_name
 from rag.ingestion.meta_value import MetaValue, merge_metadata
 from rag.query.analyze import company_key
 

@@ -17,7 +17,8 @@ from rag.ingestion.content_meta import (
     release_period,
 )
 from rag.ingestion.fiscal import fiscal_year_label, parse_date, quarter_year_end
-from rag.ingestion.loaders import load_document, parse_doc_name, read_sidecar
+from rag.ingestion.loaders import load_document
+from rag.ingestion.metadata import parse_doc_name, read_sidecar
 from rag.ingestion.meta_value import (
     MetaValue,
     merge_metadata,
