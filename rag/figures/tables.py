@@ -435,9 +435,9 @@ def _mark_share_columns(columns: list[Column], rows: list[Row]) -> None:
     """A column of percentages beside columns of amounts (Ulta's "100.0%" of net sales) holds shares, not values."""
     percent = [[c.percent for r in rows if (c := r.cells[i]) is not None and c.text not in _DASHES]
                for i in range(len(columns))]
-    amounts = any(p and not any(p) for p in percent)
+    amounts = any(p and sum(p) <= 0.25 * len(p) for p in percent)
     for col, p in zip(columns, percent):
-        if amounts and len(p) >= 2 and all(p):
+        if amounts and len(p) >= 2 and sum(p) >= 0.75 * len(p):
             col.kind, col.period = "share", None
 
 
