@@ -23,9 +23,10 @@ from rag.text.sentences import split_sentences
 from rag.text.tables import is_table_row
 
 _PER_SHARE = re.compile(r"(?i)per\s+(?:common\s+|ordinary\s+|basic\s+|diluted\s+)?share|\bEPS\b|per\s+ADS")
-_SHARES = re.compile(r"(?i)\bshares\b|\bshares outstanding\b")
-_NOT_SHARES = re.compile(r"(?i)par value|\bstock\b,|\$|capital in excess|paid-in|treasury")
-_RATE = re.compile(r"(?i)%|\bpercent\b|\brate\b|\bratio\b|\bmargin\b")
+_SHARE_COUNT = re.compile(r"(?i)^(?:weighted|average|shares\b|number\s+of\s+shares)|shares\s+(?:outstanding|used)")
+_RATE = re.compile(r"(?i)(?:\brate|\bmargin|\bratio|\bpercent(?:age)?)\s*(?:\([^)]*\))?$|%")
+_THOUSANDS = re.compile(r"(?i)\(000[’']?s\)|in thousands")
+_MILLIONS = re.compile(r"(?i)in millions")
 _SHARES_SCALE = re.compile(r"(?i)shares\s+in\s+(thousands|millions)|except\s+(?:for\s+)?(?!per\b)[^)]*\bshares?\b")
 
 
@@ -60,14 +61,27 @@ class Fact:
         return asdict(self)
 
 
+def _kind(label: str, section: str) -> str:
+    """What a row counts: 'shares', 'per_share' or money; the label decides before the heading it sits under."""
+    for text in (label, section):
+        if _SHARE_COUNT.search(text):
+            return "shares"
+        if _PER_SHARE.search(text) and "par value" not in text.lower():
+            return "per_share"
+    return "money"
+
+
 def _unit(row: Row, cell: Cell, table: Table, head: str) -> tuple[str, float]:
     """The unit and multiplier of one cell: per-share amounts and percentages are printed in units."""
-    words = f"{row.section} {row.label}"
     if cell.percent or (_RATE.search(row.label) and abs(cell.value) < 1000 and "," not in cell.text):
         return "%", 1.0
-    if _PER_SHARE.search(words):
+    kind = _kind(row.label, row.section)
+    if kind == "per_share":
         return f"{table.currency}/share", 1.0
-    if _SHARES.search(words) and not _NOT_SHARES.search(row.label):
+    if kind == "shares":
+        own = f"{row.section} {row.label}"  # "Shares used in calculation (000's)", "(in millions)"
+        if _THOUSANDS.search(own) or _MILLIONS.search(own):
+            return "shares", 1e3 if _THOUSANDS.search(own) else 1e6
         m = _SHARES_SCALE.search(head)
         if m and m.group(1):
             return "shares", 1e3 if m.group(1).lower() == "thousands" else 1e6

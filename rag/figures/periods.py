@@ -39,8 +39,8 @@ _DURATIONS = (
                    re.IGNORECASE)),
     (0, re.compile(r"\bas\s+of\b|\bat\b|\bbalance\s+at\b", re.IGNORECASE)),
 )
-_CHANGE = re.compile(r"\bchange|\bincrease|\bdecrease|\bvariance|\bchg\b|\bB/\(W\)|favou?rable|\bgrowth\b|"
-                     r"\boperations\b|\bcurrency\b", re.IGNORECASE)
+_CHANGE = re.compile(r"\bchange|\bincrease|\bdecrease|\bvariance|\bchg\b|\bB/\(W\)|favou?rable|\bgrowth\b",
+                     re.IGNORECASE)
 _SHARE = re.compile(r"\b(?:percent(?:age)?|%)\s+(?:to|of)\b|\bto\s+(?:net\s+)?sales\b|\bof\s+(?:net\s+)?(?:sales|revenues?)\b", re.IGNORECASE)
 _STATEMENTS = (
     ("comprehensive_income", re.compile(r"comprehensive\s+(?:income|loss|earnings)", re.IGNORECASE)),
@@ -178,15 +178,22 @@ def label_periods(parsed: Sequence[_Parsed], statement: str, doc_meta: dict[str,
 # --------------------------------------------------------------------------- headers over columns
 
 def _phrases(line: Any) -> list[tuple[str, float, float]]:
-    """A header line cut where the gap between words is wider than a letter: ("December 31, 2018", x0, x1)."""
+    """A header line cut where the gap between words is wider than a letter, or where a second date or year
+    begins ("January 28, January 29," set close together): ("December 31, 2018", x0, x1)."""
     out: list[tuple[str, float, float]] = []
     for w in line.words:
-        if out and w.x0 - out[-1][2] <= 1.0 * w.height:
+        second = out and (_MONTH_START.match(w.text) and _DATED.search(out[-1][0])
+                          or _YEAR.fullmatch(w.text.strip(",")) and _YEAR.search(out[-1][0]))
+        if out and w.x0 - out[-1][2] <= 1.0 * w.height and not second:
             text, x0, _ = out[-1]
             out[-1] = (f"{text} {w.text}", x0, w.x1)
         else:
             out.append((w.text, w.x0, w.x1))
     return out
+
+
+_MONTH_START = re.compile(_MONTH + r"(?![a-z])", re.IGNORECASE)
+_DATED = re.compile(r"(?:19|20)\d\d|" + _MONTH + r"\s+\d{1,2}\b", re.IGNORECASE)
 
 
 def _prose(text: str) -> bool:
@@ -237,7 +244,8 @@ def _header_line(line: Any, columns: Sequence[Any], areas: list[tuple[float, flo
         text = phrase[0]
         if _prose(text):
             continue
-        if phrase[2] <= areas[0][0] or not (_HEADER_VOCAB.search(text) or _CHANGE.search(text) or _SHARE.search(text)):
+        if (phrase[2] <= areas[0][0] or statement_kind(text) != "other"
+                or not (_HEADER_VOCAB.search(text) or _CHANGE.search(text) or _SHARE.search(text))):
             context.append(text)
         else:
             (spanning if _spans_columns(text) else placed).append(phrase)

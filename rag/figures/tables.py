@@ -39,6 +39,7 @@ _DATE_WORD = re.compile(r"(?i)(?:\d{1,2},|jan|feb|mar|apr|may|jun|jul|aug|sep|oc
 _MONTH_WORD = re.compile(r"(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?")
 _CHAR_MAP = {"\ufffe": "-", "\x02": "-", "\u00a0": " ", "\u2212": "−"}
 _SPACE = " \t\r\n\x0b\x0c\u00a0\u2002\u2003\u2009\u202f\u3000"
+_PAGE_LABEL = re.compile(r"(?i)^(?:page|exhibit|table of contents)\b")
 MIN_ROWS = 3  # fewer numeric rows than this is not a table worth reading
 
 
@@ -218,7 +219,7 @@ def _digits_span(w: Word) -> tuple[float, float]:
 def _cell(words: list[Word]) -> Cell | None:
     """The value printed by a few adjacent words ("$", "(1,234", ")"), or None if they are not one value."""
     for a, b in zip(words, words[1:]):  # "$" may stand far left of its number; other parts touch
-        if b.x0 - a.x1 > (8.0 if a.text in _CURRENCY else 1.5 if b.text in _GLUE_RIGHT else 0.6) * a.height:
+        if a.text not in _CURRENCY and b.x0 - a.x1 > (1.5 if b.text in _GLUE_RIGHT else 0.6) * a.height:
             return None
     text = "".join(w.text for w in words)
     core = [w for w in words if any(c.isdigit() for c in w.text)]
@@ -279,7 +280,7 @@ def _is_header_line(line: Line) -> bool:
     rest = MONTH_DAY.sub(" ", FULL_DATE.sub(" ", text))
     years = len(_YEAR_TOKEN.findall(rest))
     rest = _YEAR_TOKEN.sub(" ", rest)
-    if dates + years == 0 or re.search(r"\d[\d,]*\.\d|\d,\d{3}|\d{3,}", rest):
+    if dates + years == 0 or line.words[-1].text in _DASHES or re.search(r"\d[\d,]*\.\d|\d,\d{3}|\d{3,}", rest):
         return False
     words = [w for w in rest.split() if not _HEADER_WORD.match(w)]
     return dates + years >= 2 or len(words) <= 3
@@ -322,6 +323,12 @@ class _Block:
     body: list[tuple[Line, list[Word], list[Cell]]] = field(default_factory=list)
 
 
+def _over_values(line: Line, body: list[tuple[Line, list[Word], list[Cell]]]) -> bool:
+    """A header line ends over the value columns of the rows above it (a wrapped label that names dates does not)."""
+    lefts = [c.x0 for _, _, cells in body for c in cells]
+    return not lefts or line.words[-1].x1 >= min(lefts) - 2 * line.words[-1].height
+
+
 def _blocks(lines: list[Line]) -> list[_Block]:
     """Cut a page's lines into tables: a header line after rows starts the next table, taking with it the
     value-less lines just above it (its title, a header spanning its columns)."""
@@ -331,16 +338,18 @@ def _blocks(lines: list[Line]) -> list[_Block]:
         numeric = [c for c in cells if c.text not in _DASHES]
         body = blocks[-1].body
         if _is_header_line(line):
-            if sum(1 for _, _, cs in body if cs) >= MIN_ROWS - 1:
+            if sum(1 for _, _, cs in body if cs) < MIN_ROWS - 1:
+                # too few rows above to be a table: they were headers too ("Years ended December 31", "Exhibit 1")
+                blocks[-1].head.extend(b[0] for b in body)
+                body.clear()
+                blocks[-1].head.append(line)
+                continue
+            if _over_values(line, body):
                 carried: list[Line] = []
                 while body and not body[-1][2] and len(carried) < 4:
                     carried.insert(0, body.pop()[0])
-                blocks.append(_Block(head=carried))
-            else:  # too few rows above to be a table: they were headers too ("Years ended December 31")
-                blocks[-1].head.extend(b[0] for b in body)
-                body.clear()
-            blocks[-1].head.append(line)
-            continue
+                blocks.append(_Block(head=[*carried, line]))
+                continue
         if numeric or body:
             blocks[-1].body.append((line, label, cells))
         else:
@@ -372,7 +381,8 @@ _CONTINUES = re.compile(r"(?:\b(?:and|or|of|to|for|by|in|the|from|on|at|with|net
 
 def _continues(prev: str, label: str) -> bool:
     """A label line that carries on the one before: it starts in lower case, or the one before breaks mid-phrase."""
-    return bool(label) and (label[0].islower() or label[0] in "(/&" or bool(_CONTINUES.search(prev)))
+    return (bool(label) and not prev.endswith(":")
+            and (label[0].islower() or label[0] in "/&" or bool(_CONTINUES.search(prev))))
 
 
 def _rows(block: _Block, columns: list[tuple[float, float]], zone: float, height: float) -> list[Row]:
@@ -383,14 +393,14 @@ def _rows(block: _Block, columns: list[tuple[float, float]], zone: float, height
         label_words, cells = split_line(line, zone)
         label = _label_text(label_words)
         if not cells:
-            if pending and _continues(pending, label):
+            if pending and _continues(pending_text, label):
                 pending, pending_text = f"{pending} {label}", f"{pending_text}\n{line.text}"
             else:
                 if pending:
                     section = pending
                 pending, pending_text = label, line.text
             continue
-        if pending and (not label or _continues(pending, label)):
+        if pending and (not label or _continues(pending_text, label)):
             label, text = f"{pending} {label}".strip(), f"{pending_text}\n{line.text}"
         else:
             if pending:
@@ -404,7 +414,7 @@ def _rows(block: _Block, columns: list[tuple[float, float]], zone: float, height
             i = _column_of(cell, columns, slack=2.0 * height)
             if i is not None and placed[i] is None:
                 placed[i] = cell
-        if label and any(c is not None for c in placed):
+        if label and not _PAGE_LABEL.match(label) and any(c is not None for c in placed):
             rows.append(Row(label=label, cells=placed, section=section, text=text))
     return rows
 
