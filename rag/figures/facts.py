@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rag.figures.line_items import line_item
-from rag.figures.tables import Cell, Row, Table, read_page_tables
+from rag.figures.tables import Cell, Row, Table, is_value_token, read_page_tables
 from rag.text.sentences import split_sentences
-from rag.text.tables import is_table_row
 
 _PER_SHARE = re.compile(r"(?i)per\s+(?:common\s+|ordinary\s+|basic\s+|diluted\s+)?share|\bEPS\b|per\s+ADS")
 _SHARE_COUNT = re.compile(r"(?i)^(?:weighted|average|shares\b|number\s+of\s+shares)|shares\s+(?:outstanding|used)")
@@ -117,6 +116,15 @@ def _period_key(period: str) -> str:
     return period
 
 
+def _table_line(line: str) -> bool:
+    """A line ending in two or more printed values ("Net sales 5,020 4,911"); prose ends in a word or a stop."""
+    toks = line.split()
+    trailing = 0
+    while trailing < len(toks) and is_value_token(toks[-1 - trailing]):
+        trailing += 1
+    return trailing >= 2
+
+
 def facts_from_text(text: str, doc_meta: Mapping[str, Any], page: int = 0) -> list[Fact]:
     """Facts from the sentences of a page's prose: each figure that a known metric is named beside.
 
@@ -128,7 +136,7 @@ def facts_from_text(text: str, doc_meta: Mapping[str, Any], page: int = 0) -> li
     facts: list[Fact] = []
     paragraph: list[str] = []
     for line in [*text.splitlines(), ""]:
-        if line.strip() and not is_table_row(line):
+        if line.strip() and not _table_line(line):
             paragraph.append(line.strip())
             continue
         for sentence in split_sentences(" ".join(paragraph)):

@@ -47,6 +47,7 @@ def _allowed(key: str, statement: str) -> bool:
     return not statements or not statement or statement in statements
 
 
+@lru_cache(maxsize=8192)  # labels repeat across the pages and filings of an ingest
 def line_item(label: str, statement: str = "", section: str = "") -> str | None:
     """The canonical line item a row label stands for, or None.
 

@@ -53,6 +53,7 @@ class Word:
     bottom: float
     top: float
     xs: list[tuple[float, float]] = field(default_factory=list, repr=False)
+    digits: tuple[float, float] | None = field(default=None, repr=False)  # x-span of its first to last digit
 
     @property
     def height(self) -> float:
@@ -72,6 +73,7 @@ class Cell:
     x0: float
     x1: float
     percent: bool = False
+    start: int = 0  # index of its first word in the line
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Line:
     words: list[Word]
     top: float
     bottom: float
+    split: list[Cell] | None = field(default=None, repr=False)  # trailing cells, worked out once
 
     @property
     def text(self) -> str:
@@ -126,6 +129,52 @@ def looks_tabular(text: str) -> bool:
     return sum(1 for line in text.splitlines() if is_numeric_row(line)) >= MIN_ROWS
 
 
+def page_words(textpage: Any) -> list[Word]:
+    """The words of a pypdfium2 text page with their boxes.
+
+    Only the characters that bound a word, and the first and last digit of a number, are measured: a tenth of the
+    calls of measuring every character, and a word split by pdfium inside a kerned name ("Incom e") is joined back
+    where the gap is narrower than a tenth of the letter height.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    text = textpage.get_text_range()
+    if len(text) != pdfium_c.FPDFText_CountChars(textpage):  # characters outside the BMP: offsets would drift
+        return words_from_chars(*page_chars(textpage))
+    rect = pdfium_c.FS_RECTF()
+    ref = ctypes.byref(rect)
+    box_of = pdfium_c.FPDFText_GetLooseCharBox
+
+    def box(i: int) -> tuple[float, float, float, float]:
+        box_of(textpage, i, ref)
+        return rect.left, rect.bottom, rect.right, rect.top
+
+    words: list[Word] = []
+    for m in _TOKEN.finditer(text):
+        i, j = m.start(), m.end() - 1
+        left, bottom, _, top = box(i)
+        _, _, right, _ = box(j) if j != i else (0.0, 0.0, box(i)[2], 0.0)
+        token = m.group().translate(_CHAR_TABLE)
+        word = Word(token, left, right, bottom, top)
+        digits = [k for k, c in enumerate(token) if c.isdigit()]
+        if digits:  # "(1,234)", "$5": the digits' own span, for aligning columns
+            first = left if digits[0] == 0 else box(i + digits[0])[0]
+            last = right if digits[-1] == len(token) - 1 else box(i + digits[-1])[2]
+            word.digits = (first, last)
+        prev = words[-1] if words else None
+        if (prev is not None and 0 <= left - prev.x1 < 0.1 * prev.height and abs(word.mid - prev.mid) < 0.3 * prev.height
+                and token[:1].isalpha() and prev.text[-1:].isalpha()):
+            prev.text += token
+            prev.x1 = right
+            continue
+        words.append(word)
+    return words
+
+
+_TOKEN = re.compile(r"[^\s\x00-\x08\x0e-\x1f\ufffe\u00a0\u2002\u2003\u2009\u202f\u3000]+")
+_CHAR_TABLE = str.maketrans({"\x02": "-", "\u2212": "−"})
+
+
 def page_chars(textpage: Any) -> tuple[str, list[tuple[float, float, float, float]]]:
     """A pypdfium2 text page's characters and their loose boxes (left, bottom, right, top), index for index."""
     import pypdfium2.raw as pdfium_c
@@ -135,9 +184,10 @@ def page_chars(textpage: Any) -> tuple[str, list[tuple[float, float, float, floa
     if len(text) != n:  # characters outside the BMP: read them one by one so indexes line up
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 32) for i in range(n))
     rect = pdfium_c.FS_RECTF()
+    ref = ctypes.byref(rect)
     boxes = []
     for i in range(n):
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(rect))
+        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, ref)
         boxes.append((rect.left, rect.bottom, rect.right, rect.top))
     return text, boxes
 
@@ -186,30 +236,40 @@ def group_lines(words: list[Word]) -> list[Line]:
 
 
 def lines_from_text(text: str) -> list[Line]:
-    """Lines of plain text as if printed: label words from the left, values right-aligned in columns from the right."""
+    """Lines of plain text as if printed: label words from the left, values right-aligned in columns from the right
+    ("$" and "%" kept beside their number)."""
     lines: list[Line] = []
     for i, raw in enumerate(text.splitlines()):
         toks = raw.split()
-        n_values = 0
-        while n_values < len(toks) and _is_value_token(toks[len(toks) - 1 - n_values]):
-            n_values += 1
+        slots: list[list[str]] = []  # value groups, rightmost first
+        while toks and is_value_token(toks[-1]):
+            tok = toks.pop()
+            if slots and (tok in _GLUE_LEFT or slots[-1][0] in _GLUE_RIGHT):
+                slots[-1].insert(0, tok)
+            else:
+                slots.append([tok])
         y = -10.0 * i
-        words = [Word(t, 6.0 * k, 6.0 * k + 5, y, y + 8) for k, t in enumerate(toks[: len(toks) - n_values])]
-        for k, t in enumerate(toks[len(toks) - n_values:]):
-            right = 1000.0 - 60.0 * (n_values - 1 - k)
-            words.append(Word(t, right - 40, right, y, y + 8))
+        words = [Word(t, 6.0 * k, 6.0 * k + 5, y, y + 8) for k, t in enumerate(toks)]
+        for k, group in enumerate(reversed(slots)):
+            right = 1000.0 - 60.0 * (len(slots) - 1 - k)
+            for j, t in enumerate(group):
+                x1 = right - 6.0 * (len(group) - 1 - j)
+                words.append(Word(t, x1 - 5, x1, y, y + 8))
         if words:
             lines.append(Line(words, y + 8, y))
     return lines
 
 
-def _is_value_token(tok: str) -> bool:
+def is_value_token(tok: str) -> bool:
+    """A printed value or a sign that goes with one: "1,234", "(5.2)", "—", "$", "%"."""
     return tok in _DASHES or tok in _GLUE_LEFT or tok in _GLUE_RIGHT or bool(_NUMBER.fullmatch(tok))
 
 
 # --------------------------------------------------------------------------- cells of a line
 
 def _digits_span(w: Word) -> tuple[float, float]:
+    if w.digits is not None:
+        return w.digits
     idx = [i for i, c in enumerate(w.text) if c.isdigit()]
     if not idx or len(w.xs) != len(w.text):
         return w.x0, w.x1
@@ -238,23 +298,29 @@ def _cell(words: list[Word]) -> Cell | None:
 def split_line(line: Line, zone: float = float("-inf")) -> tuple[list[Word], list[Cell]]:
     """A line's label words and its trailing cells (those right of `zone`, the left edge of the value columns)."""
     words = line.words
+    if line.split is None:
+        line.split = _split_words(words)
+    cells = list(line.split)
+    while cells and cells[0].x1 < zone:  # a number in the label's part of the line ("Note 16") is label
+        cells.pop(0)
+    return words[:cells[0].start if cells else len(words)], cells
+
+
+def _split_words(words: list[Word]) -> list[Cell]:
     cells: list[Cell] = []
     end = len(words)
-    while end > 0:
-        cell, start = None, end
+    while end > 0 and is_value_token(words[end - 1].text):
+        cell = None
         for size in (3, 2, 1):  # "$ 1,234", "( 1,234 )", "1,234 %"
-            if end - size < 0:
-                continue
-            cell = _cell(words[end - size:end])
-            if cell is not None:
-                start = end - size
+            if end - size >= 0 and (cell := _cell(words[end - size:end])) is not None:
+                cell.start = end - size
                 break
-        if cell is None or cell.x1 < zone or _label_number(words, start, cell):
+        if cell is None or _label_number(words, cell.start, cell):
             break
         cells.append(cell)
-        end = start
+        end = cell.start
     cells.reverse()
-    return words[:end], cells
+    return cells
 
 
 def _label_number(words: list[Word], start: int, cell: Cell) -> bool:
@@ -276,6 +342,8 @@ _HEADER_WORD = re.compile(r"(?i)^(?:\(?(?:in|dollars|amounts|\$|millions?|thousa
 def _is_header_line(line: Line) -> bool:
     """Column headers, not values: years or dates ("2018 2017 2016", "July 29, 2023 January 28, 2023")."""
     text = line.text
+    if not _HAS_YEAR.search(text):  # most lines: no year, no header
+        return False
     dates = len(FULL_DATE.findall(text))
     rest = MONTH_DAY.sub(" ", FULL_DATE.sub(" ", text))
     years = len(_YEAR_TOKEN.findall(rest))
@@ -286,6 +354,7 @@ def _is_header_line(line: Line) -> bool:
     return dates + years >= 2 or len(words) <= 3
 
 
+_HAS_YEAR = re.compile(r"(?:19|20)\d\d|\d/\d")
 _YEAR_TOKEN = re.compile(r"(?<![\d,.$/-])(?:FY|Q[1-4]\s?)?(?:19|20)\d\d(?![\d,%/-])")
 
 
@@ -479,8 +548,7 @@ def read_page_tables(page: Any, doc_meta: dict[str, str] | None = None, text: st
             text = textpage.get_text_range()
         if not looks_tabular(text):
             return []
-        chars, boxes = page_chars(textpage)
-        return read_tables(group_lines(words_from_chars(chars, boxes)), doc_meta)
+        return read_tables(group_lines(page_words(textpage)), doc_meta)
     finally:
         if textpage is not page:
             textpage.close()
