@@ -70,8 +70,9 @@ def _same_number(a: float, b: float) -> bool:
 
 def score_page(gold: list[dict[str, Any]], facts: list[Fact]) -> dict[str, Any]:
     """Match read cells to labelled cells one to one; count what is right and why the rest is wrong."""
-    read = [{"label": f.label, "period": f.period, "value": f.value / f.scale if f.scale else f.value,
-             "scale": f.scale} for f in facts if f.statement != "text"]
+    read: list[dict[str, Any]] = [
+        {"label": f.label, "period": f.period, "value": f.value / f.scale if f.scale else f.value, "scale": f.scale}
+        for f in facts if f.statement != "text"]
     free = list(range(len(read)))
     misses: Counter[str] = Counter()
     matched = 0

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.figures.layout import lines_from_text
 from rag.figures.periods import find_scale, parse_header, statement_kind
-from rag.figures.tables import lines_from_text, looks_tabular, read_page_tables, read_tables
+from rag.figures.tables import is_value_token, looks_tabular, read_page_tables, read_tables
 
 PDFS = next((d / "shared" / "financebench" / "pdfs" for d in Path(__file__).resolve().parents
              if (d / "shared" / "financebench" / "pdfs").is_dir()), None)
@@ -106,7 +107,7 @@ def test_plain_text_table():
         "Purchases of property and equipment (300) (250)",
         "Dividends paid — (40)",
     ])
-    (table,) = read_tables(lines_from_text(text))
+    (table,) = read_tables(lines_from_text(text, is_value_token, frozenset({"$"})))
     assert table.statement == "cash_flow" and table.scale == 1e6
     assert [c.period.label for c in table.columns] == ["FY2019", "FY2018"]
     assert [(r.label, [c.value if c else None for c in r.cells]) for r in table.rows] == [

@@ -239,7 +239,8 @@ def _header_line(line: Any, columns: Sequence[Any], areas: list[tuple[float, flo
     over its cell, "$" included), if it is within three quarters of a column's width: "2022" centred over an
     amount and its percent of sales heads both.
     """
-    placed, spanning = [], []
+    placed: list[tuple[str, float, float]] = []
+    spanning: list[tuple[str, float, float]] = []
     for phrase in _phrases(line):
         text = phrase[0]
         if _prose(text):

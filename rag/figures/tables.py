@@ -17,18 +17,18 @@ line are set right-aligned in as many columns as the line has, which is right fo
 
 from __future__ import annotations
 
-import ctypes
 import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.figures.layout import Line, Word, group_lines, lines_from_text, page_words
 from rag.figures.periods import FULL_DATE, MONTH_DAY, Period, column_periods, find_scale, statement_kind
 from rag.text.tables import is_numeric_row
 
 # A value as printed: "(1,234)", "$5,363", "12.5%", "(0.3)", "-7"; a dash alone is a nil value.
-_NUMBER = re.compile(r"(?P<sign>[-−])?(?P<open>\()?(?P<cur>US\$|\$|¥|€|£)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|"
+_NUMBER = re.compile(r"(?P<sign>[-−])?(?P<cur0>US\$|\$|¥|€|£)?(?P<open>\()?(?P<cur>US\$|\$|¥|€|£)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|"
                      r"\d+(?:\.\d+)?|\.\d+)(?P<pct1>%)?(?P<close>\))?(?P<pct>%)?")
 _DASHES = frozenset({"—", "–", "-", "−", "--", "—-", "-0-", "―"})
 _GLUE_LEFT = frozenset({"$", "US$", "¥", "€", "£", "(", "($", "$(", "-"})
@@ -37,31 +37,8 @@ _GLUE_RIGHT = frozenset({")", "%", ")%", "%)", "pts", "bps"})
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _DATE_WORD = re.compile(r"(?i)(?:\d{1,2},|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z.]*,?")
 _MONTH_WORD = re.compile(r"(?i)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?")
-_CHAR_MAP = {"\ufffe": "-", "\x02": "-", "\u00a0": " ", "\u2212": "−"}
-_SPACE = " \t\r\n\x0b\x0c\u00a0\u2002\u2003\u2009\u202f\u3000"
 _PAGE_LABEL = re.compile(r"(?i)^(?:page|exhibit|table of contents)\b")
 MIN_ROWS = 3  # fewer numeric rows than this is not a table worth reading
-
-
-@dataclass
-class Word:
-    """A run of characters on one line, with its box in PDF points (y grows upwards) and each character's x-span."""
-
-    text: str
-    x0: float
-    x1: float
-    bottom: float
-    top: float
-    xs: list[tuple[float, float]] = field(default_factory=list, repr=False)
-    digits: tuple[float, float] | None = field(default=None, repr=False)  # x-span of its first to last digit
-
-    @property
-    def height(self) -> float:
-        return max(self.top - self.bottom, 1.0)
-
-    @property
-    def mid(self) -> float:
-        return (self.top + self.bottom) / 2
 
 
 @dataclass
@@ -74,20 +51,6 @@ class Cell:
     x1: float
     percent: bool = False
     start: int = 0  # index of its first word in the line
-
-
-@dataclass
-class Line:
-    """The words of one visual line, left to right."""
-
-    words: list[Word]
-    top: float
-    bottom: float
-    split: list[Cell] | None = field(default=None, repr=False)  # trailing cells, worked out once
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
 
 
 @dataclass
@@ -129,137 +92,6 @@ def looks_tabular(text: str) -> bool:
     return sum(1 for line in text.splitlines() if is_numeric_row(line)) >= MIN_ROWS
 
 
-def page_words(textpage: Any) -> list[Word]:
-    """The words of a pypdfium2 text page with their boxes.
-
-    Only the characters that bound a word, and the first and last digit of a number, are measured: a tenth of the
-    calls of measuring every character, and a word split by pdfium inside a kerned name ("Incom e") is joined back
-    where the gap is narrower than a tenth of the letter height.
-    """
-    import pypdfium2.raw as pdfium_c
-
-    text = textpage.get_text_range()
-    if len(text) != pdfium_c.FPDFText_CountChars(textpage):  # characters outside the BMP: offsets would drift
-        return words_from_chars(*page_chars(textpage))
-    rect = pdfium_c.FS_RECTF()
-    ref = ctypes.byref(rect)
-    box_of = pdfium_c.FPDFText_GetLooseCharBox
-
-    def box(i: int) -> tuple[float, float, float, float]:
-        box_of(textpage, i, ref)
-        return rect.left, rect.bottom, rect.right, rect.top
-
-    words: list[Word] = []
-    for m in _TOKEN.finditer(text):
-        i, j = m.start(), m.end() - 1
-        left, bottom, _, top = box(i)
-        _, _, right, _ = box(j) if j != i else (0.0, 0.0, box(i)[2], 0.0)
-        token = m.group().translate(_CHAR_TABLE)
-        word = Word(token, left, right, bottom, top)
-        digits = [k for k, c in enumerate(token) if c.isdigit()]
-        if digits:  # "(1,234)", "$5": the digits' own span, for aligning columns
-            first = left if digits[0] == 0 else box(i + digits[0])[0]
-            last = right if digits[-1] == len(token) - 1 else box(i + digits[-1])[2]
-            word.digits = (first, last)
-        prev = words[-1] if words else None
-        if (prev is not None and 0 <= left - prev.x1 < 0.1 * prev.height and abs(word.mid - prev.mid) < 0.3 * prev.height
-                and token[:1].isalpha() and prev.text[-1:].isalpha()):
-            prev.text += token
-            prev.x1 = right
-            continue
-        words.append(word)
-    return words
-
-
-_TOKEN = re.compile(r"[^\s\x00-\x08\x0e-\x1f\ufffe\u00a0\u2002\u2003\u2009\u202f\u3000]+")
-_CHAR_TABLE = str.maketrans({"\x02": "-", "\u2212": "−"})
-
-
-def page_chars(textpage: Any) -> tuple[str, list[tuple[float, float, float, float]]]:
-    """A pypdfium2 text page's characters and their loose boxes (left, bottom, right, top), index for index."""
-    import pypdfium2.raw as pdfium_c
-
-    n = pdfium_c.FPDFText_CountChars(textpage)
-    text = textpage.get_text_range()
-    if len(text) != n:  # characters outside the BMP: read them one by one so indexes line up
-        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 32) for i in range(n))
-    rect = pdfium_c.FS_RECTF()
-    ref = ctypes.byref(rect)
-    boxes = []
-    for i in range(n):
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, ref)
-        boxes.append((rect.left, rect.bottom, rect.right, rect.top))
-    return text, boxes
-
-
-def words_from_chars(text: str, boxes: Sequence[tuple[float, float, float, float]]) -> list[Word]:
-    """Group characters into words: a space or a gap wider than a third of the letter height ends a word."""
-    words: list[Word] = []
-    cur: Word | None = None
-    spaced = False
-    for ch, (left, bottom, right, top) in zip(text, boxes):
-        ch = _CHAR_MAP.get(ch, ch)
-        if ch in _SPACE or not ch.isprintable():
-            spaced = True
-            continue
-        # pdfium puts a space into kerned words ("Incom e"): a space ends a word only where there is a gap.
-        if cur is not None:
-            gap = left - cur.x1
-            if (gap > (0.1 if spaced else 0.35) * cur.height or abs((top + bottom) / 2 - cur.mid) > 0.5 * cur.height
-                    or left < cur.x0 - 1):
-                cur = None
-        spaced = False
-        if cur is None:
-            cur = Word(ch, left, right, bottom, top, [(left, right)])
-            words.append(cur)
-        else:
-            cur.text += ch
-            cur.x1 = max(cur.x1, right)
-            cur.bottom, cur.top = min(cur.bottom, bottom), max(cur.top, top)
-            cur.xs.append((left, right))
-    return words
-
-
-def group_lines(words: list[Word]) -> list[Line]:
-    """Visual lines, top of the page first: words whose vertical middles lie within half a letter of each other."""
-    lines: list[Line] = []
-    for w in sorted(words, key=lambda w: -w.mid):
-        line = lines[-1] if lines else None
-        if line is not None and abs(w.mid - (line.top + line.bottom) / 2) <= 0.45 * min(w.height, line.top - line.bottom):
-            line.words.append(w)
-            line.top, line.bottom = max(line.top, w.top), min(line.bottom, w.bottom)
-        else:
-            lines.append(Line([w], w.top, w.bottom))
-    for line in lines:
-        line.words.sort(key=lambda w: w.x0)
-    return lines
-
-
-def lines_from_text(text: str) -> list[Line]:
-    """Lines of plain text as if printed: label words from the left, values right-aligned in columns from the right
-    ("$" and "%" kept beside their number)."""
-    lines: list[Line] = []
-    for i, raw in enumerate(text.splitlines()):
-        toks = raw.split()
-        slots: list[list[str]] = []  # value groups, rightmost first
-        while toks and is_value_token(toks[-1]):
-            tok = toks.pop()
-            if slots and (tok in _GLUE_LEFT or slots[-1][0] in _GLUE_RIGHT):
-                slots[-1].insert(0, tok)
-            else:
-                slots.append([tok])
-        y = -10.0 * i
-        words = [Word(t, 6.0 * k, 6.0 * k + 5, y, y + 8) for k, t in enumerate(toks)]
-        for k, group in enumerate(reversed(slots)):
-            right = 1000.0 - 60.0 * (len(slots) - 1 - k)
-            for j, t in enumerate(group):
-                x1 = right - 6.0 * (len(group) - 1 - j)
-                words.append(Word(t, x1 - 5, x1, y, y + 8))
-        if words:
-            lines.append(Line(words, y + 8, y))
-    return lines
-
-
 def is_value_token(tok: str) -> bool:
     """A printed value or a sign that goes with one: "1,234", "(5.2)", "—", "$", "%"."""
     return tok in _DASHES or tok in _GLUE_LEFT or tok in _GLUE_RIGHT or bool(_NUMBER.fullmatch(tok))
@@ -283,8 +115,8 @@ def _cell(words: list[Word]) -> Cell | None:
             return None
     text = "".join(w.text for w in words)
     core = [w for w in words if any(c.isdigit() for c in w.text)]
-    if text in _DASHES:
-        return Cell(text, 0.0, words[0].x0, words[-1].x1)
+    if text.lstrip("$€£¥") in _DASHES:  # "—", "$ —"
+        return Cell(text, 0.0, words[-1].x0, words[-1].x1)
     m = _NUMBER.fullmatch(text)
     if not m or len(core) != 1 or bool(m.group("open")) != bool(m.group("close")):
         return None
@@ -541,7 +373,7 @@ def read_page_tables(page: Any, doc_meta: dict[str, str] | None = None, text: st
     look like a table is skipped without reading character boxes.
     """
     if isinstance(page, str):
-        return read_tables(lines_from_text(page), doc_meta) if looks_tabular(page) else []
+        return read_tables(lines_from_text(page, is_value_token, _GLUE_LEFT, _GLUE_RIGHT), doc_meta) if looks_tabular(page) else []
     textpage = page.get_textpage() if hasattr(page, "get_textpage") else page
     try:
         if text is None:
