@@ -29,7 +29,7 @@ class Document:
     sha256: str
     pages: list[Page]
     company: str = ""
-    company_key: str = ""  # canonical key shared by every document of one company (rag.query.analyze.company_key)
+    company_key: str = ""  # canonical key shared by every document of one company (rag.query.companies.company_key)
     period: str = ""
     doc_type: str = ""
     title: str = ""

@@ -29,7 +29,7 @@ from rag.text.lang import KANA_KANJI
 from rag.answers.llm import ChatModel, Usage
 from rag.figures.parse import CITATION_RE
 from rag.answers.prompts import format_passages, neutralize
-from rag.query.analyze import find_companies
+from rag.query.companies import find_companies
 from rag.text.normalize import squash
 from rag.retrieval.hybrid import Filters, HybridRetriever
 from rag.schema import Hit

@@ -15,7 +15,7 @@ from typing import Any
 from rag.figures.glossary import term
 from rag.text.lang import KANA_KANJI
 from rag.figures.parse import Figure, format_figure, parse_figures
-from rag.query.analyze import find_periods
+from rag.query.periods import find_periods
 
 
 _CUR = ("USD", "JPY", "EUR", "GBP")

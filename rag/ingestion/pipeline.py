@@ -20,7 +20,7 @@ from rag.store.embeddings import embed_with_cache
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
 from rag.ingestion.loaders import iter_files, load_document
 from rag.schema import Chunk, Document
-from rag.query.analyze import company_key
+from rag.query.companies import company_key
 from rag.ingestion.sections import classify_pages
 from rag.store.stores import Stores
 
