@@ -49,10 +49,9 @@ def riot(stores):
 def _assert_citations_resolve(answer: Answer) -> None:
     by_n = {p["n"]: p for p in answer.passages}
     for c in answer.citations:
-        p = by_n[c["n"]]
-        assert (c["doc_name"], c["page"], c["chunk_id"], c["text"]) == (p["doc_name"], p["page"], p["chunk_id"],
-                                                                         p["text"])
-        assert f"[{c['n']}]" in answer.answer
+        p = by_n[c.n]
+        assert (c.doc_name, c.page, c.chunk_id, c.text) == (p["doc_name"], p["page"], p["chunk_id"], p["text"])
+        assert f"[{c.n}]" in answer.answer
 
 
 # ---------------------------------------------------------------- pure pieces
@@ -147,11 +146,11 @@ def test_extractive_quotes_the_supporting_sentence_with_its_citation(riot):
     assert lines[0] == "According to the documents:"
     assert "$161.6 million" in lines[1] and lines[1].startswith('"') and lines[1].rstrip().endswith("]")
     _assert_citations_resolve(a)
-    assert a.citations[0]["doc_name"] == "riot_update" and a.citations[0]["page"] == 0
-    assert a.citations[0]["quote"] in a.citations[0]["text"]
+    assert a.citations[0].doc_name == "riot_update" and a.citations[0].page == 0
+    assert a.citations[0].quote in a.citations[0].text
     assert a.figures["supported"] and not a.figures["unsupported"]
     assert 0 < a.confidence <= 1 and a.cost_usd == 0.0 and a.tokens["total_tokens"] == 0
-    assert len({c["n"] for c in a.citations}) <= 2 and 2 <= len(lines) <= 4
+    assert len({c.n for c in a.citations}) <= 2 and 2 <= len(lines) <= 4
 
 
 def test_extractive_prefers_the_kind_of_figure_asked_for(riot):
@@ -211,7 +210,7 @@ def test_llm_answer_drops_unknown_citations_and_flags_invented_figures(riot):
     a = answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot, chat=chat)
     assert a.answerable and a.mode == "openai" and a.model == "fake-model"
     assert a.dropped_citations == [9] and "[9]" not in a.answer
-    assert [c["n"] for c in a.citations] == [1]
+    assert [c.n for c in a.citations] == [1]
     _assert_citations_resolve(a)
     unsupported = [f["raw"] for f in a.figures["unsupported"]]
     assert any("999" in raw for raw in unsupported)
@@ -248,7 +247,7 @@ def test_malformed_structured_reply_falls_back_to_plain_text(riot):
 def test_uncited_answer_uses_the_listed_citations_or_warns(riot):
     chat = FakeChat([{"answer": "It signed a lease with AMD.", "citations": [1], "answerable": True}])
     a = answer_question("Who is Riot's first data centre tenant?", riot, chat=chat)
-    assert a.answer.endswith("[1]") and [c["n"] for c in a.citations] == [1]
+    assert a.answer.endswith("[1]") and [c.n for c in a.citations] == [1]
     chat = FakeChat([{"answer": "It signed a lease with AMD.", "citations": [], "answerable": True}])
     a = answer_question("Who is Riot's first data centre tenant?", riot, chat=chat)
     assert a.citations == [] and any("cites no passage" in w for w in a.warnings)
@@ -263,7 +262,7 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(riot):
     assert a.standalone_question == "How much did Riot pay for the Rockdale land?"
     condense = chat.calls[0][1][1]["content"]
     assert "What did Riot buy at Rockdale?" in condense and "How much did that cost?" in condense
-    assert "Rockdale" in a.citations[0]["text"] and a.tokens["calls"] == 2
+    assert "Rockdale" in a.citations[0].text and a.tokens["calls"] == 2
 
 
 def test_streaming_yields_pieces_then_the_final_answer(riot):

@@ -14,7 +14,8 @@ import pytest
 from rag.config import get_settings
 from rag.errors import DocumentNotFoundError, IngestLockedError
 from rag.ingestion.pipeline import delete_document, ingest, ingest_lock, list_documents
-from rag.retrieval.hybrid import Filters, search
+from rag.retrieval.filters import Filters
+from rag.retrieval.hybrid import search
 from rag.store.stores import open_stores
 from tests.helpers import wait_for, write_corpus
 

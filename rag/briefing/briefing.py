@@ -31,7 +31,8 @@ from rag.figures.parse import CITATION_RE
 from rag.answers.prompts import format_passages, neutralize
 from rag.query.companies import find_companies
 from rag.text.normalize import squash
-from rag.retrieval.hybrid import Filters, HybridRetriever
+from rag.retrieval.filters import Filters
+from rag.retrieval.hybrid import HybridRetriever
 from rag.schema import Hit
 from rag.store.stores import Stores
 from rag.figures.verify import check_figures, parse_citations

@@ -22,6 +22,11 @@ _B0, _B1 = WORD_START, WORD_END
 DOC_TYPES = ("10k", "10q", "8k", "earnings", "news", "note")
 _KEYWORD_EN = re.compile(r"\$?\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9]*(?:[&'\-./][A-Za-z0-9]+)*")
 _KEYWORD_JA = re.compile(r"[\u3400-\u9fff々〆ヵヶ\u30a1-\u30fa\u30fc]{2,}")
+_WORD = re.compile(r"[\w$%％.,-]+", re.UNICODE)
+_PLAIN_STOP = frozenset(
+    "a an and are as at be by did do does for from has have how in is it its of on or that the their this to was "
+    "were what when where which who why will with".split()
+)
 
 _DOC_TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(k, re.compile(p, re.IGNORECASE)) for k, p in [
     ("10k", r"(?<![A-Za-z0-9$])(?:form\s+)?10\s?-?\s?K(?:405|/A)?" + _B1),
@@ -143,7 +148,7 @@ def stopwords_en() -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class Terms:
+class FinancialTerms:
     """What the vocabulary reads in a question: section intents, English expansions, phrases, content words."""
 
     intents: list[str]
@@ -152,7 +157,7 @@ class Terms:
     keywords: list[str]
 
 
-def read_terms(masked: str, lang: str) -> Terms:
+def read_terms(masked: str, lang: str) -> FinancialTerms:
     """The vocabulary's reading of a question whose company, period and type words are masked out."""
     vocab = _vocabulary()
     en_hits = vocab.match_en(masked)
@@ -173,7 +178,7 @@ def read_terms(masked: str, lang: str) -> Terms:
     expansions = [term for gid in dict.fromkeys(groups)
                   for term in vocab.groups[gid].get("en", []) + vocab.groups[gid].get("en_expand", [])
                   if en_key(term) not in present]
-    return Terms(list(dict.fromkeys(intents)), list(dict.fromkeys(expansions)), list(dict.fromkeys(phrases)),
+    return FinancialTerms(list(dict.fromkeys(intents)), list(dict.fromkeys(expansions)), list(dict.fromkeys(phrases)),
                  _keywords(masked, [t for _, t, _ in ja_hits], vocab))
 
 
@@ -213,3 +218,9 @@ def keyword_terms(analysis: QueryAnalysis) -> list[str]:
             seen.add(key)
             out.append(t)
     return out
+
+
+def question_terms(question: str) -> list[str]:
+    """The question's words minus a short stop list: the keyword terms without the vocabulary (for the ablation)."""
+    words = [w.strip(".,-") for w in _WORD.findall(question)]
+    return [w for w in words if w and w.lower() not in _PLAIN_STOP]
