@@ -12,11 +12,17 @@ import re
 import pytest
 
 from rag.answers.answer import Answer, AnswerOut, answer_question, stream_answer
-from rag.errors import LLMError, QuestionError
 from rag.answers.extractive import asked_kinds, figure_kinds
+from rag.answers.grounding import (
+    assess_support,
+    is_refusal,
+    mentions,
+    required_terms,
+    word_overlap,
+)
+from rag.errors import LLMError, QuestionError
+from rag.schema import Citation, Hit
 from rag.text.sentences import clean_unit, split_units
-from rag.schema import Hit
-from rag.answers.grounding import assess_support, is_refusal, mentions, required_terms
 from tests.fakes import FakeChat, add_documents
 
 RIOT = {
@@ -297,3 +303,70 @@ def test_model_errors_propagate_as_llm_errors(riot):
     chat = FakeChat([LLMError("Cannot reach the model server at http://127.0.0.1:9/v1; is it running?")])
     with pytest.raises(LLMError, match="is it running"):
         answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot, chat=chat)
+
+
+# ---------------------------------------------------------------- one analysis per question
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """Every analysis analyze_query makes, wherever in rag it is called from."""
+    import sys
+
+    from rag.query import analyze
+
+    real, made = analyze.analyze_query, []
+
+    def recording(question, known_companies=None):
+        made.append(real(question, known_companies))
+        return made[-1]
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("rag.") and getattr(module, "analyze_query", None) is real:
+            monkeypatch.setattr(module, "analyze_query", recording)
+    return made
+
+
+def test_an_answer_analyses_its_question_once(riot, analysed):
+    question = "How much did Riot raise by selling bitcoin in December 2025?"
+    a = answer_question(question, riot)
+    assert a.answerable and [x.text for x in analysed] == [question]
+    analysed.clear()
+    chat = FakeChat([{"answer": "It raised $161.6 million [1].", "citations": [1], "answerable": True}])
+    answer_question(question, riot, chat=chat)
+    assert [x.text for x in analysed] == [question]
+    analysed.clear()
+    list(stream_answer(question, riot, chat=FakeChat(["It raised $161.6 million [1]."])))
+    assert [x.text for x in analysed] == [question]
+
+
+def test_a_follow_up_analyses_each_text_once(riot, analysed):
+    history = [("user", "What did Riot buy at its Rockdale site?"),
+               ("assistant", 'According to the documents: "Riot bought the 200 acres ..." [1]')]
+    a = answer_question("How much did it cost?", riot, history=history)
+    texts = [x.text for x in analysed]
+    assert a.answerable and texts[0] == "How much did it cost?" and a.standalone_question in texts
+    assert len(texts) == len(set(texts)) == 2
+
+
+def test_the_answers_checks_name_the_company_as_retrieval_does(stores, analysed):
+    # A company known only from the catalog's metadata, not from the curated list.
+    add_documents(stores, {"acme_update": "Acme Widgets sold 1,000 widgets in 2025 for net proceeds of $5 million."},
+                  company="Acme Widgets", period="2025")
+    a = answer_question("How much did Acme Widgets raise by selling widgets?", stores)
+    assert a.answerable and len(analysed) == 1 and analysed[0].companies == ["ACMEWIDGETS"]
+
+
+def test_citations_are_typed_and_serialise_with_the_same_keys(riot):
+    a = answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot)
+    c = a.citations[0]
+    assert isinstance(c, Citation) and c.quote and c.metadata["company"] == "Riot Platforms"
+    d = json.loads(json.dumps(a.to_dict()))["citations"][0]
+    assert list(d) == ["n", "doc_name", "page", "chunk_id", "text", "quote", "metadata"]
+    assert (d["n"], d["doc_name"], d["page"], d["quote"]) == (c.n, c.doc_name, c.page, c.quote)
+
+
+def test_word_overlap_is_the_share_of_the_shorter_texts_words():
+    assert word_overlap("Riot sold 1,818 BTC", "In December Riot sold 1,818 BTC for cash") == 1.0
+    assert word_overlap("Riot sold bitcoin", "Riot bought land") == pytest.approx(1 / 3)
+    assert word_overlap("", "anything") == 1.0  # nothing to tell them apart

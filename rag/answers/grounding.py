@@ -145,7 +145,7 @@ def hit_haystack(hit: Hit) -> str:
     return " ".join([hit.text, hit.doc_name, str(meta.get("company", "")), str(meta.get("title", ""))])
 
 
-def assess_support(question: str | QueryAnalysis, hits: Sequence[Hit], similarities: Sequence[float],
+def assess_support(question: str | QueryAnalysis, hits: Sequence[Hit], similarities: Sequence[float] | np.ndarray,
                    lang: str) -> Support:
     """The refusal rule: do the retrieved passages support an answer at all?
 
