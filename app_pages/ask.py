@@ -26,28 +26,27 @@ if st.sidebar.button(t("clear_chat", L), key="clear_chat"):
     st.session_state.messages = []
 
 
-def show_answer(ans: dict, turn: int) -> None:
-    if not ans["answerable"]:
+def show_answer(ans: Answer, turn: int) -> None:
+    if not ans.answerable:
         st.caption(f"🚫 {t('refusal', L)}")
-    unsupported = ans["figures"].get("unsupported", [])
+    unsupported = ans.figures.get("unsupported", [])
     if unsupported:
         st.warning(f"{t('unsupported', L)}: " + ", ".join(escape_markdown(f["raw"]) for f in unsupported))
-    elif ans["figures"].get("supported"):
+    elif ans.figures.get("supported"):
         st.caption(f"✅ {t('all_supported', L)}")
-    if ans["citations"]:
-        st.caption(f"{t('sources', L)} · {t('confidence', L)} {ans.get('confidence', 0):.2f}")
-    for c in ans["citations"]:
-        meta = c.get("metadata") or {}
-        label = f"[{c['n']}] {c['doc_name']} · {t('page', L)} {c['page'] + 1}"
+    if ans.citations:
+        st.caption(f"{t('sources', L)} · {t('confidence', L)} {ans.confidence:.2f}")
+    for c in ans.citations:
+        label = f"[{c.n}] {c.doc_name} · {t('page', L)} {c.page + 1}"
         with st.expander(label):
-            facts = [meta.get("company"), meta.get("period"), meta.get("doc_type"), meta.get("title")]
+            facts = [c.metadata.get(k) for k in ("company", "period", "doc_type", "title")]
             st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f))
-            st.markdown(highlight(c.get("text", ""), c.get("quote", "")))
-            source = meta.get("source", "")
-            if str(source).lower().endswith(".pdf"):
-                if st.checkbox(t("show_page", L), key=f"page_{turn}_{c['n']}"):
+            st.markdown(highlight(c.text, c.quote))
+            source = str(c.metadata.get("source", ""))
+            if source.lower().endswith(".pdf"):
+                if st.checkbox(t("show_page", L), key=f"page_{turn}_{c.n}"):
                     try:
-                        st.image(render_pdf_page(source, int(c["page"])))
+                        st.image(render_pdf_page(source, c.page))
                     except ShiftbriefError as exc:
                         st.warning(str(exc))
 
@@ -80,10 +79,7 @@ if prompt := st.chat_input(t("ask_placeholder", L), key="question"):
         except ShiftbriefError as exc:
             st.error(str(exc))
             st.stop()
-        answer = final[-1].to_dict()
-        for c in answer["citations"]:
-            c.setdefault("metadata", next((p.get("metadata", {}) for p in answer.get("passages", [])
-                                           if p.get("chunk_id") == c.get("chunk_id")), {}))
+        answer = final[-1]
     st.session_state.messages.append({"role": "user", "content": prompt})
-    st.session_state.messages.append({"role": "assistant", "content": answer["answer"], "answer": answer})
+    st.session_state.messages.append({"role": "assistant", "content": answer.answer, "answer": answer})
     st.rerun()

@@ -7,7 +7,7 @@ import streamlit as st
 from rag.config import get_settings
 from rag.ingestion.pipeline import list_documents
 from rag.answers.llm import get_chat_model
-from rag.retrieval.hybrid import Filters
+from rag.retrieval.filters import Filters
 from rag.store.stores import Stores, open_stores
 from app_pages.ui_text import t
 

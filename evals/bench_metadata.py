@@ -24,7 +24,7 @@ from rag.ingestion.content_meta import read_content_metadata
 from rag.ingestion.clean import clean_text
 from rag.ingestion.metadata import parse_doc_name
 from rag.ingestion.meta_value import MetaValue, merge_metadata
-from rag.query.analyze import company_key
+from rag.query.companies import company_key
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ("company", "doc_type", "fiscal_year")

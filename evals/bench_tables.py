@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 
 from rag.figures.facts import Fact, facts_from_page
 from rag.figures.line_items import normalise_label
-from rag.ingestion.loaders import parse_doc_name
+from rag.ingestion.metadata import parse_doc_name
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = [HERE / "tables_labelled.jsonl", HERE / "tables_heldout.jsonl"]

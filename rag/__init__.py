@@ -29,7 +29,7 @@ _ENTRY_POINTS = {
     "open_stores": "rag.store.stores",
     "Stores": "rag.store.stores",
     "search": "rag.retrieval.hybrid",
-    "Filters": "rag.retrieval.hybrid",
+    "Filters": "rag.retrieval.filters",
     "answer_question": "rag.answers.answer",
     "stream_answer": "rag.answers.answer",
     "write_briefing": "rag.briefing.briefing",

@@ -20,7 +20,8 @@ from rag.config import get_settings
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import delete_document, ingest, list_documents
 from rag.answers.llm import get_chat_model
-from rag.retrieval.hybrid import Filters, search
+from rag.retrieval.filters import Filters
+from rag.retrieval.hybrid import search
 from rag.store.stores import Stores, open_stores
 
 app = typer.Typer(help="Ask questions of company filings and news, and brief their strategic shifts.",
@@ -185,8 +186,8 @@ def ask_cmd(
     if answer.citations:
         out.print("\n[bold]Sources[/bold]")
         for c in answer.citations:
-            snippet = " ".join((c["quote"] or c["text"]).split())
-            out.print(f"  [{c['n']}] {c['doc_name']}, page {c['page']}: "
+            snippet = " ".join((c.quote or c.text).split())
+            out.print(f"  [{c.n}] {c.doc_name}, page {c.page}: "
                       + (snippet[:160] + ("…" if len(snippet) > 160 else "")), highlight=False, markup=False)
     for f in answer.figures.get("unsupported", []):
         out.print(f"  [yellow]unsupported figure:[/yellow] {escape(f['raw'])}", highlight=False)

@@ -29,7 +29,7 @@ class Document:
     sha256: str
     pages: list[Page]
     company: str = ""
-    company_key: str = ""  # canonical key shared by every document of one company (rag.query.analyze.company_key)
+    company_key: str = ""  # canonical key shared by every document of one company (rag.query.companies.company_key)
     period: str = ""
     doc_type: str = ""
     title: str = ""
@@ -83,3 +83,21 @@ class Hit:
         out["metadata"] = dict(self.metadata)
         out["ranks"] = dict(self.ranks)
         return out
+
+
+@dataclass
+class Citation:
+    """A passage an answer cites: its number [n] in the answer, where it is, its text and the part quoted."""
+
+    n: int
+    doc_name: str
+    page: int
+    chunk_id: str
+    text: str
+    quote: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, n: int, hit: Hit, quote: str = "") -> Citation:
+        """The citation [n] of a retrieved hit."""
+        return cls(n, hit.doc_name, hit.page, hit.chunk_id, hit.text, quote, dict(hit.metadata or {}))

@@ -12,11 +12,17 @@ import re
 import pytest
 
 from rag.answers.answer import Answer, AnswerOut, answer_question, stream_answer
-from rag.errors import LLMError, QuestionError
 from rag.answers.extractive import asked_kinds, figure_kinds
+from rag.answers.grounding import (
+    assess_support,
+    is_refusal,
+    mentions,
+    required_terms,
+    word_overlap,
+)
+from rag.errors import LLMError, QuestionError
+from rag.schema import Citation, Hit
 from rag.text.sentences import clean_unit, split_units
-from rag.schema import Hit
-from rag.answers.grounding import assess_support, is_refusal, mentions, required_terms
 from tests.fakes import FakeChat, add_documents
 
 RIOT = {
@@ -49,10 +55,9 @@ def riot(stores):
 def _assert_citations_resolve(answer: Answer) -> None:
     by_n = {p["n"]: p for p in answer.passages}
     for c in answer.citations:
-        p = by_n[c["n"]]
-        assert (c["doc_name"], c["page"], c["chunk_id"], c["text"]) == (p["doc_name"], p["page"], p["chunk_id"],
-                                                                         p["text"])
-        assert f"[{c['n']}]" in answer.answer
+        p = by_n[c.n]
+        assert (c.doc_name, c.page, c.chunk_id, c.text) == (p["doc_name"], p["page"], p["chunk_id"], p["text"])
+        assert f"[{c.n}]" in answer.answer
 
 
 # ---------------------------------------------------------------- pure pieces
@@ -147,11 +152,11 @@ def test_extractive_quotes_the_supporting_sentence_with_its_citation(riot):
     assert lines[0] == "According to the documents:"
     assert "$161.6 million" in lines[1] and lines[1].startswith('"') and lines[1].rstrip().endswith("]")
     _assert_citations_resolve(a)
-    assert a.citations[0]["doc_name"] == "riot_update" and a.citations[0]["page"] == 0
-    assert a.citations[0]["quote"] in a.citations[0]["text"]
+    assert a.citations[0].doc_name == "riot_update" and a.citations[0].page == 0
+    assert a.citations[0].quote in a.citations[0].text
     assert a.figures["supported"] and not a.figures["unsupported"]
     assert 0 < a.confidence <= 1 and a.cost_usd == 0.0 and a.tokens["total_tokens"] == 0
-    assert len({c["n"] for c in a.citations}) <= 2 and 2 <= len(lines) <= 4
+    assert len({c.n for c in a.citations}) <= 2 and 2 <= len(lines) <= 4
 
 
 def test_extractive_prefers_the_kind_of_figure_asked_for(riot):
@@ -211,7 +216,7 @@ def test_llm_answer_drops_unknown_citations_and_flags_invented_figures(riot):
     a = answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot, chat=chat)
     assert a.answerable and a.mode == "openai" and a.model == "fake-model"
     assert a.dropped_citations == [9] and "[9]" not in a.answer
-    assert [c["n"] for c in a.citations] == [1]
+    assert [c.n for c in a.citations] == [1]
     _assert_citations_resolve(a)
     unsupported = [f["raw"] for f in a.figures["unsupported"]]
     assert any("999" in raw for raw in unsupported)
@@ -248,7 +253,7 @@ def test_malformed_structured_reply_falls_back_to_plain_text(riot):
 def test_uncited_answer_uses_the_listed_citations_or_warns(riot):
     chat = FakeChat([{"answer": "It signed a lease with AMD.", "citations": [1], "answerable": True}])
     a = answer_question("Who is Riot's first data centre tenant?", riot, chat=chat)
-    assert a.answer.endswith("[1]") and [c["n"] for c in a.citations] == [1]
+    assert a.answer.endswith("[1]") and [c.n for c in a.citations] == [1]
     chat = FakeChat([{"answer": "It signed a lease with AMD.", "citations": [], "answerable": True}])
     a = answer_question("Who is Riot's first data centre tenant?", riot, chat=chat)
     assert a.citations == [] and any("cites no passage" in w for w in a.warnings)
@@ -263,7 +268,7 @@ def test_follow_up_is_condensed_by_the_model_before_retrieval(riot):
     assert a.standalone_question == "How much did Riot pay for the Rockdale land?"
     condense = chat.calls[0][1][1]["content"]
     assert "What did Riot buy at Rockdale?" in condense and "How much did that cost?" in condense
-    assert "Rockdale" in a.citations[0]["text"] and a.tokens["calls"] == 2
+    assert "Rockdale" in a.citations[0].text and a.tokens["calls"] == 2
 
 
 def test_streaming_yields_pieces_then_the_final_answer(riot):
@@ -298,3 +303,70 @@ def test_model_errors_propagate_as_llm_errors(riot):
     chat = FakeChat([LLMError("Cannot reach the model server at http://127.0.0.1:9/v1; is it running?")])
     with pytest.raises(LLMError, match="is it running"):
         answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot, chat=chat)
+
+
+# ---------------------------------------------------------------- one analysis per question
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """Every analysis analyze_query makes, wherever in rag it is called from."""
+    import sys
+
+    from rag.query import analyze
+
+    real, made = analyze.analyze_query, []
+
+    def recording(question, known_companies=None):
+        made.append(real(question, known_companies))
+        return made[-1]
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("rag.") and getattr(module, "analyze_query", None) is real:
+            monkeypatch.setattr(module, "analyze_query", recording)
+    return made
+
+
+def test_an_answer_analyses_its_question_once(riot, analysed):
+    question = "How much did Riot raise by selling bitcoin in December 2025?"
+    a = answer_question(question, riot)
+    assert a.answerable and [x.text for x in analysed] == [question]
+    analysed.clear()
+    chat = FakeChat([{"answer": "It raised $161.6 million [1].", "citations": [1], "answerable": True}])
+    answer_question(question, riot, chat=chat)
+    assert [x.text for x in analysed] == [question]
+    analysed.clear()
+    list(stream_answer(question, riot, chat=FakeChat(["It raised $161.6 million [1]."])))
+    assert [x.text for x in analysed] == [question]
+
+
+def test_a_follow_up_analyses_each_text_once(riot, analysed):
+    history = [("user", "What did Riot buy at its Rockdale site?"),
+               ("assistant", 'According to the documents: "Riot bought the 200 acres ..." [1]')]
+    a = answer_question("How much did it cost?", riot, history=history)
+    texts = [x.text for x in analysed]
+    assert a.answerable and texts[0] == "How much did it cost?" and a.standalone_question in texts
+    assert len(texts) == len(set(texts)) == 2
+
+
+def test_the_answers_checks_name_the_company_as_retrieval_does(stores, analysed):
+    # A company known only from the catalog's metadata, not from the curated list.
+    add_documents(stores, {"acme_update": "Acme Widgets sold 1,000 widgets in 2025 for net proceeds of $5 million."},
+                  company="Acme Widgets", period="2025")
+    a = answer_question("How much did Acme Widgets raise by selling widgets?", stores)
+    assert a.answerable and len(analysed) == 1 and analysed[0].companies == ["ACMEWIDGETS"]
+
+
+def test_citations_are_typed_and_serialise_with_the_same_keys(riot):
+    a = answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot)
+    c = a.citations[0]
+    assert isinstance(c, Citation) and c.quote and c.metadata["company"] == "Riot Platforms"
+    d = json.loads(json.dumps(a.to_dict()))["citations"][0]
+    assert list(d) == ["n", "doc_name", "page", "chunk_id", "text", "quote", "metadata"]
+    assert (d["n"], d["doc_name"], d["page"], d["quote"]) == (c.n, c.doc_name, c.page, c.quote)
+
+
+def test_word_overlap_is_the_share_of_the_shorter_texts_words():
+    assert word_overlap("Riot sold 1,818 BTC", "In December Riot sold 1,818 BTC for cash") == 1.0
+    assert word_overlap("Riot sold bitcoin", "Riot bought land") == pytest.approx(1 / 3)
+    assert word_overlap("", "anything") == 1.0  # nothing to tell them apart

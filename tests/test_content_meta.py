@@ -26,7 +26,8 @@ from rag.ingestion.meta_value import (
     value_sources,
 )
 from rag.ingestion.xbrl import dei_facts, read_xbrl_metadata
-from rag.query.analyze import analyze_query, company_key
+from rag.query.analyze import analyze_query
+from rag.query.companies import company_key
 
 # ../shared/financebench beside the checkout (a worktree sits one level deeper than the main checkout).
 FINANCEBENCH = next((p / "shared" / "financebench" for p in Path(__file__).resolve().parents

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answers.answer import Answer
+from rag.schema import Citation
 from rag.evaluation.sets import EvalItem
 from rag.evaluation.evaluate import (EvalReport, _summarise, check_floors, citation_precision, figure_in, figure_match, flatten,
                           gold_figures, judge_answer, unsupported_rate)
@@ -16,7 +17,7 @@ def _item(answer="$161.6 million", numbers=(161.6,), kind="numeric"):
 
 
 def _answer(text="Riot raised $161.6 million [1].", supported=(), unsupported=(), cited=(1,)):
-    return Answer("q", text, True, "extractive", [{"n": n} for n in cited],
+    return Answer("q", text, True, "extractive", [Citation(n, "riot", 0, f"c{n}", "") for n in cited],
                   {"supported": list(supported), "unsupported": list(unsupported)}, {}, None, 0.9, "en")
 
 

@@ -15,7 +15,8 @@ from rag.config import get_settings
 from rag.errors import DocumentNotFoundError, IngestLockedError
 from rag.ingestion.names import DocNames
 from rag.ingestion.pipeline import delete_document, ingest, ingest_lock, list_documents
-from rag.retrieval.hybrid import Filters, search
+from rag.retrieval.filters import Filters
+from rag.retrieval.hybrid import search
 from rag.store.stores import open_stores
 from tests.helpers import wait_for, write_corpus
 

@@ -49,7 +49,7 @@ def test_a_model_that_obeys_the_injection_is_contained(poisoned, caplog, monkeyp
                          "citations": [99, 1], "answerable": True}])
     a = answer_question(QUESTION, poisoned, chat=obeying)
     assert 99 in a.dropped_citations and "[99]" not in a.answer
-    assert {c["n"] for c in a.citations} <= {p["n"] for p in a.passages}
+    assert {c.n for c in a.citations} <= {p["n"] for p in a.passages}
     # The injected figures stand only in the poisoned passage, which the answer cannot validly cite.
     injected = [f for f in a.figures["supported"] + a.figures["unsupported"] if "999" in f["raw"]]
     assert len(injected) == 2 and not any(f["cited_ok"] for f in injected)
@@ -73,7 +73,7 @@ def test_real_model_server_with_injected_document(poisoned, llm_server, settings
     chat = get_chat_model(s, max_retries=1, max_tokens=160)
     a = answer_question(QUESTION, poisoned, chat=chat)
     retrieved = {p["n"] for p in a.passages}
-    assert {c["n"] for c in a.citations} <= retrieved and 99 not in {c["n"] for c in a.citations}
+    assert {c.n for c in a.citations} <= retrieved and 99 not in {c.n for c in a.citations}
     assert SECRET not in str(a.to_dict()) and SECRET not in caplog.text
     for f in a.figures["supported"]:
         assert f["matched"] is not None

@@ -52,8 +52,8 @@ def _assert_structure(a: Answer, riot) -> None:
         assert a.answer == refusal(a.lang) and a.citations == []
         return
     for c in a.citations:  # citations resolve to retrieved passages
-        assert c["n"] in retrieved and c["chunk_id"] == retrieved[c["n"]]["chunk_id"] and c["chunk_id"] in indexed
-        assert c["text"] == retrieved[c["n"]]["text"]
+        assert c.n in retrieved and c.chunk_id == retrieved[c.n]["chunk_id"] and c.chunk_id in indexed
+        assert c.text == retrieved[c.n]["text"]
     assert not set(a.dropped_citations) & set(retrieved)
     # The figure checker ran over every figure of the answer ...
     figures = a.figures["supported"] + a.figures["unsupported"]

@@ -1,6 +1,8 @@
 import pytest
 
-from rag.retrieval.hybrid import Filters, question_terms, resolve_filters, rrf
+from rag.query.vocabulary import question_terms
+from rag.retrieval.filters import Filters, resolve_filters
+from rag.retrieval.fusion import rrf
 
 DOCS = [
     {"doc_name": "3M_2018_10K", "company": "3M", "period": "2018", "doc_type": "10k"},

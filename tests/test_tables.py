@@ -18,7 +18,7 @@ needs_pdfs = pytest.mark.skipif(PDFS is None, reason="FinanceBench PDFs (../shar
 def _tables(doc: str, page: int) -> list:
     import pypdfium2 as pdfium
 
-    from rag.ingestion.loaders import parse_doc_name
+    from rag.ingestion.metadata import parse_doc_name
 
     assert PDFS is not None
     pdf = pdfium.PdfDocument(str(PDFS / f"{doc}.pdf"))

@@ -10,16 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from rag.errors import QuestionError
 from rag.answers.extractive import clip, format_quotes, pick_quotes, quote_confidence
+from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
 from rag.answers.llm import ChatModel, Usage
 from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
-from rag.query.analyze import analyze_query
-from rag.retrieval.hybrid import MAX_QUESTION_CHARS, Filters, HybridRetriever
-from rag.schema import Hit
-from rag.store.stores import Stores
-from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
 from rag.figures.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
+from rag.query.analyze import MAX_QUESTION_CHARS, QueryAnalysis, as_analysis, check_question
+from rag.retrieval.filters import Filters
+from rag.retrieval.hybrid import retriever_for
+from rag.schema import Citation, Hit
+from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Answer:
     answer: str
     answerable: bool
     mode: str
-    citations: list[dict[str, Any]]
+    citations: list[Citation]
     figures: dict[str, Any]
     tokens: dict[str, Any]
     cost_usd: float | None
@@ -72,68 +72,76 @@ class Answer:
 # ---------------------------------------------------------------- the question
 
 
-def detect_lang(question: str) -> str:
-    """'ja' or 'en' for a question."""
-    return analyze_query(question).lang
-
-
-def join_follow_up(question: str, history: Sequence[Any] | None) -> str:
+def join_follow_up(question: str | QueryAnalysis, history: Sequence[Any] | None) -> str:
     """The follow-up with the last user question in front, when it looks like a follow-up (no model needed)."""
+    analysis = as_analysis(question)
+    text = analysis.text
     turns = normalize_history(history)
     last_user = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
-    if last_user and (_FOLLOW_UP.search(question) or len(question_words(question).words) < 3):
-        return f"{last_user} {question}"[:MAX_QUESTION_CHARS]
-    return question
+    if last_user and (_FOLLOW_UP.search(text) or len(question_words(analysis).words) < 3):
+        return f"{last_user} {text}"[:MAX_QUESTION_CHARS]
+    return text
 
 
-def condense_question(question: str, history: Sequence[Any] | None, chat: ChatModel | None,
+def condense_question(question: str | QueryAnalysis, history: Sequence[Any] | None, chat: ChatModel | None,
                       usage: Usage | None = None) -> str:
     """A standalone query for retrieval: the model rewrites a follow-up; without one, see join_follow_up."""
+    text = question.text if isinstance(question, QueryAnalysis) else question
     turns = normalize_history(history)
     if not turns:
-        return question
+        return text
     if chat is not None:
-        text, used = chat.complete(condense_messages(question, turns), max_tokens=120)
+        rewritten, used = chat.complete(condense_messages(text, turns), max_tokens=120)
         if usage is not None:
             usage.add(used)
-        text = re.sub(r"^\s*(standalone question|question)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
-        text = text.strip().strip('"“”「」').strip()
-        if text and len(text) <= min(MAX_QUESTION_CHARS, 4 * len(question) + 400):
-            return text
-        log.info("condensed question rejected chars=%s", len(text))
+        rewritten = re.sub(r"^\s*(standalone question|question)\s*:\s*", "", rewritten.strip(), flags=re.IGNORECASE)
+        rewritten = rewritten.strip().strip('"“”「」').strip()
+        if rewritten and len(rewritten) <= min(MAX_QUESTION_CHARS, 4 * len(text) + 400):
+            return rewritten
+        log.info("condensed question rejected chars=%s", len(rewritten))
     return join_follow_up(question, turns)
 
 
 # ---------------------------------------------------------------- the answer
 
 
-def _passage_dict(n: int, hit: Hit, quote: str = "") -> dict[str, Any]:
-    return {"n": n, "doc_name": hit.doc_name, "page": hit.page, "chunk_id": hit.chunk_id, "text": hit.text,
-            "quote": quote, "metadata": dict(hit.metadata or {})}
+def _passages(hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    """The numbered passages as the figure checker and the Answer's `passages` carry them (no quote)."""
+    return [{k: v for k, v in asdict(Citation.of(n, h)).items() if k != "quote"} for n, h in enumerate(hits, 1)]
 
 
-def _passage_dicts(hits: Sequence[Hit]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in _passage_dict(n, h).items() if k != "quote"} for n, h in enumerate(hits, 1)]
+@dataclass
+class _Retrieved:
+    """What the answer is built from: the question, its language, the analysis of the standalone question
+    that retrieval used, the passages and the refusal rule's verdict."""
+
+    question: str
+    lang: str
+    analysis: QueryAnalysis
+    hits: list[Hit]
+    support: Support
+
+    @property
+    def standalone(self) -> str:
+        return self.analysis.text
 
 
-def _refused(question: str, standalone: str, lang: str, mode: str, model: str, support: Support | None,
-             hits: Sequence[Hit], usage: Usage, cost: float | None, reason: str) -> Answer:
+def _refused(r: _Retrieved, mode: str, model: str, usage: Usage, cost: float | None, reason: str) -> Answer:
     return Answer(
-        question=question, answer=refusal(lang), answerable=False, mode=mode, citations=[],
+        question=r.question, answer=refusal(r.lang), answerable=False, mode=mode, citations=[],
         figures=FigureReport().to_dict(), tokens=usage.to_dict(), cost_usd=cost,
-        confidence=round(1.0 - (support.strength if support else 0.0), 3), lang=lang,
-        standalone_question=standalone, model=model, reason=reason,
-        passages=_passage_dicts(hits),
+        confidence=round(1.0 - r.support.strength, 3), lang=r.lang,
+        standalone_question=r.standalone, model=model, reason=reason,
+        passages=_passages(r.hits),
     )
 
 
-def _finish(question: str, standalone: str, lang: str, chat: ChatModel, text: str, listed: Sequence[int],
-            answerable: bool, hits: Sequence[Hit], support: Support, usage: Usage) -> Answer:
+def _finish(r: _Retrieved, chat: ChatModel, text: str, listed: Sequence[int], answerable: bool,
+            usage: Usage) -> Answer:
     """Turn a model's reply into an Answer: drop unknown citations, check figures, score confidence."""
-    mode, model, cost = chat.mode, chat.model, chat.cost(usage)
+    mode, model, cost, hits = chat.mode, chat.model, chat.cost(usage), r.hits
     if not answerable or is_refusal(text):
-        return _refused(question, standalone, lang, mode, model, support, hits, usage, cost,
-                        "the model found no answer in the passages")
+        return _refused(r, mode, model, usage, cost, "the model found no answer in the passages")
     valid = set(range(1, len(hits) + 1))
     text, removed = strip_unknown_citations(text.strip(), valid)
     dropped = sorted(set(removed) | {c for c in listed if c not in valid})
@@ -146,7 +154,7 @@ def _finish(question: str, standalone: str, lang: str, chat: ChatModel, text: st
             cited = extra
         else:
             warnings.append("The answer cites no passage; check it against the sources.")
-    report = check_figures(text, _passage_dicts(hits), cited=cited)
+    report = check_figures(text, _passages(hits), cited=cited)
     figures = report.to_dict()
     n_figs = len(report.supported) + len(report.unsupported)
     if report.unsupported:
@@ -154,39 +162,44 @@ def _finish(question: str, standalone: str, lang: str, chat: ChatModel, text: st
     elsewhere = sum(1 for f in report.supported if not f.cited_ok)
     if elsewhere:
         warnings.append(f"{elsewhere} of {n_figs} figures come from a passage their sentence does not cite.")
-    confidence = support.strength * (1.0 - 0.7 * len(report.unsupported) / max(1, n_figs)) * (1.0 if cited else 0.5)
+    confidence = r.support.strength * (1.0 - 0.7 * len(report.unsupported) / max(1, n_figs)) * (1.0 if cited else 0.5)
     return Answer(
-        question=question, answer=text, answerable=True, mode=mode,
-        citations=[_passage_dict(n, hits[n - 1]) for n in cited],
-        figures=figures, tokens=usage.to_dict(), cost_usd=cost, confidence=round(confidence, 3), lang=lang,
-        dropped_citations=dropped, standalone_question=standalone, model=model, reason=support.reason,
-        warnings=warnings, passages=_passage_dicts(hits),
+        question=r.question, answer=text, answerable=True, mode=mode,
+        citations=[Citation.of(n, hits[n - 1]) for n in cited],
+        figures=figures, tokens=usage.to_dict(), cost_usd=cost, confidence=round(confidence, 3), lang=r.lang,
+        dropped_citations=dropped, standalone_question=r.standalone, model=model, reason=r.support.reason,
+        warnings=warnings, passages=_passages(hits),
     )
 
 
 def _prepare(question: str, stores: Stores, filters: Filters | None, history: Sequence[Any] | None,
-             chat: ChatModel | None, k: int, usage: Usage):
-    question = (question or "").strip()
-    if not question:
-        raise QuestionError("The question is empty; type a question about the documents")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}")
-    lang = detect_lang(question)
-    retriever = HybridRetriever(stores)
+             chat: ChatModel | None, k: int, usage: Usage) -> _Retrieved:
+    """Retrieve for the question (or its standalone form) and judge the support; each text is analysed once."""
+    question = check_question(question)
+    retriever = retriever_for(stores)
+    analyses: dict[str, QueryAnalysis] = {}
+
+    def analysis_of(text: str) -> QueryAnalysis:
+        if text not in analyses:
+            analyses[text] = retriever.analyze(text)
+        return analyses[text]
+
+    asked = analysis_of(question)
     # The model's rewrite first; if the passages don't support it (a small model can garble it), the plain
     # join of the last question and the follow-up.
-    candidates = [condense_question(question, history, chat, usage)]
+    candidates = [condense_question(asked, history, chat, usage)]
     if history:
-        candidates.append(join_follow_up(question, history))
+        candidates.append(join_follow_up(asked, history))
     for standalone in dict.fromkeys(candidates):
-        hits = retriever.search(standalone, k, filters)
+        analysis = analysis_of(standalone)
+        hits = retriever.search(standalone, k, filters, analysis=analysis)
         sims = cosines(stores.embedder, standalone, [h.text for h in hits])
-        support = assess_support(standalone, hits, sims, lang)
+        support = assess_support(analysis, hits, sims, asked.lang)
         if support.supported:
             break
-    log.info("answer lang=%s hits=%s supported=%s similarity=%.3f coverage=%.2f", lang, len(hits),
+    log.info("answer lang=%s hits=%s supported=%s similarity=%.3f coverage=%.2f", asked.lang, len(hits),
              support.supported, support.similarity, support.coverage)
-    return question, lang, standalone, hits, support
+    return _Retrieved(question, asked.lang, analysis, hits, support)
 
 
 def answer_question(question: str, stores: Stores, filters: Filters | None = None,
@@ -211,7 +224,7 @@ def answer_question(question: str, stores: Stores, filters: Filters | None = Non
 
     Example:
         >>> a = answer_question("How much bitcoin did Riot sell?", open_stores(get_settings()))
-        >>> a.answer, [c["doc_name"] for c in a.citations]
+        >>> a.answer, [c.doc_name for c in a.citations]
     """
     final = None
     for item in _answer_events(question, stores, filters, history, chat, k, stream=False):
@@ -230,62 +243,60 @@ def stream_answer(question: str, stores: Stores, filters: Filters | None = None,
     yield from _answer_events(question, stores, filters, history, chat, k, stream=True)
 
 
-def _answer_events(question, stores, filters, history, chat, k, stream) -> Iterator[str | Answer]:
+def _answer_events(question: str, stores: Stores, filters: Filters | None, history: Sequence[Any] | None,
+                   chat: ChatModel | None, k: int, stream: bool) -> Iterator[str | Answer]:
     usage = Usage()
-    question, lang, standalone, hits, support = _prepare(question, stores, filters, history, chat, k, usage)
+    r = _prepare(question, stores, filters, history, chat, k, usage)
     if chat is None:
-        result = extractive_answer(question, standalone, lang, stores, hits, support)
-        yield result.answer
-        yield result
-        return
-    if not support.supported:
-        result = _refused(question, standalone, lang, chat.mode, chat.model, support, hits, usage, chat.cost(usage),
-                          support.reason)
-        yield result.answer
-        yield result
-        return
-    if stream:
+        result = extractive_answer(r, stores)
+    elif not r.support.supported:
+        result = _refused(r, chat.mode, chat.model, usage, chat.cost(usage), r.support.reason)
+    elif stream:
         pieces = []
-        messages = answer_messages(standalone, hits, lang, structured=False)
-        for piece in chat.stream(messages, usage, max_tokens=ANSWER_MAX_TOKENS):
+        for piece in chat.stream(answer_messages(r.standalone, r.hits, r.lang, structured=False), usage,
+                                 max_tokens=ANSWER_MAX_TOKENS):
             pieces.append(piece)
             yield piece
         text = "".join(pieces)
-        yield _finish(question, standalone, lang, chat, text, [], not is_refusal(text), hits, support, usage)
+        yield _finish(r, chat, text, [], not is_refusal(text), usage)
         return
-    messages = answer_messages(standalone, hits, lang, structured=True)
-    parsed, used = chat.invoke_structured(messages, AnswerOut, max_tokens=ANSWER_MAX_TOKENS)
-    usage.add(used)
-    if parsed is None:  # a malformed function call (small local models): ask again for plain text
-        messages = answer_messages(standalone, hits, lang, structured=False)
-        text, used = chat.complete(messages, max_tokens=ANSWER_MAX_TOKENS)
-        usage.add(used)
-        result = _finish(question, standalone, lang, chat, text, [], not is_refusal(text), hits, support, usage)
-        result.warnings.append("The model's structured reply was malformed; its plain-text answer was used.")
     else:
-        result = _finish(question, standalone, lang, chat, parsed.answer, parsed.citations, parsed.answerable,
-                         hits, support, usage)
+        result = _model_answer(r, chat, usage)
     yield result.answer
     yield result
 
 
-def extractive_answer(question: str, standalone: str, lang: str, stores: Stores, hits: Sequence[Hit],
-                      support: Support) -> Answer:
+def _model_answer(r: _Retrieved, chat: ChatModel, usage: Usage) -> Answer:
+    """The model's structured answer; its plain-text answer when the structured reply is malformed."""
+    messages = answer_messages(r.standalone, r.hits, r.lang, structured=True)
+    parsed, used = chat.invoke_structured(messages, AnswerOut, max_tokens=ANSWER_MAX_TOKENS)
+    usage.add(used)
+    if parsed is not None:
+        return _finish(r, chat, parsed.answer, parsed.citations, parsed.answerable, usage)
+    # A malformed function call (small local models): ask again for plain text.
+    messages = answer_messages(r.standalone, r.hits, r.lang, structured=False)
+    text, used = chat.complete(messages, max_tokens=ANSWER_MAX_TOKENS)
+    usage.add(used)
+    result = _finish(r, chat, text, [], not is_refusal(text), usage)
+    result.warnings.append("The model's structured reply was malformed; its plain-text answer was used.")
+    return result
+
+
+def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
     """Answer without a model: the best supporting sentences of the passages, quoted with their [n]."""
     usage = Usage()
-    if not support.supported:
-        return _refused(question, standalone, lang, "extractive", "", support, hits, usage, 0.0, support.reason)
-    quotes = pick_quotes(standalone, hits, stores.embedder)
+    if not r.support.supported:
+        return _refused(r, "extractive", "", usage, 0.0, r.support.reason)
+    quotes = pick_quotes(r.analysis, r.hits, stores.embedder)
     if not quotes:
-        return _refused(question, standalone, lang, "extractive", "", support, hits, usage, 0.0,
-                        "the passages hold no quotable sentence")
-    text = format_quotes(quotes, lang)
+        return _refused(r, "extractive", "", usage, 0.0, "the passages hold no quotable sentence")
+    text = format_quotes(quotes, r.lang)
     cited = list(dict.fromkeys(q.n for q in quotes))
-    citations = [_passage_dict(n, hits[n - 1], " … ".join(clip(q.text) for q in quotes if q.n == n)) for n in cited]
-    report = check_figures(text, _passage_dicts(hits), cited=cited)
-    confidence = quote_confidence(quotes) * (0.5 + 0.5 * support.strength)
+    citations = [Citation.of(n, r.hits[n - 1], " … ".join(clip(q.text) for q in quotes if q.n == n)) for n in cited]
+    report = check_figures(text, _passages(r.hits), cited=cited)
+    confidence = quote_confidence(quotes) * (0.5 + 0.5 * r.support.strength)
     return Answer(
-        question=question, answer=text, answerable=True, mode="extractive", citations=citations,
-        figures=report.to_dict(), tokens=usage.to_dict(), cost_usd=0.0, confidence=round(confidence, 3), lang=lang,
-        standalone_question=standalone, reason=support.reason, passages=_passage_dicts(hits),
+        question=r.question, answer=text, answerable=True, mode="extractive", citations=citations,
+        figures=report.to_dict(), tokens=usage.to_dict(), cost_usd=0.0, confidence=round(confidence, 3), lang=r.lang,
+        standalone_question=r.standalone, reason=r.support.reason, passages=_passages(r.hits),
     )

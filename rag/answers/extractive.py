@@ -6,14 +6,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.store.embeddings import Embedder
+from rag.answers.grounding import (
+    cosines,
+    coverage,
+    hit_haystack,
+    mentions,
+    question_words,
+    required_terms,
+    word_overlap,
+)
 from rag.figures.parse import CURRENCIES, PERCENT_UNITS, parse_figures
-from rag.query.analyze import analyze_query
+from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.schema import Hit
-from rag.answers.grounding import cosines, coverage, hit_haystack, mentions, question_words, required_terms
+from rag.store.embeddings import Embedder
+from rag.text.lang import KANA_KANJI
 from rag.text.sentences import clean_unit, split_units
 
-_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}
 
 _NUMBER = re.compile(r"\d")
@@ -51,14 +59,9 @@ def figure_kinds(text: str) -> set[str]:
 
 
 def _long_enough(unit: str) -> bool:
-    if _JA.search(unit):
+    if KANA_KANJI.search(unit):
         return len(unit) >= 12
     return len(unit.split()) >= 4 or bool(_NUMBER.search(unit) and len(unit) >= 8)
-
-
-def _same(a: str, b: str) -> bool:
-    wa, wb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
-    return not wa or not wb or len(wa & wb) / min(len(wa), len(wb)) > 0.8
 
 
 def clip(unit: str, limit: int = 400) -> str:
@@ -74,7 +77,7 @@ class Quote:
     score: float
 
 
-def pick_quotes(question: str, hits: Sequence[Hit], embedder: Embedder, max_quotes: int = 3,
+def pick_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, max_quotes: int = 3,
                 max_passages: int = 2) -> list[Quote]:
     """The best supporting sentences or table lines of the passages, best first ([] when none is quotable).
 
@@ -86,10 +89,11 @@ def pick_quotes(question: str, hits: Sequence[Hit], embedder: Embedder, max_quot
     units = [(n, c) for n, h in enumerate(hits, 1) for u in split_units(h.text) if _long_enough(c := clean_unit(u))]
     if not units:
         return []
-    cos = cosines(embedder, question, [u for _, u in units])
-    terms, kinds = question_words(question), asked_kinds(question)
+    analysis = as_analysis(question)
+    cos = cosines(embedder, analysis.text, [u for _, u in units])
+    terms, kinds = question_words(analysis), asked_kinds(analysis.text)
     # Names the question mentions often sit in a heading or the metadata, not in the sentence itself.
-    names = [t for t in required_terms(question) if not t.isdigit()] + analyze_query(question).companies
+    names = [t for t in required_terms(analysis) if not t.isdigit()] + analysis.companies
     in_passage = {n: sum(mentions(name, hit_haystack(h)) for name in names) / len(names) if names else 0.0
                   for n, h in enumerate(hits, 1)}
     scored = []
@@ -105,7 +109,7 @@ def pick_quotes(question: str, hits: Sequence[Hit], embedder: Embedder, max_quot
     for q in scored:
         if len(chosen) == max_quotes or (chosen and q.score < max(0.8 * best, 0.15)):
             break
-        if len({c.n for c in chosen} | {q.n}) > max_passages or any(_same(q.text, c.text) for c in chosen):
+        if len({c.n for c in chosen} | {q.n}) > max_passages or any(word_overlap(q.text, c.text) > 0.8 for c in chosen):
             continue
         chosen.append(q)
     return chosen

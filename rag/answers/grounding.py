@@ -9,9 +9,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.store.embeddings import Embedder
-from rag.query.analyze import analyze_query
+from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.schema import Hit
+from rag.store.embeddings import Embedder
 
 # Retrieval support, measured with the multilingual USE encoder on the corpus and fact sheet: the best
 # question–passage cosine of answerable English questions was 0.22–0.59, of off-topic ones 0.07–0.17; Japanese
@@ -38,7 +38,7 @@ _REFUSAL_TEXT = re.compile(
     r"記載がありません|記載されていません|記載はありません|情報がありません|分かりません|わかりません",
     re.IGNORECASE,
 )
-
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass
@@ -65,9 +65,9 @@ class Terms:
     expansions: tuple[str, ...]
 
 
-def question_words(question: str) -> Terms:
-    """The content words, years and expansions of a question (lower case)."""
-    analysis = analyze_query(question)
+def question_words(question: str | QueryAnalysis) -> Terms:
+    """The content words, years and expansions of a question or its analysis (lower case)."""
+    analysis = as_analysis(question)
     words: list[str] = []
     for w in [*analysis.keywords, *analysis.years]:
         w = re.sub(r"['’]s$", "", w.lower()).strip(".,?!")
@@ -105,17 +105,19 @@ def coverage(terms: Terms, text: str) -> float:
     return found / total if total else 0.0
 
 
-def required_terms(question: str) -> list[str]:
-    """Years and names a passage must mention for the question to be answerable from it.
+def required_terms(question: str | QueryAnalysis) -> list[str]:
+    """Years and names a passage must mention for the question (or its analysis) to be answerable from it.
 
     A name is a run of capitalised words not at the start of a sentence ("FIFA World Cup", "Tesla"); see
     `mentions` for when a text mentions it.
     """
-    out = list(dict.fromkeys(_YEAR.findall(question) + analyze_query(question).years))
+    analysis = as_analysis(question)
+    text = analysis.text
+    out = list(dict.fromkeys(_YEAR.findall(text) + analysis.years))
     run: list[str] = []
-    for m in _NAME_WORD.finditer(question):
+    for m in _NAME_WORD.finditer(text):
         word = re.sub(r"['’]s$", "", m.group(0))
-        before = question[: m.start()].rstrip()
+        before = text[: m.start()].rstrip()
         sentence_start = not before or before[-1] in ".?!:。？！「\"“("
         if (len(word) > 1 and word[0].isupper() and not sentence_start and word.lower() not in _EXTRA_STOP
                 and not _GENERIC_CAPS.fullmatch(word)):
@@ -143,7 +145,8 @@ def hit_haystack(hit: Hit) -> str:
     return " ".join([hit.text, hit.doc_name, str(meta.get("company", "")), str(meta.get("title", ""))])
 
 
-def assess_support(question: str, hits: Sequence[Hit], similarities: Sequence[float], lang: str) -> Support:
+def assess_support(question: str | QueryAnalysis, hits: Sequence[Hit], similarities: Sequence[float] | np.ndarray,
+                   lang: str) -> Support:
     """The refusal rule: do the retrieved passages support an answer at all?
 
     Supported when the best passage is close to the question in the embedding space (or fairly close and
@@ -152,11 +155,12 @@ def assess_support(question: str, hits: Sequence[Hit], similarities: Sequence[fl
     """
     if not hits:
         return Support(False, 0.0, 0.0, [], "no passages matched the question")
+    analysis = as_analysis(question)
     sim = float(max(similarities))
-    terms = question_words(question)
+    terms = question_words(analysis)
     cov = max(coverage(terms, hit_haystack(h)) for h in hits)
     haystack = " ".join(hit_haystack(h) for h in hits)
-    missing = [t for t in required_terms(question) if not mentions(t, haystack)]
+    missing = [t for t in required_terms(analysis) if not mentions(t, haystack)]
     if missing:
         return Support(False, sim, cov, missing, f"no passage mentions {', '.join(missing)}")
     if terms.words and cov == 0:
@@ -170,6 +174,12 @@ def assess_support(question: str, hits: Sequence[Hit], similarities: Sequence[fl
     if lang == "ja" and sim >= CROSSLINGUAL_SIMILARITY:
         return Support(True, sim, cov, [], f"a passage is close to the question (similarity {sim:.2f})")
     return Support(False, sim, cov, [], f"no passage is close to the question (similarity {sim:.2f}, words {cov:.0%})")
+
+
+def word_overlap(a: str, b: str) -> float:
+    """The share of the shorter text's words (lower case) that the other text holds; 1.0 when either has none."""
+    wa, wb = set(_WORDS.findall(a.lower())), set(_WORDS.findall(b.lower()))
+    return len(wa & wb) / min(len(wa), len(wb)) if wa and wb else 1.0
 
 
 def is_refusal(text: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from rag.errors import DocumentNotFoundError
 from rag.ingestion.pipeline import list_documents
-from rag.query.analyze import find_companies
+from rag.query.companies import find_companies
 from rag.store.stores import Stores
 from rag.text.normalize import squash
 

@@ -59,7 +59,7 @@ def citation_precision(answer: Answer) -> float | None:
     """Share of cited passages that hold a figure the answer states; None for answers with no figures."""
     figures = answer.figures or {}
     stated = list(figures.get("supported", [])) + list(figures.get("unsupported", []))
-    cited = {c["n"] for c in answer.citations}
+    cited = {c.n for c in answer.citations}
     if not stated or not cited:
         return None
     supporting = {f["matched"]["n"] for f in figures.get("supported", []) if f.get("matched")}

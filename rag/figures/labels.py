@@ -16,7 +16,7 @@ from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
 from rag.figures.parse import CURRENCIES as _CUR
 from rag.figures.parse import Figure, parse_figures
-from rag.query.analyze import find_periods
+from rag.query.periods import find_periods
 from rag.text.lang import KANA_KANJI
 
 _ABOUT = r"(?:(?:about|approximately|roughly|around|nearly|almost|more than|over|some|a record|an estimated)\s+|~\s*)?"

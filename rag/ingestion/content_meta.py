@@ -32,7 +32,7 @@ from rag.ingestion.meta_value import (
 )
 from rag.ingestion.sec_cover import read_sec_cover, squash_ws
 from rag.ingestion.xbrl import read_xbrl_metadata
-from rag.query.analyze import find_companies, load_companies
+from rag.query.companies import find_companies, load_companies
 
 __all__ = ["MetaValue", "merge_metadata", "plain_values", "value_sources", "read_content_metadata",
            "read_text_metadata", "read_xbrl_metadata", "companies_by_prominence"]

@@ -22,7 +22,7 @@ from rag.ingestion.files import iter_files
 from rag.ingestion.loaders import load_document
 from rag.ingestion.names import DocNames
 from rag.ingestion.page_sections import classify_pages
-from rag.query.analyze import company_key
+from rag.query.companies import company_key
 from rag.schema import Chunk, Document
 from rag.store.embeddings import embed_with_cache
 from rag.store.stores import Stores

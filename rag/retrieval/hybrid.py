@@ -1,73 +1,37 @@
-"""Hybrid retrieval: vector and BM25 results fused by weighted reciprocal rank, with metadata filters."""
+"""Hybrid retrieval: vector and BM25 lists, routed by the companies a question names, fused by weighted
+reciprocal rank, rescored by metadata and spread over pages.
+
+`HybridRetriever.search` runs the steps route -> rank -> fuse -> rescore -> diversify; the pure ones live in
+filters.py (route) and fusion.py (fuse, rescore, diversify), the searches themselves in `_rank`.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from rag.errors import QuestionError
+from rag.query.analyze import QueryAnalysis, analyze_query, check_question
+from rag.query.companies import build_alias_table
+from rag.query.vocabulary import keyword_terms, question_terms
+from rag.retrieval.filters import Filters, resolve_filters, route
+from rag.retrieval.fusion import (
+    Boosts,
+    Rows,
+    Wanted,
+    best_first,
+    diversify,
+    latest_period,
+    make_hits,
+    rescore,
+    rrf,
+    section_ranking,
+)
 from rag.schema import Hit
-from rag.text.normalize import squash
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
-
-MAX_QUESTION_CHARS = 2000
-_WORD = re.compile(r"[\w$%％.,-]+", re.UNICODE)
-_STOP = frozenset(
-    "a an and are as at be by did do does for from has have how in is it its of on or that the their this to was "
-    "were what when where which who why will with".split()
-)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Metadata filters; empty fields match everything."""
-
-    company: str = ""
-    period: str = ""
-    doc_type: str = ""
-    doc_names: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.company or self.period or self.doc_type or self.doc_names)
-
-
-def resolve_filters(filters: Filters, documents: Sequence[Mapping[str, Any]]) -> list[str] | None:
-    """The names of the documents the filters allow, or None when there are no filters."""
-    if not filters:
-        return None
-    names = []
-    for d in documents:
-        if filters.doc_names and d["doc_name"] not in filters.doc_names:
-            continue
-        if filters.company and squash_ja(filters.company) not in squash_ja(f"{d.get('company', '')} {d['doc_name']}"):
-            continue
-        if filters.period and not str(d.get("period", "")).lower().startswith(filters.period.lower()):
-            continue
-        if filters.doc_type and squash_ja(filters.doc_type) != squash_ja(d.get("doc_type", "")):
-            continue
-        names.append(d["doc_name"])
-    return names
-
-
-def question_terms(question: str) -> list[str]:
-    """Content words of a question for the keyword index (stop words dropped)."""
-    words = [w.strip(".,-") for w in _WORD.findall(question)]
-    return [w for w in words if w and w.lower() not in _STOP]
-
-
-def rrf(rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float], k: int = 60) -> dict[str, float]:
-    """Weighted reciprocal-rank fusion: sum over rankings of weight / (k + rank)."""
-    scores: dict[str, float] = {}
-    for name, ids in rankings.items():
-        w = weights.get(name, 1.0)
-        for rank, cid in enumerate(ids, start=1):
-            scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
-    return scores
 
 
 @dataclass(frozen=True)
@@ -91,17 +55,30 @@ class RetrievalConfig:
     section_weight: float = 0.7
     statement_boost: float = 0.5  # a metric question prefers the primary statement page to MD&A prose
 
-
-STATEMENTS = frozenset({"income_statement", "balance_sheet", "cash_flow"})
-
-
-def _period_matches(doc_period: str, wanted: Sequence[str]) -> bool:
-    doc_period = doc_period.upper()
-    return any(doc_period == w.upper() or (len(w) == 4 and doc_period.startswith(w)) for w in wanted)
+    @property
+    def boosts(self) -> Boosts:
+        return Boosts(self.period_boost, self.doc_type_boost, self.section_boost, self.statement_boost)
 
 
-def rankings_ids(rankings: Mapping[str, Sequence[str]]) -> list[str]:
-    return [c for ids in rankings.values() for c in ids]
+@dataclass
+class Lists:
+    """The ranked lists of one search, their weights in the fusion, and the rows of every chunk they hold."""
+
+    rankings: dict[str, list[str]] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, name: str, ids: list[str], weight: float) -> None:
+        self.rankings[name], self.weights[name] = ids, weight
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """The indexed documents and the alias table built from them, for one version of the catalog."""
+
+    version: tuple[tuple[str, str], ...] = ()
+    docs: list[dict[str, Any]] = field(default_factory=list)
+    aliases: dict[str, list[str]] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -110,34 +87,33 @@ class HybridRetriever:
     def __init__(self, stores: Stores, config: RetrievalConfig | None = None) -> None:
         self.stores = stores
         self.config = config or RetrievalConfig()
-        self._catalog_key: tuple | None = None
-        self._docs: list[dict[str, Any]] = []
-        self._aliases: dict[str, list[str]] = {}
+        self._state = _Catalog()
 
-    def _catalog(self) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    def _catalog(self) -> _Catalog:
+        """The catalog, its alias table rebuilt only when a document was added, changed or removed."""
         docs = self.stores.keywords.list_documents()
-        key = tuple((d["doc_name"], d["updated_at"]) for d in docs)
-        if key != self._catalog_key:
-            from rag.query.analyze import build_alias_table
-
+        version = tuple((d["doc_name"], d["updated_at"]) for d in docs)
+        state = self._state
+        if version != state.version:
             per_company = [{**d, "company": part.strip()} for d in docs
                            for part in (str(d.get("company") or "").split(",") or [""])]
-            self._docs, self._aliases, self._catalog_key = docs, build_alias_table(per_company), key
-        return self._docs, self._aliases
+            # One assignment, so a thread searching at the same time sees the old catalog or the new one.
+            state = self._state = _Catalog(version, docs, build_alias_table(per_company))
+        return state
 
-    def analyze(self, question: str):
-        """The query analysis this retriever routes by."""
-        from rag.query.analyze import analyze_query
+    def analyze(self, question: str) -> QueryAnalysis:
+        """The query analysis this retriever routes by (with the aliases of the indexed companies)."""
+        return analyze_query(question, self._catalog().aliases)
 
-        return analyze_query(question, self._catalog()[1])
-
-    def search(self, question: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+    def search(self, question: str, k: int = 10, filters: Filters | None = None,
+               analysis: QueryAnalysis | None = None) -> list[Hit]:
         """The k best chunks for a question.
 
         Args:
             question: in any language; a Japanese question finds English passages.
             k: number of hits.
             filters: company, period, document type or names.
+            analysis: the question's analysis from `analyze`, when the caller has it already.
 
         Returns:
             Hits, best first, each with its text, metadata and the rank it had in each list.
@@ -146,94 +122,73 @@ class HybridRetriever:
             QuestionError: the question is empty or too long.
 
         Example:
-            >>> hits = HybridRetriever(open_stores(get_settings())).search("How much bitcoin was sold?", k=5)
+            >>> hits = retriever_for(open_stores(get_settings())).search("How much bitcoin was sold?", k=5)
         """
-        from rag.query.analyze import keyword_terms
-
-        question = (question or "").strip()
-        if not question:
-            raise QuestionError("The question is empty; type a question about the documents")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise QuestionError(f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}")
+        question = check_question(question)
         cfg = self.config
-        docs, _ = self._catalog()
-        allowed = resolve_filters(filters or Filters(), docs)
+        catalog = self._catalog()
+        allowed = resolve_filters(filters or Filters(), catalog.docs)
         if allowed is not None and not allowed:
             return []
-        qa = self.analyze(question)
-        pool = [d for d in docs if allowed is None or d["doc_name"] in allowed]
-        routed = allowed
-        if cfg.routing and qa.companies:
-            named = [d["doc_name"] for d in pool
-                     if set(str(d.get("company_key") or "").split(",")) & set(qa.companies)]
-            if named:  # nothing indexed for the named company: fall back to everything allowed
-                routed = named
-        by_name = {d["doc_name"]: d for d in pool}
+        if analysis is None:
+            analysis = analyze_query(question, catalog.aliases)
+        elif analysis.text.strip() != question:
+            raise ValueError("the analysis passed to search is of another question")
+        pool = [d for d in catalog.docs if allowed is None or d["doc_name"] in allowed]
+        routed = route(pool, analysis.companies) if cfg.routing else None
+        lists = self._rank(question, analysis, allowed, routed)
+        scores = rrf(lists.rankings, lists.weights)
+        if cfg.rescoring:
+            scores = rescore(scores, lists.rows, _wanted(analysis, lists.rows, pool), cfg.boosts)
+        ranked = best_first(scores, lists.rows)
+        if cfg.diversity:
+            ranked = diversify(ranked, lists.rows)
+        return make_hits(ranked[:k], scores, lists.rows, lists.rankings)
+
+    def _rank(self, question: str, qa: QueryAnalysis, allowed: list[str] | None,
+              routed: list[str] | None) -> Lists:
+        """The vector and keyword lists (over the routed documents, and a weaker vector list over all allowed)."""
+        cfg, lists = self.config, Lists()
+        where = allowed if routed is None else routed
         terms = keyword_terms(qa) if cfg.expansions else question_terms(question)
         terms += [w for w in qa.keywords if not w.isascii()]  # Japanese words match Japanese documents
-        vec_hits, kw_hits = [], []
+        vector, vec_hits, kw_hits = None, [], []
         if cfg.vector_weight > 0:
             vector = self.stores.embedder.embed([question])[0]
-            vec_hits = self.stores.vectors.query(vector, cfg.candidates, routed)
+            vec_hits = self.stores.vectors.query(vector, cfg.candidates, where)
         if cfg.keyword_weight > 0:
             # A deeper keyword list than we fuse, so the section list below can be cut from it.
-            kw_hits = self.stores.keywords.search(terms, cfg.candidates * 3, routed)
-        rankings = {"vector": [c for c, _ in vec_hits], "keyword": [c for c, _ in kw_hits[: cfg.candidates]]}
-        weights = {"vector": cfg.vector_weight, "keyword": cfg.keyword_weight}
-        if routed is not allowed and cfg.unrouted_weight > 0:
+            kw_hits = self.stores.keywords.search(terms, cfg.candidates * 3, where)
+        lists.add("vector", [c for c, _ in vec_hits], cfg.vector_weight)
+        lists.add("keyword", [c for c, _ in kw_hits[: cfg.candidates]], cfg.keyword_weight)
+        if routed is not None and cfg.unrouted_weight > 0 and vector is not None:
             # Routing is a strong boost, not a wall: other documents can still surface (news naming several firms).
             # (The vector side only: a second BM25 pass over everything costs more than it finds.)
-            if cfg.vector_weight > 0:
-                rankings["vector_all"] = [c for c, _ in self.stores.vectors.query(vector, cfg.candidates, allowed)]
-                weights["vector_all"] = cfg.vector_weight * cfg.unrouted_weight
-        rows = self.stores.keywords.get_chunks(list({c: None for c in [*rankings_ids(rankings), *(c for c, _ in kw_hits)]}))
+            everywhere = self.stores.vectors.query(vector, cfg.candidates, allowed)
+            lists.add("vector_all", [c for c, _ in everywhere], cfg.vector_weight * cfg.unrouted_weight)
+        ids = [c for ranking in lists.rankings.values() for c in ranking] + [c for c, _ in kw_hits]
+        lists.rows = self.stores.keywords.get_chunks(list(dict.fromkeys(ids)))
         if cfg.section_search and qa.intents and cfg.keyword_weight > 0:
-            # The keyword ranking cut to pages labelled with the question's sections (statement, MD&A, ...).
-            wanted = set(qa.intents)
-            rankings["section"] = [c for c, _ in kw_hits if c in rows
-                                   and wanted & set(str(rows[c]["metadata"].get("section", "")).split(","))]
-            weights["section"] = cfg.keyword_weight * cfg.section_weight
-        fused = rrf(rankings, weights)
-        if cfg.rescoring:
-            wanted_periods = list(qa.periods)
-            if qa.latest and not wanted_periods:
-                periods = sorted({str(by_name[r["doc_name"]].get("period", "")) for r in rows.values()
-                                  if r["doc_name"] in by_name})
-                wanted_periods = periods[-1:]
-            for cid in [c for c in fused if c in rows]:
-                row = rows[cid]
-                meta, boost = row["metadata"], 1.0
-                if wanted_periods and _period_matches(str(meta.get("period", "")), wanted_periods):
-                    boost += cfg.period_boost
-                if qa.doc_types and str(meta.get("doc_type", "")).lower() in qa.doc_types:
-                    boost += cfg.doc_type_boost
-                labels = str(meta.get("section", "")).split(",")
-                if qa.intents and set(labels) & set(qa.intents):
-                    boost += cfg.section_boost
-                    if labels[0] in STATEMENTS and labels[0] in qa.intents and "mdna" not in labels:
-                        boost += cfg.statement_boost
-                fused[cid] *= boost
-        ranked = [cid for cid in sorted(fused, key=fused.get, reverse=True) if cid in rows]
-        if cfg.diversity:
-            first, rest, seen = [], [], set()
-            for cid in ranked:
-                page = (rows[cid]["doc_name"], rows[cid]["page"])
-                (rest if page in seen else first).append(cid)
-                seen.add(page)
-            ranked = first + rest
-        positions = {name: {cid: i + 1 for i, cid in enumerate(ids)} for name, ids in rankings.items()}
-        hits = []
-        for cid in ranked[:k]:
-            row = rows[cid]
-            ranks = {name: pos[cid] for name, pos in positions.items() if cid in pos}
-            hits.append(Hit(cid, row["doc_name"], row["page"], row["text"], fused[cid], row["metadata"], ranks))
-        return hits
+            lists.add("section", section_ranking([c for c, _ in kw_hits], lists.rows, qa.intents),
+                      cfg.keyword_weight * cfg.section_weight)
+        return lists
+
+
+def _wanted(qa: QueryAnalysis, rows: Rows, pool: Sequence[Mapping[str, Any]]) -> Wanted:
+    """The periods (the latest one, for "most recent"), types and sections the question asks for."""
+    periods = list(qa.periods)
+    if qa.latest and not periods:
+        periods = latest_period(rows, {d["doc_name"]: str(d.get("period", "")) for d in pool})
+    return Wanted(tuple(periods), tuple(qa.doc_types), tuple(qa.intents))
+
+
+def retriever_for(stores: Stores) -> HybridRetriever:
+    """The one retriever of these stores (default configuration), built on first use."""
+    if stores.retriever is None:
+        stores.retriever = HybridRetriever(stores)
+    return stores.retriever
 
 
 def search(question: str, stores: Stores, k: int = 10, filters: Filters | None = None) -> list[Hit]:
     """Hybrid search for a question; see HybridRetriever.search."""
-    return HybridRetriever(stores).search(question, k, filters)
-
-
-def squash_ja(text: str) -> str:
-    return squash(text, keep_ja=True)
+    return retriever_for(stores).search(question, k, filters)

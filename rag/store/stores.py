@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
 from rag.store.vectors import VectorStore
 from rag.store.keywords import KeywordIndex
+
+if TYPE_CHECKING:
+    from rag.retrieval.hybrid import HybridRetriever
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,9 @@ class Stores:
     keywords: KeywordIndex
     cache: EmbeddingCache
     info: dict[str, str] = field(default_factory=dict)
+    # The HybridRetriever of these stores, built on first use by rag.retrieval.hybrid.retriever_for. Not an
+    # __init__ argument, so dataclasses.replace (another embedder) gives the copy a retriever of its own.
+    retriever: HybridRetriever | None = field(default=None, init=False, repr=False, compare=False)
 
     def close(self) -> None:
         self.keywords.close()
