@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -223,3 +226,50 @@ def test_real_8k_ingested_under_an_opaque_name_is_routed_to_its_company(stores, 
     row = stores.keywords.get_document("filing-5e0c1d2a")
     assert (row["company_key"], row["doc_type"], row["period"]) == ("FOOTLOCKER", "8k", "2022")
     assert HybridRetriever(stores).analyze("What did Foot Locker announce?").companies == ["FOOTLOCKER"]
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+
+def test_cli_docs_shows_sources_and_tag_corrects(tmp_path):
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "COLUMNS": "200"})
+
+    path = tmp_path / "nke-20190531.md"
+    path.write_text(NIKE_COVER, encoding="utf-8")
+    assert cli("ingest", str(path)).returncode == 0
+    shown = cli("docs").stdout
+    assert "NIKE Inc." in shown and "(cover page p.1)" in shown
+    r = cli("tag", "nke-20190531", "--company", "Converse", "--type", "10-Q")
+    assert r.returncode == 0, r.stderr
+    assert "company Converse" in r.stdout and "type 10q" in r.stdout
+    shown = cli("docs").stdout
+    assert "Converse" in shown and "(tag)" in shown and "(cover page p.1)" in shown  # the period is still read
+    r = cli("tag", "nke-20190531", "--period", "soon")
+    assert r.returncode == 1 and "not a period" in r.stderr and "Traceback" not in r.stderr
+    r = cli("tag", "nope", "--company", "X")
+    assert r.returncode == 1 and "No document named 'nope'" in r.stderr
+
+
+# --- the benchmark's opaque run -----------------------------------------------------------------------
+
+
+def test_bench_opaque_names_hide_the_company_and_map_back(tmp_path):
+    from evals.bench import link_opaque, metadata_agreement
+
+    pdfs = []
+    for stem in ("NIKE_2019_10K", "AMCOR_2023Q2_10Q"):
+        (tmp_path / f"{stem}.pdf").write_bytes(b"%PDF-1.4\n")
+        pdfs.append(tmp_path / f"{stem}.pdf")
+    names = link_opaque(pdfs, tmp_path / "opaque")
+    assert sorted(names.values()) == ["AMCOR_2023Q2_10Q", "NIKE_2019_10K"]
+    assert all(n.startswith("filing-") and "NIKE" not in n.upper() and "AMCOR" not in n.upper() for n in names)
+    assert all((tmp_path / "opaque" / f"{n}.pdf").resolve() == tmp_path / f"{s}.pdf" for n, s in names.items())
+    assert link_opaque(pdfs, tmp_path / "opaque") == names  # stable across runs
+    named = [{"doc_name": "NIKE_2019_10K", "company_key": "NIKE", "period": "2019", "doc_type": "10k"},
+             {"doc_name": "AMCOR_2023Q2_10Q", "company_key": "AMCOR", "period": "2023Q2", "doc_type": "10q"}]
+    back = {s: n for n, s in names.items()}
+    opaque = [{**named[0], "doc_name": back["NIKE_2019_10K"]},
+              {**named[1], "doc_name": back["AMCOR_2023Q2_10Q"], "period": "2023"}]
+    assert metadata_agreement(named, opaque, names) == {"company_key": 1.0, "period": 0.5, "doc_type": 1.0}
