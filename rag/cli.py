@@ -128,7 +128,7 @@ def docs_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         return
     table = Table("document", "company", "period", "type", "lang", "pages", "chunks", "status")
     for d in docs:
-        table.add_row(d["doc_name"], d.get("company", ""), d.get("period", ""), d.get("doc_type", ""),
+        table.add_row(d["doc_name"], _sourced(d, "company"), _sourced(d, "period"), _sourced(d, "doc_type"),
                       d.get("lang", ""), str(d["n_pages"]), str(d["n_chunks"]), d["status"])
     out.print(table)
 
@@ -303,6 +303,33 @@ def eval_cmd(
         err.print(f"[red]Below floor:[/red] {msg}", highlight=False)
     if failures:
         raise typer.Exit(1)
+
+
+@app.command("tag")
+def tag_cmd(
+    doc_name: Annotated[str, typer.Argument(help="The document name, see `shiftbrief docs`.")],
+    company: Annotated[Optional[str], typer.Option(help="The company it is about ('' takes a correction back).")] = None,
+    period: Annotated[Optional[str], typer.Option(help="Its fiscal period: 2019 or 2023Q2 ('' takes it back).")] = None,
+    doc_type: Annotated[Optional[str], typer.Option("--type", help="Its type: 10k, 10q, 8k, earnings, news, note.")] = None,
+) -> None:
+    """Correct a document's company, period or type; kept across re-ingests, nothing re-embedded."""
+    from rag.ingestion.tagging import tag_document  # here, so the commands above stay as they were
+
+    try:
+        row = tag_document(_stores(), doc_name, company=company, period=period, doc_type=doc_type)
+    except ShiftbriefError as exc:
+        _fail(exc)
+    shown = " · ".join(f"{label} {row.get(f) or '—'}" for label, f in
+                       (("company", "company"), ("period", "period"), ("type", "doc_type")))
+    out.print(f"Tagged {doc_name}: {shown}", highlight=False, markup=False)
+
+
+def _sourced(doc: dict, field: str) -> str:
+    """A catalog value with where it came from beneath it, for the docs table."""
+    from rag.ingestion.overrides import stored_sources
+
+    value, source = str(doc.get(field) or ""), stored_sources(doc).get(field, "")
+    return escape(value) + (f"\n[dim]({escape(source)})[/dim]" if value and source else "")
 
 
 def run() -> None:

@@ -76,7 +76,9 @@ def test_3m_pages_are_zero_indexed_and_tables_stay_on_one_line(three_m):
     cash_flow = three_m.pages[59].text
     assert "Consolidated Statement of Cash Flows" in cash_flow
     assert "Net income including noncontrolling interest $ 5,363 $ 4,869 $ 5,058" in cash_flow.splitlines()
-    assert (three_m.company, three_m.period, three_m.doc_type) == ("3M", "2018", "10k")
+    # The cover page names the registrant; the file name (3M_2018_10K) only fills what the cover leaves out.
+    assert (three_m.company, three_m.period, three_m.doc_type) == ("3M COMPANY", "2018", "10k")
+    assert json.loads(three_m.extra["meta_sources"])["company"].startswith("cover page")
     assert three_m.sha256 == hashlib.sha256((PDFS / "3M_2018_10K.pdf").read_bytes()).hexdigest()
     assert three_m.lang == "en" and three_m.doc_name == "3M_2018_10K"
     assert "3M" in three_m.title
@@ -101,7 +103,7 @@ def test_aes_encrypted_adobe_10k_loads_without_a_password():
     doc = load_document(PDFS / "ADOBE_2022_10K.pdf")
     assert doc.extra["page_count"] == 99
     assert "CONSOLIDATED STATEMENTS OF INCOME" in next(p.text for p in doc.pages if p.page == 53)
-    assert doc.company == "ADOBE"
+    assert doc.company == "ADOBE INC."  # from its cover page, which the encryption does not hide
 
 
 @needs_financebench
@@ -268,7 +270,7 @@ def test_sidecar_overrides_name_and_file_metadata(bad, tmp_path):
     doc = load_document(pdf)
     assert (doc.title, doc.company, doc.url, doc.date) == ("Acme annual report", "Acme Robotics",
                                                              "https://example.com/acme", "2024-02-01")
-    assert (doc.period, doc.doc_type, doc.extra["sector"]) == ("2023", "10-k", "Industrials")
+    assert (doc.period, doc.doc_type, doc.extra["sector"]) == ("2023", "10k", "Industrials")  # as filters spell it
     (tmp_path / "ACME_2023_10K.pdf.meta.json").write_text('{"url": "javascript:alert(1)", "title": "Exact"}')
     doc = load_document(pdf)
     assert doc.title == "Exact" and doc.url == ""  # only http(s) links survive

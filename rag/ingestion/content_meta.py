@@ -213,7 +213,9 @@ def read_article(pages: Sequence[str], known_companies: Mapping[str, Sequence[st
     keys = companies_by_prominence(text, known_companies, title=out["title"].text() if "title" in out else "")
     if keys:
         out["companies"] = MetaValue(tuple(keys), "alias table, by prominence")
-        out["company"] = MetaValue(_display_name(keys[0], known_companies), "alias table, most prominent")
+        # Every company the text is about, as the company field lists several: 'Riot Platforms, MARA Holdings'.
+        names = ", ".join(dict.fromkeys(_display_name(k, known_companies) for k in keys))
+        out["company"] = MetaValue(names, "alias table, by prominence")
     return out
 
 

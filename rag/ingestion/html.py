@@ -49,7 +49,8 @@ def _first_value(tree: Any, selectors: tuple[str, ...]) -> str:
     return ""
 
 
-def _decode_html(path: Path, data: bytes) -> str:
+def decode_html(path: Path, data: bytes) -> str:
+    """HTML bytes as text, by their byte-order mark, their declared charset, UTF-8 or cp1252."""
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return data.decode(enc, errors="replace")
@@ -141,7 +142,7 @@ def load_html(path: Path, data: bytes) -> tuple[list[Page], dict[str, str]]:
     """An HTML page's article text as one page, with its title, date and canonical URL."""
     from selectolax.lexbor import LexborHTMLParser
 
-    html = _decode_html(path, data)
+    html = decode_html(path, data)
     depth = _max_depth(html)
     if depth > MAX_HTML_DEPTH:
         raise CorruptFileError(path, f"{display_name(path)} nests its elements {depth} levels deep, which no "

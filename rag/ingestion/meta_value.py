@@ -50,21 +50,32 @@ def merge_metadata(user: MetaLayer | None = None, xbrl: MetaLayer | None = None,
         >>> merge_metadata(user={"company": "Nike"}, filename={"company": "NKE", "period": "2019"})["period"]
         MetaValue(value='2019', source='file name')
     """
+    return merge_layers((user, "user"), (xbrl, "xbrl"), (content, "content"), (filename, "file name"))
+
+
+def merge_layers(*layers: tuple[MetaLayer | None, str]) -> dict[str, MetaValue]:
+    """Merge (layer, default source) pairs given strongest first: the first non-empty value of a field wins.
+
+    The one precedence rule of the project (`merge_metadata` and the loader's
+    `document_metadata` both use it); list fields are the union of every layer instead.
+    """
     merged: dict[str, MetaValue] = {}
-    layers = [_layer(user, "user"), _layer(xbrl, "xbrl"), _layer(content, "content"), _layer(filename, "file name")]
-    for layer in layers:
-        for key, mv in layer.items():
+    for raw, default_source in layers:
+        for key, mv in _layer(raw, default_source).items():
             if key not in merged:
                 merged[key] = mv
             elif key in LIST_FIELDS:
-                old = merged[key]
-                have = tuple(old.value) if isinstance(old.value, tuple) else (old.value,)
-                new = tuple(mv.value) if isinstance(mv.value, tuple) else (mv.value,)
-                seen = {v.casefold() for v in have}
-                extra = tuple(v for v in new if v.casefold() not in seen)
-                if extra:
-                    merged[key] = MetaValue(have + extra, f"{old.source} + {mv.source}")
+                merged[key] = _union(merged[key], mv)
     return merged
+
+
+def _union(old: MetaValue, new: MetaValue) -> MetaValue:
+    """Two list values as one, case-insensitively without repeats; both sources named when both add."""
+    have = tuple(old.value) if isinstance(old.value, tuple) else (old.value,)
+    more = tuple(new.value) if isinstance(new.value, tuple) else (new.value,)
+    seen = {v.casefold() for v in have}
+    extra = tuple(v for v in more if v.casefold() not in seen)
+    return MetaValue(have + extra, f"{old.source} + {new.source}") if extra else old
 
 
 def plain_values(meta: Mapping[str, MetaValue]) -> dict[str, str | list[str]]:

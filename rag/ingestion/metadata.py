@@ -1,8 +1,10 @@
 """Document metadata and where it comes from: the file name, the file itself, front matter, sidecars.
 
-When two sources give the same key, the more deliberate one wins (see `merge_metadata`):
-a sidecar NAME.meta.json beats what the file says about itself (PDF info, HTML meta tags,
-Markdown front matter), which beats what the file name implies (AMCOR_2023Q2_10Q).
+When two sources give the same key, the more deliberate one wins (see `document_metadata`):
+what the user wrote (a sidecar NAME.meta.json, Markdown front matter) beats inline XBRL tags,
+which beat what the file says about itself (PDF info, HTML meta tags), which beats what its
+text shows (rag.ingestion.content_meta), which beats what the file name implies
+(AMCOR_2023Q2_10Q). Every value keeps its source (rag.ingestion.meta_value.MetaValue).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from rag.errors import CorruptFileError
 from rag.ingestion.clean import clean_text
 from rag.ingestion.files import SIDECAR_SUFFIX, display_name
+from rag.ingestion.meta_value import MetaLayer, MetaValue, merge_layers
 
 META_KEYS = ("title", "date", "url", "company", "period", "doc_type", "lang")
 
@@ -27,6 +30,9 @@ _NAME_RE = re.compile(
 )
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _KEY_ALIASES = {"source_url": "url", "link": "url", "canonical_url": "url", "language": "lang"}
+_SUFFIX_COMMA = re.compile(r",\s*(?=(?:inc|incorporated|corp|corporation|co|company|ltd|limited|llc|plc|l\.?p|"
+                           r"n\.?v|s\.?a|ag|se)\b\.?)", re.IGNORECASE)
+_FORM_RE = re.compile(r"(\d{1,2})-?([a-z]{1,2})(?:/a)?")
 _JA_NAMES = ("ja", "jp", "ja-jp", "japanese", "日本語")
 
 
@@ -87,7 +93,14 @@ def _meta_value(key: str, value: str) -> str:
         return ""
     if key == "lang":
         return "ja" if value.lower() in _JA_NAMES else "en"
-    return value.lower() if key == "doc_type" else value
+    return normal_doc_type(value) if key == "doc_type" else value
+
+
+def normal_doc_type(value: str) -> str:
+    """A document type as the filters spell it: '10-K' and '10-K/A' -> '10k', 'Press summary' -> 'press-summary'."""
+    value = "-".join(value.lower().split())
+    form = _FORM_RE.fullmatch(value)
+    return form.group(1) + form.group(2) if form else value
 
 
 def clean_meta(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -109,22 +122,29 @@ def clean_meta(raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def merge_metadata(*layers: Mapping[str, object]) -> dict[str, object]:
-    """Merge metadata layers given weakest first: a later layer's non-empty value wins."""
-    out: dict[str, object] = {}
-    for layer in layers:
-        out.update((k, v) for k, v in layer.items() if v is not None and v != "")
-    return out
+def one_company(name: str) -> str:
+    """A company name without the comma before its legal suffix: 'NIKE, Inc.' -> 'NIKE Inc.'.
 
-
-def document_metadata(path: Path, from_file: Mapping[str, object],
-                      from_content: Mapping[str, object] | None = None) -> dict[str, object]:
-    """A document's metadata, by precedence (strongest first):
-
-    1. the sidecar NAME.meta.json (or NAME.pdf.meta.json) — the user said so;
-    2. what the file says about itself (`from_file`: PDF info, HTML meta tags, front matter, format);
-    3. what its text shows (`from_content`: e.g. a filing's cover page), when a reader of it is given;
-    4. what the file name implies (`parse_doc_name`).
+    The company field separates the companies a document is about with commas ('CleanSpark,
+    MARA Holdings'), so a registrant's ', Inc.' must not read as a second company.
     """
-    from_name = parse_doc_name(path.stem)
-    return merge_metadata(from_name, from_content or {}, from_file, read_sidecar(path))
+    return _SUFFIX_COMMA.sub(" ", name).strip()
+
+
+def document_metadata(path: Path, *, user: MetaLayer | None = None, xbrl: MetaLayer | None = None,
+                      from_file: MetaLayer | None = None, file_source: str = "file info",
+                      content: MetaLayer | None = None) -> dict[str, MetaValue]:
+    """A document's metadata, each value with where it came from, by precedence (strongest first):
+
+    1. the sidecar NAME.meta.json (or NAME.pdf.meta.json) — source 'sidecar';
+    2. front matter, or anything else the user wrote in the file (`user`) — 'front matter';
+    3. inline XBRL dei: tags of an HTML filing (`xbrl`);
+    4. what the file says about itself (`from_file`: PDF info, HTML meta tags) — `file_source`;
+    5. what its text shows (`content`: a cover page, a release's headline, an article's byline);
+    6. the file name (`parse_doc_name`) — 'file name'.
+
+    A correction made with `shiftbrief tag` goes on top of all of these (rag.ingestion.overrides).
+    """
+    from_name = {k: v for k, v in parse_doc_name(path.stem).items() if v}
+    return merge_layers((read_sidecar(path), "sidecar"), (user, "front matter"), (xbrl, "xbrl"),
+                        (from_file, file_source), (content, "content"), (from_name, "file name"))

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 # pdfium is not thread-safe; the app renders pages while an ingest may be running.
 _PDFIUM_LOCK = threading.RLock()
-_PLACEHOLDER_TITLE = re.compile(r"(?i)(untitled|microsoft \w+ - |.*\.(docx?|pdf|indd|xlsx?)$)")
+# Not titles: placeholders, file names, EDGAR accession numbers, the SEC's letterhead.
+_PLACEHOLDER_TITLE = re.compile(r"(?i)(untitled|microsoft \w+ - |.*\.(docx?|pdf|indd|xlsx?)$|\d{10}-\d\d-\d{6}$|"
+                                r"united states securities and exchange commission$)")
 
 
 def _open_pdf(path: Path, data: bytes | None = None) -> Any:

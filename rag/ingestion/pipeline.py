@@ -21,6 +21,7 @@ from rag.ingestion.chunking import chunk_pages
 from rag.ingestion.files import iter_files
 from rag.ingestion.loaders import load_document
 from rag.ingestion.names import DocNames
+from rag.ingestion.overrides import stored_overrides
 from rag.ingestion.page_sections import classify_pages
 from rag.query.companies import company_key
 from rag.schema import Chunk, Document
@@ -30,9 +31,10 @@ from rag.store.stores import Stores
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
+_Todo = tuple[Path, str, dict[str, str]]  # a file to process, its document name, its `shiftbrief tag` corrections
 # Bump when loading, chunking or metadata change: documents indexed by another version are re-processed
 # (their unchanged text still comes from the embedding cache).
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @dataclass
@@ -64,7 +66,8 @@ def ingest_lock(settings: Settings, timeout: float = 0) -> FileLock:
     return FileLock(str(settings.data_dir / "ingest.lock"), timeout=timeout)
 
 
-def _locked(settings: Settings, wait: float):
+def locked(settings: Settings, wait: float) -> FileLock:
+    """The data directory's ingest lock, held; IngestLockedError when another ingest keeps it past `wait` seconds."""
     lock = ingest_lock(settings, wait)
     try:
         lock.acquire()
@@ -90,9 +93,9 @@ def company_keys(meta: dict[str, str]) -> str:
     return ",".join(sorted(k for k in keys if k))
 
 
-def _prepare(path: Path, doc_name: str, settings: Settings) -> tuple[Document, list[Chunk]]:
-    """Load, label and chunk one file (runs on the parse thread)."""
-    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name)
+def _prepare(path: Path, doc_name: str, overrides: dict[str, str], settings: Settings) -> tuple[Document, list[Chunk]]:
+    """Load, label and chunk one file (runs on the parse thread); `overrides` are its `shiftbrief tag` corrections."""
+    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name, overrides=overrides)
     doc.company_key = company_keys(doc.metadata())
     for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
         page.section = ",".join(labels[:4])
@@ -155,7 +158,7 @@ def ingest(
     """
     report = IngestReport()
     started = time.perf_counter()
-    with _locked(stores.settings, lock_wait):
+    with locked(stores.settings, lock_wait):
         reconcile(stores)
         files, errors = iter_files(paths)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
@@ -193,19 +196,20 @@ def _is_current(known: dict[str, Any] | None, path: Path, sha: str) -> bool:
                 and os.path.realpath(known["source"]) == os.path.realpath(path))
 
 
-def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[tuple[Path, str]]:
-    """The files to (re)process, each with its document name; unchanged files are only counted."""
+def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[_Todo]:
+    """The files to (re)process, each with its document name and corrections; unchanged files are only counted."""
     names = DocNames(stores.keywords.list_documents())
-    todo: list[tuple[Path, str]] = []
+    todo: list[_Todo] = []
     for path in files:
         sha = _hash_file(path, report)
         if sha is None:
             continue
         name = names.name_for(path)
-        if _is_current(stores.keywords.get_document(name), path, sha):
+        known = stores.keywords.get_document(name)
+        if _is_current(known, path, sha):
             report.unchanged += 1
         else:
-            todo.append((path, name))
+            todo.append((path, name, stored_overrides(known or {})))
     return todo
 
 
@@ -223,7 +227,7 @@ class _Ticker:
             self.on_progress(self.done, self.total, name)
 
 
-def _run(todo: list[tuple[Path, str]], stores: Stores, report: IngestReport, tick: _Ticker) -> None:
+def _run(todo: list[_Todo], stores: Stores, report: IngestReport, tick: _Ticker) -> None:
     """Parse, embed and store the files; one bad file is recorded and the rest go on."""
     settings = stores.settings
     parallel = getattr(stores.embedder, "parallel", nullcontext)
@@ -234,7 +238,7 @@ def _run(todo: list[tuple[Path, str]], stores: Stores, report: IngestReport, tic
         # Parse results by file index, dropped once taken: don't keep every parsed file in memory.
         parsed: dict[int, Future] = {0: parser.submit(_timed, _prepare, *todo[0], settings)} if todo else {}
         writing: tuple[_Parsed, Future] | None = None
-        for i, path in enumerate([p for p, _ in todo] + [None]):  # the extra round writes the last file
+        for i, path in enumerate([t[0] for t in todo] + [None]):  # the extra round writes the last file
             if i + 1 < len(todo):
                 parsed[i + 1] = parser.submit(_timed, _prepare, *todo[i + 1], settings)
             embedding = None
@@ -368,15 +372,20 @@ def _delete(stores: Stores, doc_name: str) -> None:
 
 def delete_document(doc_name: str, stores: Stores, lock_wait: float = 0) -> int:
     """Remove a document's chunks from both stores. Returns the number of chunks removed."""
-    with _locked(stores.settings, lock_wait):
+    with locked(stores.settings, lock_wait):
         doc = stores.keywords.get_document(doc_name)
         if doc is None:
-            names = [d["doc_name"] for d in stores.keywords.list_documents()]
-            close = [n for n in names if doc_name.lower() in n.lower()][:5]
-            hint = f"; did you mean {', '.join(close)}?" if close else "; `shiftbrief docs` lists them"
-            raise DocumentNotFoundError(f"No document named {doc_name!r} is indexed{hint}")
+            raise not_found(stores, doc_name)
         _delete(stores, doc_name)
         return int(doc["n_chunks"])
+
+
+def not_found(stores: Stores, doc_name: str) -> DocumentNotFoundError:
+    """The error for a document name that is not indexed, with the names it might have meant."""
+    names = [d["doc_name"] for d in stores.keywords.list_documents()]
+    close = [n for n in names if doc_name.lower() in n.lower()][:5]
+    hint = f"; did you mean {', '.join(close)}?" if close else "; `shiftbrief docs` lists them"
+    return DocumentNotFoundError(f"No document named {doc_name!r} is indexed{hint}")
 
 
 def list_documents(stores: Stores) -> list[dict[str, Any]]:

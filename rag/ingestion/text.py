@@ -98,8 +98,9 @@ def split_long_text(text: str, limit: int = PAGE_CHARS) -> list[str]:
     return [p.strip() for p in pages if p.strip()]
 
 
-def load_text(path: Path, data: bytes) -> tuple[list[Page], dict[str, str]]:
-    """A text or Markdown file in pages of about PAGE_CHARS, with its front matter as metadata."""
+def load_text(path: Path, data: bytes) -> tuple[list[Page], dict[str, str], dict[str, str]]:
+    """A text or Markdown file in pages of about PAGE_CHARS, what the file shows (format, encoding, its
+    Markdown heading as title), and its front matter (what the user wrote, which outranks the rest)."""
     if data[:1024].lstrip().startswith(b"%PDF-"):
         raise CorruptFileError(path, f"{display_name(path)} looks like binary data, not text (it looks like a PDF); "
                                      "rename it to .pdf")
@@ -116,4 +117,4 @@ def load_text(path: Path, data: bytes) -> tuple[list[Page], dict[str, str]]:
     if markdown:
         body = unwrap_markdown(body)
     pages = [Page(page=i, text=t) for i, t in enumerate(split_long_text(body))]
-    return pages, {**meta, **front}
+    return pages, meta, front

@@ -375,7 +375,7 @@ def company_key(metadata: Mapping[str, object]) -> str:
 
 
 def build_alias_table(doc_metadatas: Iterable[Mapping[str, object]]) -> dict[str, list[str]]:
-    """Map company key -> alias strings, from the indexed documents' company and doc_name fields.
+    """Map company key -> alias strings, from the indexed documents' company, doc_name and aliases fields.
 
     Pass the result to analyze_query as known_companies; keys agree with company_key().
     """
@@ -387,7 +387,19 @@ def build_alias_table(doc_metadatas: Iterable[Mapping[str, object]]) -> dict[str
         aliases = table.setdefault(key, set())
         company = str(meta.get("company") or "").strip()
         prefix = doc_name_prefix(str(meta.get("doc_name") or ""))
-        for alias in (company, prefix, prefix.replace("_", " ")):
+        for alias in (company, prefix, prefix.replace("_", " "), *content_aliases(meta)):
             if alias and len(squash(alias)) >= 2:
                 aliases.add(alias)
     return {k: sorted(v) for k, v in sorted(table.items())}
+
+
+def content_aliases(meta: Mapping[str, object]) -> list[str]:
+    """The names and tickers a single-company document gives itself (its 'aliases' metadata, '; '-separated).
+
+    Tickers join only when they can't be a word: two letters or fewer, or an ambiguous ticker
+    ('ALL', 'ON'), would route every question that uses the word.
+    """
+    if "," in str(meta.get("company_key") or ""):
+        return []  # a document about several companies: whose alias would it be?
+    found = [a.strip() for a in str(meta.get("aliases") or "").split(";")]
+    return [a for a in found if a and not (a.isupper() and a.isalpha() and (len(a) <= 2 or a in _ambiguous_tickers()))]

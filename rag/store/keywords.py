@@ -143,6 +143,19 @@ class KeywordIndex:
                  json.dumps(meta, ensure_ascii=False), time.time()),
             )
 
+    def update_metadata(self, doc_name: str, fields: dict[str, Any], chunk_fields: dict[str, Any]) -> None:
+        """Change some metadata of a document and of its chunks in place, in one transaction (no re-indexing)."""
+        with self._tx() as c:
+            row = c.execute("SELECT metadata FROM documents WHERE doc_name = ?", (doc_name,)).fetchone()
+            if row is None:
+                return
+            meta = {**json.loads(row[0]), **fields}
+            c.execute("UPDATE documents SET metadata = ?, updated_at = ? WHERE doc_name = ?",
+                      (json.dumps(meta, ensure_ascii=False), time.time(), doc_name))
+            rows = c.execute("SELECT rowid, metadata FROM chunks WHERE doc_name = ?", (doc_name,)).fetchall()
+            c.executemany("UPDATE chunks SET metadata = ? WHERE rowid = ?",
+                          [(json.dumps({**json.loads(m), **chunk_fields}, ensure_ascii=False), r) for r, m in rows])
+
     def delete_document(self, doc_name: str) -> None:
         with self._tx() as c:
             self._delete_chunks(c, doc_name)

@@ -102,6 +102,14 @@ class VectorStore:
         res = self._call("list chunks", self.collection.get, where={"doc_name": doc_name}, include=[])
         return set(res["ids"])
 
+    def update_metadata(self, doc_name: str, fields: dict[str, Any]) -> None:
+        """Set metadata fields on every chunk of a document, its vectors untouched; an empty value removes the field."""
+        ids = sorted(self.ids_for_doc(doc_name))
+        change = {k: (v if v != "" else None) for k, v in fields.items() if v is None or isinstance(v, _SCALAR)}
+        for i in range(0, len(ids), self._batch):
+            part = ids[i : i + self._batch]
+            self._call("update chunks", self.collection.update, ids=part, metadatas=[dict(change) for _ in part])
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         total = self.count()
