@@ -21,12 +21,12 @@ ITEM_WORDS: tuple[tuple[str, str, str], ...] = (
     ("current_liabilities", r"(?:total\s+)?current\s+liabilities", r"流動負債"),
     ("ppe_net", r"\bPP&?E\b|\bPPNE\b|property,?\s+plant,?\s+(?:and|&)\s+equipment|fixed\s+assets",
      r"有形固定資産"),
-    ("accounts_receivable", r"accounts\s+receivables?|\bAR\b|trade\s+receivables?|receivables", r"売掛金|売上債権"),
-    ("accounts_payable", r"accounts\s+payables?|\bAP\b|trade\s+payables?", r"買掛金|仕入債務"),
+    ("accounts_receivable", r"accounts\s+receivables?|(?-i:\bAR\b)|trade\s+receivables?|receivables", r"売掛金|売上債権"),
+    ("accounts_payable", r"accounts\s+payables?|(?-i:\bAP\b)|trade\s+payables?", r"買掛金|仕入債務"),
     ("inventory", r"inventor(?:y|ies)", r"棚卸資産|在庫"),
-    ("total_assets", r"total\s+assets|\bassets\b", r"総資産|資産合計"),
+    ("total_assets", r"total\s+assets", r"総資産|資産合計"),
     ("total_liabilities", r"total\s+liabilities", r"負債合計"),
-    ("shareholders_equity", r"(?:share|stock)holders['’]?\s+equity|total\s+equity|\bequity\b", r"株主資本|自己資本|純資産"),
+    ("shareholders_equity", r"(?:share|stock)holders['’]?\s+equity|total\s+equity", r"株主資本|自己資本|純資産"),
     ("cash", r"cash\s+and\s+(?:cash\s+)?equivalents|\bcash\s+balance", r"現金及び現金同等物|現預金"),
     ("operating_cash_flow", r"cash\s+(?:flows?\s+)?(?:from|provided\s+by|generated\s+(?:by|from))\s+operati\w+|"
                             r"operating\s+cash\s+flows?|cash\s+from\s+operations",
@@ -43,6 +43,8 @@ ITEM_WORDS: tuple[tuple[str, str, str], ...] = (
     ("net_income", r"net\s+(?:income|earnings|profit|loss)", r"当期純利益|純利益|純損益"),
     ("eps_diluted", r"diluted\s+(?:EPS|earnings\s+per\s+share)|\bEPS\b|earnings\s+per\s+share",
      r"1株当たり(?:当期)?純利益|EPS"),
+    ("rnd", r"research\s+and\s+development|R&D", r"研究開発費"),
+    ("sga", r"selling,?\s+general\s+and\s+administrative|SG&A", r"販売費及び一般管理費|販管費"),
     ("revenue", r"revenues?|net\s+sales|\bsales\b|top\s+line", r"売上高|売上収益|営業収益|売上"),
     ("long_term_debt", r"long[-\s]term\s+debt", r"長期借入金|長期債務"),
 )
@@ -226,5 +228,24 @@ def find_measure(text: str) -> Measure | None:
         for rx, flags in ((en, re.IGNORECASE), (ja, 0)):
             if found := re.search(rx, text, flags):
                 hits.append((found.start(), item))
+    if not hits:
+        return None
     # The item named first is the one asked for ("capex ... from the cash flow statement").
-    return item_measure(min(hits)[1]) if hits else None
+    item = min(hits)[1]
+    if item != "revenue" and (re.search(_SHARE_OF_REVENUE, text, re.IGNORECASE) or re.search(_JA_SHARE, text)):
+        return share_of_revenue(item)
+    return item_measure(item)
+
+
+_SHARE_OF_REVENUE = r"%\s*margin|\bmargin\b|as\s+(?:a\s+)?(?:%|percent(?:age)?)\s+of\s+(?:total\s+|net\s+)?(?:revenues?|sales)"
+_JA_SHARE = r"売上高(?:比|に対する|に占める)|対売上高"
+
+
+def share_of_revenue(item: str) -> Measure:
+    """Any line item as a percentage of revenue ("D&A % margin", "R&D as a % of sales")."""
+    from rag.figures.line_items import item_name
+
+    en, ja = item_name(item, "en"), item_name(item, "ja")
+    return Measure(f"{item}_pct_revenue", f"{en} as % of revenue", f"売上高{ja}比率", "", "",
+                   (_i(item), _i("revenue")), lambda v: 100 * _div(abs(v[item]), v["revenue"]),
+                   f"{en} / revenue", "percent")

@@ -30,7 +30,7 @@ _STATEMENT = {"cash_flow": ("cash-flow statement", "キャッシュ・フロー�
               "income_statement": ("income statement", "損益計算書"),
               "balance_sheet": ("balance sheet", "貸借対照表")}
 _SCALE_WORD = {1e9: ("billion", "十億"), 1e6: ("million", "百万"), 1e3: ("thousand", "千")}
-_MODE_EN = {"growth": "change", "cagr": "compound annual growth", "change": "change"}
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}  # "3-year" would be read as the answer's first figure
 
 
 @dataclass
@@ -92,7 +92,8 @@ def format_result(value: float, unit: str, request: Request, lang: str) -> str:
     if unit == "money":
         if request.scale:
             x = value / request.scale
-            places = d if d is not None else (0 if abs(x) >= 1000 or abs(x - round(x)) < 1e-6 else 2)
+            # Unasked, billions take one decimal ("$4.6 billion") and other scales whole numbers unless fractional.
+            places = d if d is not None else 1 if request.scale >= 1e9 else (0 if abs(x - round(x)) < 1e-6 else 2)
             x = round(x, places)
             if lang == "ja":
                 return format_figure(x * request.scale, "USD", "ja")
@@ -144,12 +145,13 @@ def render_answer(lang: str, company: str, measure: Measure, request: Request, v
     if lang == "ja":
         span = f"{ys[0]}年度から{ys[-1]}年度" if len(ys) > 1 else f"{ys[-1]}年度"
         what = {"growth": "の前年比増減率", "cagr": "の年平均成長率", "change": "の変化幅", "average": "の平均"}.get(request.mode, "")
-        how = _label(used[0], "ja") if single else f"{measure.formula_text}：{_inputs_text(used, 'ja')}"
+        formula = measure.ja if len(measure.inputs) == 1 else measure.formula_text
+        how = _label(used[0], "ja") if single else f"{formula}：{_inputs_text(used, 'ja')}"
         text = f"{company}の{span}の{measure.ja}{what}は**{figure}**でした（{how}）{cites}。"
     else:
         span = f"from FY{ys[0]} to FY{ys[-1]}" if len(ys) > 1 else f"in FY{ys[-1]}"
         what = {"growth": " year-over-year change", "cagr": " CAGR", "change": " change",
-                "average": f" {len(ys)}-year average"}.get(request.mode, "")
+                "average": f" {_NUMBER_WORDS.get(len(ys), len(ys))}-year average"}.get(request.mode, "")
         how = _label(used[0], "en") if single else f"{measure.formula_text}: {_inputs_text(used, 'en')}"
         text = f"{company}'s {measure.en}{what} {span} was **{figure}** ({how}) {cites}.".replace(" .", ".")
     calculation = {
