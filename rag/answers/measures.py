@@ -51,13 +51,6 @@ ITEM_WORDS: tuple[tuple[str, str, str], ...] = (
 
 # Items a statement prints as outflows "(1,577)": their size is the figure asked for.
 OUTFLOWS = frozenset({"capex", "dividends_paid", "share_repurchases", "acquisitions"})
-# Balances at a date (read at the fiscal year's end); every other item covers the year.
-INSTANT = frozenset({"cash", "short_term_investments", "accounts_receivable", "inventory", "current_assets",
-                     "ppe_net", "goodwill", "intangible_assets", "total_assets", "short_term_debt",
-                     "accounts_payable", "current_liabilities", "long_term_debt", "total_liabilities",
-                     "retained_earnings", "shareholders_equity", "total_equity", "liabilities_and_equity"})
-
-
 @dataclass(frozen=True)
 class Input:
     """One input of a measure: a line item (first found of `items`), at a year offset, or averaged over two ends."""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.answers.measures import INSTANT, OUTFLOWS, Input, Measure, find_measure, role_key
+from rag.answers.measures import OUTFLOWS, Input, Measure, find_measure, role_key
 from rag.answers.numeric_text import Request, read_request, render_answer
 from rag.figures.facts import Fact
 from rag.figures.line_items import load_line_items, normalise_label
