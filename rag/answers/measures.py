@@ -30,7 +30,7 @@ ITEM_WORDS: tuple[tuple[str, str, str], ...] = (
     ("cash", r"cash\s+and\s+(?:cash\s+)?equivalents|\bcash\s+balance", r"現金及び現金同等物|現預金"),
     ("operating_cash_flow", r"cash\s+(?:flows?\s+)?(?:from|provided\s+by|generated\s+(?:by|from))\s+operati\w+|"
                             r"operating\s+cash\s+flows?|cash\s+from\s+operations",
-     r"営業活動によるキャッシュ・?フロー|営業キャッシュ・?フロー|営業CF"),
+     r"営業活動(?:による|から|で).{0,8}(?:キャッシュ|現金|資金)|営業活動から生み出|営業キャッシュ・?フロー|営業CF"),
     ("dividends_paid", r"dividends?(?:\s+paid)?|cash\s+dividends", r"配当金?(?:の支払額|支払)?"),
     ("share_repurchases", r"(?:share|stock)\s+(?:repurchases?|buybacks?)|repurchases?\s+of\s+(?:common\s+)?stock",
      r"自社株買い|自己株式の取得"),
