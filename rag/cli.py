@@ -145,7 +145,7 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
 
 
 ASK_JSON_KEYS = ("question", "answer", "answerable", "mode", "model", "lang", "confidence", "citations", "figures",
-                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason")
+                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason", "calculation")
 
 
 @app.command("ask")

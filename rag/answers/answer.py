@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from rag.answers.extractive import clip, format_quotes, pick_quotes, quote_confidence
 from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
 from rag.answers.llm import ChatModel, Usage
+from rag.answers.numeric import NumericResult, numeric_answer
 from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
 from rag.figures.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
 from rag.query.analyze import MAX_QUESTION_CHARS, QueryAnalysis, as_analysis, check_question
@@ -64,6 +65,7 @@ class Answer:
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
     passages: list[dict[str, Any]] = field(default_factory=list)
+    calculation: dict[str, Any] = field(default_factory=dict)  # a figure computed from facts: formula, inputs, result
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -285,6 +287,9 @@ def _model_answer(r: _Retrieved, chat: ChatModel, usage: Usage) -> Answer:
 def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
     """Answer without a model: the best supporting sentences of the passages, quoted with their [n]."""
     usage = Usage()
+    numeric = numeric_answer(r.analysis, r.hits, stores)
+    if numeric is not None and numeric.text:
+        return _numeric(r, numeric)
     if not r.support.supported:
         return _refused(r, "extractive", "", usage, 0.0, r.support.reason)
     quotes = pick_quotes(r.analysis, r.hits, stores.embedder)
@@ -299,4 +304,15 @@ def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
         question=r.question, answer=text, answerable=True, mode="extractive", citations=citations,
         figures=report.to_dict(), tokens=usage.to_dict(), cost_usd=0.0, confidence=round(confidence, 3), lang=r.lang,
         standalone_question=r.standalone, reason=r.support.reason, passages=_passages(r.hits),
+    )
+
+
+def _numeric(r: _Retrieved, numeric: NumericResult) -> Answer:
+    """The figure answer computed from facts; its inputs' passages join the numbered hits."""
+    report = check_figures(numeric.text, _passages(numeric.hits), cited=numeric.cited)
+    return Answer(
+        question=r.question, answer=numeric.text, answerable=True, mode="extractive",
+        citations=[Citation.of(n, numeric.hits[n - 1]) for n in numeric.cited], figures=report.to_dict(),
+        tokens=Usage().to_dict(), cost_usd=0.0, confidence=0.9, lang=r.lang, standalone_question=r.standalone,
+        reason="computed from statement facts", passages=_passages(numeric.hits), calculation=numeric.calculation,
     )

@@ -17,6 +17,7 @@ from filelock import FileLock, Timeout
 
 from rag.config import Settings
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
+from rag.figures.doc_facts import attach_chunks, document_facts
 from rag.ingestion.chunking import chunk_pages
 from rag.ingestion.files import iter_files
 from rag.ingestion.loaders import load_document
@@ -102,7 +103,22 @@ def _prepare(path: Path, doc_name: str, overrides: dict[str, str], settings: Set
     chunks = chunk_pages(doc, settings.chunk_tokens, settings.chunk_overlap)
     if not chunks:
         raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
+    _compute_facts(doc, chunks)
     return doc, chunks
+
+
+def _compute_facts(doc: Document, chunks: list[Chunk]) -> None:
+    """Read the statement tables' figures (on the parse thread, so it overlaps embedding); kept in doc.extra."""
+    facts = document_facts(doc)
+    attach_chunks(facts, chunks)
+    doc.extra["facts"] = facts
+
+
+def _store_facts(doc: Document, stores: Stores) -> None:
+    """Swap in a document's facts; written before the catalog marks the document complete."""
+    facts = doc.extra.pop("facts", None)
+    if stores.facts is not None and facts is not None:
+        stores.facts.replace(doc.doc_name, doc.company_key, facts)
 
 
 def reconcile(stores: Stores) -> int:
@@ -339,6 +355,7 @@ def index_document(doc: Document, stores: Stores, report: IngestReport) -> None:
     chunks = chunk_pages(doc, stores.settings.chunk_tokens, stores.settings.chunk_overlap)
     if not chunks:
         raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
+    _compute_facts(doc, chunks)
     result = _timed(embed_with_cache, stores.embedder, stores.cache, [c.embed_text for c in chunks])
     _store(_Parsed(Path(doc.source), doc, chunks), result, stores, report)
 
@@ -353,6 +370,7 @@ def _write(doc: Document, chunks: list[Chunk], vectors, stores: Stores) -> None:
     stores.vectors.upsert(chunks, vectors)
     # The catalog is written last and in one transaction: until then the document counts as not ingested.
     doc.extra["pipeline"] = PIPELINE_VERSION
+    _store_facts(doc, stores)
     stores.keywords.replace_document(doc, chunks)
 
 
@@ -367,6 +385,8 @@ def _delete(stores: Stores, doc_name: str) -> None:
     stores.keywords.mark(doc_name, "deleting")
     ids = stores.vectors.ids_for_doc(doc_name) | stores.keywords.chunk_ids(doc_name)
     stores.vectors.delete_ids(sorted(ids))
+    if stores.facts is not None:
+        stores.facts.delete(doc_name)
     stores.keywords.delete_document(doc_name)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
+from rag.store.facts import FactStore
 from rag.store.vectors import VectorStore
 from rag.store.keywords import KeywordIndex
 
@@ -27,12 +28,15 @@ class Stores:
     keywords: KeywordIndex
     cache: EmbeddingCache
     info: dict[str, str] = field(default_factory=dict)
+    facts: FactStore | None = None  # figures read off statement tables, in the keyword index's file
     # The HybridRetriever of these stores, built on first use by rag.retrieval.hybrid.retriever_for. Not an
     # __init__ argument, so dataclasses.replace (another embedder) gives the copy a retriever of its own.
     retriever: HybridRetriever | None = field(default=None, init=False, repr=False, compare=False)
 
     def close(self) -> None:
         self.keywords.close()
+        if self.facts is not None:
+            self.facts.close()
         self.cache.close()
 
 
@@ -43,4 +47,5 @@ def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
     keywords = KeywordIndex(settings.data_dir / f"index-{embedder.model_id}.sqlite")
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
     vectors = VectorStore(settings, embedder)
-    return Stores(settings, embedder, vectors, keywords, cache, {"embedder": embedder.model_id, "vectors": vectors.where})
+    return Stores(settings, embedder, vectors, keywords, cache, {"embedder": embedder.model_id, "vectors": vectors.where},
+                  facts=FactStore(keywords.path))

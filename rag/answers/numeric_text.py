@@ -1,0 +1,165 @@
+"""What a figure question asks for besides the measure (years; the value, its change, growth, average or CAGR;
+the unit and rounding), and the answer written in English or Japanese with its calculation. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rag.answers.measures import Measure
+from rag.figures.format import format_figure
+from rag.query.analyze import QueryAnalysis
+
+if TYPE_CHECKING:
+    from rag.answers.numeric import Used
+
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "zero": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+_CAGR = re.compile(r"\bCAGR\b|compound(?:ed)?\s+annual\s+growth|年平均成長率", re.IGNORECASE)
+_AVERAGE = re.compile(r"\b(?:\d|two|three|four|five)[-\s]year\s+average\b|(?:\d|[二三四五])年(?:間)?(?:の)?平均",
+                      re.IGNORECASE)
+_CHANGE = re.compile(r"year[-\s]over[-\s]year|\byoy\b|growth|\bchange\s+in\b|\bchanged?\b|increase|decrease|"
+                     r"前年比|前年度比|増減|成長率|伸び率|変化", re.IGNORECASE)
+_SCALES = ((1e9, re.compile(r"billions?|十億|10億", re.IGNORECASE)),
+           (1e6, re.compile(r"millions?|百万", re.IGNORECASE)),
+           (1e3, re.compile(r"thousands?|千(?:米)?ドル|千円", re.IGNORECASE)))
+_DECIMALS = re.compile(r"(\d|one|two|three|zero)\s+decimal|小数(?:点以下|第)\s*([0-9一二三])", re.IGNORECASE)
+_PERCENT = re.compile(r"percent|%|％|パーセント|百分率", re.IGNORECASE)
+_STATEMENT = {"cash_flow": ("cash-flow statement", "キャッシュ・フロー計算書"),
+              "income_statement": ("income statement", "損益計算書"),
+              "balance_sheet": ("balance sheet", "貸借対照表")}
+_SCALE_WORD = {1e9: ("billion", "十億"), 1e6: ("million", "百万"), 1e3: ("thousand", "千")}
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}  # "3-year" would be read as the answer's first figure
+
+
+@dataclass
+class Request:
+    """The years a question covers (oldest first), what it asks of them, and the unit and rounding it wants."""
+
+    years: list[int]
+    mode: str = "value"  # value, growth, change (in points), average, cagr
+    scale: float | None = None
+    decimals: int | None = None
+    percent: bool = False
+
+
+def _years(analysis: QueryAnalysis) -> list[int]:
+    found = {int(y) for y in analysis.years if re.fullmatch(r"(?:19|20)\d\d", str(y))}
+    found |= {int(y) for y in re.findall(r"(?:FY|fiscal\s+(?:year\s+)?)'?((?:19|20)\d\d)", analysis.text, re.I)}
+    return sorted(found)
+
+
+def read_request(analysis: QueryAnalysis, measure: Measure, available: Sequence[int]) -> Request | None:
+    """What the question asks of the measure; None when no year is named and the facts cover none."""
+    text = analysis.text
+    years = _years(analysis) or ([max(available)] if available else [])
+    if not years:
+        return None
+    scale = next((s for s, rx in _SCALES if rx.search(text)), None) if measure.unit == "money" else None
+    m = _DECIMALS.search(text)
+    decimals = _WORDS.get((m.group(1) or m.group(2) or "").lower(), None) if m else None
+    if m and decimals is None:
+        decimals = int(m.group(1) or m.group(2))
+    request = Request([years[-1]], "value", scale, decimals, bool(_PERCENT.search(text)))
+    span = list(range(years[0], years[-1] + 1)) if len(years) > 1 else [years[0] - 1, years[0]]
+    if _CAGR.search(text):
+        request.years, request.mode = [span[0], span[-1]], "cagr"
+    elif _AVERAGE.search(text) and len(years) > 1:
+        request.years, request.mode = span, "average"
+    elif _CHANGE.search(text) and not _defines(text):
+        request.years = [span[0], span[-1]] if len(years) > 1 else span
+        request.mode = "change" if measure.unit == "percent" else "growth"
+    return request
+
+
+def _defines(text: str) -> bool:
+    """The question defines its measure ("... defined as: ... change in inventory"): 'change' is a term of it."""
+    return bool(re.search(r"\bdefined\s+as\b|定義", text, re.IGNORECASE))
+
+
+def result_unit(measure: Measure, request: Request) -> str:
+    if request.mode in ("growth", "cagr"):
+        return "percent"
+    if measure.unit == "ratio" and request.percent and request.mode == "value":
+        return "percent_of_ratio"
+    return measure.unit
+
+
+def format_result(value: float, unit: str, request: Request, lang: str) -> str:
+    """The figure as the question asks for it: '$1,577 million', '15億7,700万ドル', '24.26', '1.9%'."""
+    d = request.decimals
+    if unit == "money":
+        if request.scale:
+            x = value / request.scale
+            # Unasked, billions take one decimal ("$4.6 billion") and other scales whole numbers unless fractional.
+            places = d if d is not None else 1 if request.scale >= 1e9 else (0 if abs(x - round(x)) < 1e-6 else 2)
+            x = round(x, places)
+            if lang == "ja":
+                return format_figure(x * request.scale, "USD", "ja")
+            sign = "-" if x < 0 else ""
+            return f"{sign}${abs(x):,.{places}f} {_SCALE_WORD[request.scale][0]}"
+        return format_figure(value, "USD", lang)
+    if unit == "per_share":
+        x = round(value, 2 if d is None else d)
+        return f"{x:,.2f}ドル" if lang == "ja" else f"${x:,.2f}"
+    if unit in ("percent", "percent_of_ratio"):
+        x = value * 100 if unit == "percent_of_ratio" else value
+        return f"{x:,.{1 if d is None else d}f}{'％' if lang == 'ja' else '%'}"
+    text = f"{value:,.{2 if d is None else d}f}"
+    if unit == "days":
+        return f"{text}日" if lang == "ja" else f"{text} days"
+    return text
+
+
+def _amount(fact_value: float, scale: float) -> str:
+    """An input as the statement prints it (in its own scale), for the calculation line: '6,489'."""
+    x = abs(fact_value) / (scale or 1.0)
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-6 else f"{x:,.2f}"
+
+
+def _label(used: Used, lang: str) -> str:
+    st = _STATEMENT.get(used.fact.statement)
+    where = (st[1] if lang == "ja" else st[0]) if st else used.fact.statement.replace("_", " ")
+    return f"{where}「{used.fact.label}」" if lang == "ja" else f"{used.fact.label}, {where}"
+
+
+def _inputs_text(used: Sequence[Used], lang: str) -> str:
+    """'revenue FY2019 6,489 [1]; ppe_net FY2018 253 [2] ...' — each input with its year, amount and citation."""
+    parts = []
+    for u in used:
+        cite = f"[{u.n}]" if u.n else ""
+        year = f"{u.year}年度" if lang == "ja" else f"FY{u.year}"
+        parts.append(f"{u.fact.label} {year} {_amount(u.fact.value, u.fact.scale)} {cite}".strip())
+    return "; ".join(parts)
+
+
+def render_answer(lang: str, company: str, measure: Measure, request: Request, value: float,
+                  used: Sequence[Used], per_year: dict[int, float]) -> tuple[str, dict[str, Any]]:
+    """The answer text, leading with the figure, and the `calculation` of `ask --json`."""
+    unit = result_unit(measure, request)
+    figure = format_result(value, unit, request, lang)
+    cites = "".join(f"[{n}]" for n in dict.fromkeys(u.n for u in used if u.n))
+    ys = request.years
+    single = len(measure.inputs) == 1 and request.mode == "value"
+    if lang == "ja":
+        span = f"{ys[0]}年度から{ys[-1]}年度" if len(ys) > 1 else f"{ys[-1]}年度"
+        what = {"growth": "の前年比増減率", "cagr": "の年平均成長率", "change": "の変化幅", "average": "の平均"}.get(request.mode, "")
+        formula = measure.ja if len(measure.inputs) == 1 else measure.formula_text
+        how = _label(used[0], "ja") if single else f"{formula}：{_inputs_text(used, 'ja')}"
+        text = f"{company}の{span}の{measure.ja}{what}は**{figure}**でした（{how}）{cites}。"
+    else:
+        span = f"from FY{ys[0]} to FY{ys[-1]}" if len(ys) > 1 else f"in FY{ys[-1]}"
+        what = {"growth": " year-over-year change", "cagr": " CAGR", "change": " change",
+                "average": f" {_NUMBER_WORDS.get(len(ys), len(ys))}-year average"}.get(request.mode, "")
+        how = _label(used[0], "en") if single else f"{measure.formula_text}: {_inputs_text(used, 'en')}"
+        text = f"{company}'s {measure.en}{what} {span} was **{figure}** ({how}) {cites}.".replace(" .", ".")
+    calculation = {
+        "measure": measure.key, "formula": measure.formula_text, "mode": request.mode, "years": ys,
+        "result": value, "unit": unit, "shown": figure,
+        "per_year": {f"FY{y}": v for y, v in per_year.items()},
+        "inputs": [{"label": u.fact.label, "line_item": u.fact.line_item, "role": u.role, "period": u.fact.period,
+                    "year": u.year, "value": u.fact.value, "unit": u.fact.unit, "citation": u.n,
+                    "doc_name": u.fact.doc_name, "page": u.fact.page, "statement": u.fact.statement} for u in used],
+    }
+    return text, calculation

@@ -1,0 +1,123 @@
+"""Facts in the catalog: one row per figure read off a statement table, beside the document's chunks.
+
+The table lives in the keyword index's SQLite file, so a data directory stays one catalog. The ingest writes a
+document's facts before it marks the document complete (rag.ingestion.pipeline): a crash in between leaves the
+document 'updating', and the next ingest replaces its facts again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.errors import StoreError
+from rag.figures.facts import Fact
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS facts (
+    doc_name TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    chunk_id TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    label TEXT NOT NULL,
+    line_item TEXT,
+    period TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    months INTEGER NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    scale REAL NOT NULL,
+    printed TEXT NOT NULL,
+    section TEXT NOT NULL,
+    company TEXT NOT NULL,
+    company_key TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc_name);
+CREATE INDEX IF NOT EXISTS facts_item ON facts(line_item, company_key);
+"""
+_COLUMNS = ("doc_name", "page", "chunk_id", "statement", "label", "line_item", "period", "period_end", "months",
+            "value", "unit", "scale", "printed", "section", "company", "company_key", "source")
+
+
+class FactStore:
+    """The `facts` table of one SQLite catalog; each document's facts are swapped in one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._conn = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the facts table in {path}: {exc}; check the data directory") from exc
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def replace(self, doc_name: str, company_key: str, facts: Iterable[Fact]) -> int:
+        """Swap in a document's facts (all of them, or none on error). Returns how many were stored."""
+        rows = [(doc_name, f.page, f.chunk, f.statement, f.label, f.line_item, f.period, f.period_end, f.months,
+                 f.value, f.unit, f.scale, f.printed, f.section, f.company, company_key, f.source[:500])
+                for f in facts]
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("DELETE FROM facts WHERE doc_name = ?", (doc_name,))
+                self._conn.executemany(f"INSERT INTO facts VALUES ({','.join('?' * len(_COLUMNS))})", rows)
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"Cannot write the facts of {doc_name}: {exc}; check the data directory") from exc
+        return len(rows)
+
+    def delete(self, doc_name: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM facts WHERE doc_name = ?", (doc_name,))
+
+    def count(self, doc_name: str | None = None) -> int:
+        with self._lock:
+            if doc_name is None:
+                return int(self._conn.execute("SELECT count(*) FROM facts").fetchone()[0])
+            return int(self._conn.execute("SELECT count(*) FROM facts WHERE doc_name = ?", (doc_name,)).fetchone()[0])
+
+    def find(self, line_items: Sequence[str], doc_names: Sequence[str] | None = None,
+             company_key: str | None = None) -> list[Fact]:
+        """The facts of these line items, in these documents and/or of this company."""
+        if not line_items or (doc_names is not None and not doc_names):
+            return []
+        sql = f"SELECT {','.join(_COLUMNS)} FROM facts WHERE line_item IN ({','.join('?' * len(line_items))})"
+        args: list[object] = list(line_items)
+        if doc_names is not None:
+            sql += f" AND doc_name IN ({','.join('?' * len(doc_names))})"
+            args += list(doc_names)
+        if company_key:
+            sql += " AND (',' || company_key || ',') LIKE ?"
+            args.append(f"%,{company_key},%")
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [_fact(r) for r in rows]
+
+    def period_ends(self, doc_names: Sequence[str]) -> dict[str, dict[str, str]]:
+        """doc_name -> {fiscal year label ('FY2018'): the date it ends ('2018-12-31')}, from the year columns."""
+        if not doc_names:
+            return {}
+        sql = (f"SELECT doc_name, period, period_end, count(*) FROM facts WHERE months = 12 AND period_end != '' "
+               f"AND doc_name IN ({','.join('?' * len(doc_names))}) GROUP BY 1, 2, 3 ORDER BY 4")
+        out: dict[str, dict[str, str]] = {}
+        with self._lock:
+            for doc, period, end, _ in self._conn.execute(sql, list(doc_names)):
+                out.setdefault(doc, {})[period] = end  # the most printed end wins (ordered by count)
+        return out
+
+
+def _fact(row: Any) -> Fact:
+    (doc_name, page, chunk_id, statement, label, line_item, period, period_end, months, value, unit, scale, printed,
+     section, company, _key, source) = row
+    return Fact(doc_name=doc_name, page=page, statement=statement, label=label, line_item=line_item, period=period,
+                value=value, unit=unit, scale=scale, printed=printed, period_end=period_end, months=months,
+                section=section, company=company, source=source, chunk=chunk_id)

@@ -1,0 +1,57 @@
+"""Figure questions answered from facts, end to end: ingest a filing, ask in English and Japanese through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.answers.answer import answer_question
+
+STATEMENTS = Path(__file__).parent / "data" / "numbers_acme.txt"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SHIFTBRIEF_LLM": "extractive"}
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=600,
+                          env=env)
+
+
+@pytest.fixture
+def filing(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ACME_2023_10K.txt").write_text(STATEMENTS.read_text())
+    return folder
+
+
+def test_cli_answers_a_figure_in_english_and_japanese(filing):
+    assert cli("ingest", str(filing)).returncode == 0
+    en = json.loads(cli("ask", "What was ACME's capital expenditure in FY2023 (in USD millions)?", "--json").stdout)
+    assert en["answer"].startswith("ACME's capital expenditure in FY2023 was **$310 million**")
+    calc = en["calculation"]
+    assert calc["result"] == 310e6 and calc["inputs"][0]["label"] == "Purchases of property, plant and equipment"
+    assert calc["inputs"][0]["citation"] in [c["n"] for c in en["citations"]]
+    ja = json.loads(cli("ask", "ACMEの2023年度の流動比率は？小数点以下2桁で答えよ。", "--json").stdout)
+    assert "**1.60**" in ja["answer"] and ja["answer"].endswith("。") and ja["lang"] == "ja"
+    assert ja["calculation"]["measure"] == "current_ratio"
+    assert {i["line_item"] for i in ja["calculation"]["inputs"]} == {"current_assets", "current_liabilities"}
+
+
+def test_computed_measures_and_missing_inputs(filing, stores):
+    from rag.ingestion.pipeline import ingest
+
+    ingest([filing], stores)
+    a = answer_question("What is ACME's FY2023 operating margin? Round to one decimal place.", stores)
+    assert "**20.0%**" in a.answer and a.calculation["formula"] == "operating income / revenue"
+    a = answer_question("What was ACME's revenue growth year over year in FY2023?", stores)
+    assert "**2.2%**" in a.answer  # 5,020 / 4,911 - 1
+    a = answer_question("What is ACME's FY2023 inventory turnover? It is defined as COGS / average inventory.", stores)
+    assert a.calculation and "**3.86**" in a.answer  # 3,010 / ((800 + 760) / 2)
+    # FY2022's average inventory needs the end of FY2021, which the filing does not print: no guessed number.
+    a = answer_question("What is ACME's FY2022 inventory turnover ratio?", stores)
+    assert not a.calculation and "**" not in a.answer
