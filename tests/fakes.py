@@ -1,9 +1,8 @@
-"""Hand-written fakes for tests about our logic: a chat model with a queue of replies, a scripted
-OpenAI-compatible HTTP server, and a helper that indexes small documents into real stores."""
+"""Hand-written fakes for tests about our logic: a chat model with a queue of replies, and a scripted
+OpenAI-compatible HTTP server that records every request it receives (headers and body)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -190,24 +189,3 @@ class ScriptedOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-# ---------------------------------------------------------------- documents in real stores
-
-
-def add_documents(stores, docs: dict[str, str | list[str]], **meta: str) -> None:
-    """Index small documents ({name: text, or a list of page texts}) into real stores, as ingest would."""
-    from rag.ingestion.pipeline import IngestReport, index_document
-    from rag.schema import Document, Page
-
-    report = IngestReport()
-    for name, body in docs.items():
-        pages = [body] if isinstance(body, str) else list(body)
-        lang = "ja" if any("\u3040" <= ch <= "\u30ff" for ch in "".join(pages)) else "en"
-        doc = Document(
-            doc_name=name, source=f"/virtual/{name}.md", sha256=hashlib.sha256("".join(pages).encode()).hexdigest(),
-            pages=[Page(page=i, text=t, lang=lang) for i, t in enumerate(pages)], title=meta.get("title", name),
-            company=meta.get("company", ""), period=meta.get("period", ""), doc_type=meta.get("doc_type", ""),
-            lang=lang,
-        )
-        index_document(doc, stores, report)
