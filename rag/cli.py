@@ -35,7 +35,8 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what
 
 
 def _fail(exc: Exception, code: int = 1) -> None:
-    err.print(f"[red]Error:[/red] {exc}", highlight=False, markup=True)
+    # soft_wrap: one line however narrow the terminal, so the message can be grepped and copied whole.
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -261,8 +262,7 @@ def eval_cmd(
     """Run a question set through the pipeline and write a report (JSON, Markdown, PNG)."""
     from rag.evaluation.report import write_report
     from rag.evaluation.sets import load_questions
-    from rag.evaluation.evaluate import check_floors, evaluate
-    from rag.answers.llm import get_chat_model
+    from rag.evaluation.evaluate import check_floors, evaluate, get_judge
 
     floor_map = _parse_floors(floors)
     if questions is None and financebench is None:
@@ -282,8 +282,9 @@ def eval_cmd(
             if report.failed:
                 err.print(f"{len(report.failed)} files failed to ingest; see `shiftbrief ingest`", highlight=False)
         chat = get_chat_model(stores.settings)
+        judge = get_judge(stores.settings)
         with _progress("eval") as on_progress:
-            result = evaluate(items, stores, chat=chat, k=k, judge=chat, on_progress=on_progress)
+            result = evaluate(items, stores, chat=chat, k=k, judge=judge, on_progress=on_progress)
     except ShiftbriefError as exc:
         _fail(exc)
     written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or financebench).name}")
@@ -296,6 +297,8 @@ def eval_cmd(
                   f(r["mrr@10"]), f(a["figure_match"]), f(a["refusal_accuracy"]), f(a["citation_precision"]),
                   f(a["unsupported_figure_rate"]), str(m["latency"]["p50_ms"]))
     out.print(table)
+    if m.get("judge"):
+        out.print(f"Judge score (model-judged by {m['judge']}): {f(a['judge_score'])}", highlight=False, markup=False)
     out.print(f"Report: {written['md']}", highlight=False)
     failures = check_floors(m, floor_map)
     for msg in failures:
