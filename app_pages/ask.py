@@ -80,10 +80,7 @@ if prompt := st.chat_input(t("ask_placeholder", L), key="question"):
         except ShiftbriefError as exc:
             st.error(str(exc))
             st.stop()
-        answer = final[-1].to_dict()
-        for c in answer["citations"]:
-            c.setdefault("metadata", next((p.get("metadata", {}) for p in answer.get("passages", [])
-                                           if p.get("chunk_id") == c.get("chunk_id")), {}))
+        answer = final[-1].to_dict()  # every citation carries its passage's metadata
     st.session_state.messages.append({"role": "user", "content": prompt})
     st.session_state.messages.append({"role": "assistant", "content": answer["answer"], "answer": answer})
     st.rerun()

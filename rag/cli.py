@@ -11,15 +11,15 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rag.answers.answer import answer_question, stream_answer
+from rag.answers.llm import get_chat_model
 from rag.config import get_settings
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import delete_document, ingest, list_documents
-from rag.answers.llm import get_chat_model
 from rag.retrieval.hybrid import Filters, search
 from rag.store.stores import Stores, open_stores
 
@@ -207,8 +207,8 @@ def brief_cmd(
     docs: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document (repeat for more).")] = None,
 ) -> None:
     """Write a bilingual briefing of a company's strategic shifts, every bullet cited."""
-    from rag.briefing.briefing import write_briefing
     from rag.answers.llm import get_chat_model
+    from rag.briefing.briefing import write_briefing
 
     languages = tuple(dict.fromkeys(x.strip().lower() for x in lang.split(",") if x.strip()))
     suffix = out_path.suffix.lower()
@@ -260,9 +260,9 @@ def eval_cmd(
     floors: Annotated[list[str], typer.Option("--min", help="Fail when METRIC < VALUE, e.g. page_hit@5=0.8.")] = [],
 ) -> None:
     """Run a question set through the pipeline and write a report (JSON, Markdown, PNG)."""
+    from rag.evaluation.evaluate import check_floors, evaluate, get_judge
     from rag.evaluation.report import write_report
     from rag.evaluation.sets import load_questions
-    from rag.evaluation.evaluate import check_floors, evaluate, get_judge
 
     floor_map = _parse_floors(floors)
     if questions is None and financebench is None:

@@ -15,8 +15,8 @@ from rag.answers.answer import Answer, answer_question
 from rag.answers.llm import ChatModel, get_chat_model
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.evaluation.sets import EvalItem
 from rag.evaluation.metrics import mean_metrics, percentile, retrieval_metrics
+from rag.evaluation.sets import EvalItem
 from rag.figures.parse import parse_figures
 from rag.retrieval.hybrid import HybridRetriever
 from rag.store.stores import Stores
