@@ -54,10 +54,7 @@ def test_empty_question_and_unreachable_chroma_server_give_clear_errors(tmp_path
     assert "Cannot reach the Chroma server at 127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_ask_answers_with_citations_and_refuses_off_topic(tmp_path):
-    from tests.conftest import CORPUS
-
-    assert cli("ingest", str(CORPUS)).returncode == 0
+def test_ask_answers_with_citations_and_refuses_off_topic(tmp_path, corpus_dir):
     r = cli("ask", "How much did the company raise by selling bitcoin in December 2025?", "--json")
     assert r.returncode == 0, r.stderr
     answer = json.loads(r.stdout)

@@ -21,7 +21,7 @@ FLOORS = {
 
 
 @pytest.mark.slow
-def test_own_question_set_stays_above_its_floors(tmp_path):
+def test_own_question_set_stays_above_its_floors(tmp_path, corpus_dir):  # --ingest: every file unchanged
     args = ["eval", "--questions", str(REPO / "evals" / "questions.jsonl"), "--ingest", str(CORPUS),
             "--out", str(tmp_path), "--name", "gate"]
     for name, floor in FLOORS.items():
@@ -36,7 +36,7 @@ def test_own_question_set_stays_above_its_floors(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
-def test_floor_below_achieved_fails_with_message(tmp_path):
+def test_floor_below_achieved_fails_with_message(tmp_path, corpus_dir):
     r = cli("eval", "--questions", str(REPO / "evals" / "questions.jsonl"), "--ingest", str(CORPUS), "--limit", "3",
             "--out", str(tmp_path), "--min", "page_hit@5=1.01")
     assert r.returncode == 1
