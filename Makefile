@@ -57,7 +57,7 @@ test: install-dev install-llm install-browser
 # The pure-function tests (about 15 s): no encoder, no index, no servers, no subprocesses.
 FAST_TESTS := tests/test_chunking.py tests/test_numbers.py tests/test_query.py tests/test_verify.py \
 	tests/test_sections.py tests/test_evalsets.py tests/test_evaluate.py tests/test_keyword_index.py \
-	tests/test_retrieve_unit.py tests/test_uploads.py
+	tests/test_retrieve_unit.py tests/test_uploads.py tests/test_tokens.py
 
 test-fast: install-dev
 	$(BIN)/python -m pytest -q $(FAST_TESTS)
