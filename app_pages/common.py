@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -14,7 +15,8 @@ from rag.retrieval.hybrid import Filters
 from rag.store.stores import Stores, open_stores, store_settings
 
 # The API key is hashed into the cache key (never stored in it): a changed key must not reuse the old clients.
-_HASH_SECRETS = {"pydantic.types.SecretStr": lambda secret: secret.get_secret_value()}
+_HASH_SECRETS: dict[str | type[Any], Callable[[Any], Any]] = {
+    "pydantic.types.SecretStr": lambda secret: secret.get_secret_value()}
 
 
 @st.cache_resource(show_spinner="Loading the index…", hash_funcs=_HASH_SECRETS)

@@ -9,7 +9,7 @@ import streamlit as st
 from app_pages.common import get_chat, get_stores, lang
 from app_pages.ui_text import t
 from rag.errors import ShiftbriefError
-from rag.evaluation.evaluate import evaluate
+from rag.evaluation.evaluate import EvalReport, evaluate
 from rag.evaluation.sets import EvalItem, load_questions
 
 L = lang()
@@ -41,14 +41,16 @@ if not items:
 limit = st.slider(t("limit", L), 1, len(items), min(len(items), 20), key="eval_limit")
 if st.button(t("run_eval", L), key="eval_run"):
     bar = st.progress(0.0)
+
+    def on_progress(done: int, total: int, qid: str) -> None:
+        bar.progress(done / total, text=f"{done}/{total} {qid}")
+
     try:
-        report = evaluate(items[:limit], stores, chat=get_chat(),
-                          on_progress=lambda d, n, qid: bar.progress(d / n, text=f"{d}/{n} {qid}"))
+        st.session_state.eval_report = evaluate(items[:limit], stores, chat=get_chat(), on_progress=on_progress)
     except ShiftbriefError as exc:
         st.error(str(exc))
         st.stop()
-    st.session_state.eval_report = report
-report = st.session_state.get("eval_report")
+report: EvalReport | None = st.session_state.get("eval_report")
 if report is not None:
     m = report.metrics
     rows = [{"group": g, "n": v["n"], **v["retrieval"], **{k: v["answers"][k] for k in
