@@ -7,7 +7,7 @@ LLM    ?=
 LLM_PORT ?= 8088
 export SHIFTBRIEF_DATA_DIR ?= data
 
-.PHONY: run test bench install install-dev install-llm install-browser ingest serve serve-local-llm clean
+.PHONY: run test test-fast screenshots bench install install-dev install-llm install-browser ingest serve serve-local-llm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,19 @@ run: ingest serve
 
 test: install-dev install-llm install-browser
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
+
+# The pure-function tests (about 15 s): no encoder, no index, no servers, no subprocesses.
+FAST_TESTS := tests/test_chunking.py tests/test_numbers.py tests/test_query.py tests/test_verify.py \
+	tests/test_sections.py tests/test_evalsets.py tests/test_evaluate.py tests/test_keyword_index.py \
+	tests/test_retrieve_unit.py tests/test_uploads.py tests/test_tokens.py
+
+test-fast: install-dev
+	$(BIN)/python -m pytest -q $(FAST_TESTS)
+
+# Refresh the README's screenshots (docs/screenshots) from the end-to-end browser test.
+screenshots: install-dev install-browser
+	SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q \
+	  tests/test_browser.py
 
 FINANCEBENCH ?= ../shared/financebench
 BENCH_DATA   ?= evals/reports/bench-data

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import get_stores, lang, sidebar_status
-from rag.errors import ShiftbriefError
 from app_pages.ui_text import t
+from rag.errors import ShiftbriefError
 
 st.set_page_config(page_title="shiftbrief", page_icon="📑", layout="wide")
 

@@ -26,6 +26,9 @@ for d in docs:
     if d.get("company"):
         counts[str(d["company"])] = counts.get(str(d["company"]), 0) + 1
 companies = sorted(counts)
+if not companies:
+    st.info(t("no_company", L))
+    st.stop()
 # Start on the company the library holds most documents about.
 company = st.selectbox(t("company", L), companies, index=companies.index(max(counts, key=counts.get)),
                        key="brief_company")

@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
+from app_pages.ui_text import t
+from rag.answers.llm import ChatModel, get_chat_model
 from rag.config import get_settings
 from rag.ingestion.pipeline import list_documents
-from rag.answers.llm import get_chat_model
 from rag.retrieval.filters import Filters
-from rag.store.stores import Stores, open_stores
-from app_pages.ui_text import t
+from rag.store.stores import Stores, open_stores, store_settings
+
+# The API key is hashed into the cache key (never stored in it): a changed key must not reuse the old clients.
+_HASH_SECRETS: dict[str | type[Any], Callable[[Any], Any]] = {
+    "pydantic.types.SecretStr": lambda secret: secret.get_secret_value()}
 
 
-@st.cache_resource(show_spinner="Loading the index…")
-def _stores(data_dir: str, chroma_host: str | None, chroma_port: int, embedder: str) -> Stores:
-    return open_stores(get_settings(data_dir=data_dir, chroma_host=chroma_host, chroma_port=chroma_port,
-                                    embedding_provider=embedder))
+@st.cache_resource(show_spinner="Loading the index…", hash_funcs=_HASH_SECRETS)
+def _stores(**settings: Any) -> Stores:
+    return open_stores(get_settings(**settings))
 
 
 def get_stores() -> Stores:
+    """The stores for the current settings; every setting they depend on is part of the cache key."""
+    return _stores(**store_settings(get_settings()))
+
+
+@st.cache_resource(show_spinner=False, hash_funcs=_HASH_SECRETS)
+def _chat(**settings: Any) -> ChatModel | None:
+    return get_chat_model(get_settings(**settings))
+
+
+def get_chat() -> ChatModel | None:
+    """The chat model for the current settings (None in extractive mode), cached on all of them."""
     s = get_settings()
-    return _stores(str(s.data_dir), s.chroma_host, s.chroma_port, s.embedding_provider)
-
-
-@st.cache_resource(show_spinner=False)
-def _chat(base_url: str | None, model: str, mode: str, has_key: bool):
-    return get_chat_model(get_settings())
-
-
-def get_chat():
-    s = get_settings()
-    return _chat(s.openai_base_url, s.llm_model, s.llm_mode, s.openai_api_key is not None)
+    return _chat(**{name: getattr(s, name) for name in type(s).model_fields})
 
 
 def lang() -> str:

@@ -7,44 +7,50 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import get_chat, get_stores, lang
-from rag.errors import ShiftbriefError
-from rag.evaluation.sets import load_questions
-from rag.evaluation.evaluate import evaluate
 from app_pages.ui_text import t
+from rag.errors import ShiftbriefError
+from rag.evaluation.evaluate import EvalReport, evaluate
+from rag.evaluation.sets import EvalItem, load_questions
 
 L = lang()
 stores = get_stores()
 st.title(t("evaluate", L))
 repo = Path(__file__).resolve().parents[1]
-sets = {p.name: p for p in sorted((repo / "evals").glob("*.jsonl"))}
+candidates = sorted((repo / "evals").glob("*.jsonl"))
 financebench = repo.parent / "shared" / "financebench" / "data" / "financebench_open_source.jsonl"
 if financebench.exists():
-    sets["FinanceBench (open sample)"] = financebench
+    candidates.append(financebench)
+sets: dict[str, list[EvalItem]] = {}
+for path in candidates:
+    try:
+        sets["FinanceBench (open sample)" if path == financebench else path.name] = load_questions(path)
+    except ShiftbriefError:
+        continue  # not a question set (the figure checker's labelled sentences live in evals/ too)
 if not sets:
     st.info("No question sets found under evals/.")
     st.stop()
-name = st.selectbox(t("question_set", L), list(sets), key="eval_set")
-try:
-    items = load_questions(sets[name])
-except ShiftbriefError as exc:
-    st.error(str(exc))
-    st.stop()
-indexed = {d for d in stores.keywords.list_documents() for d in [d["doc_name"]]}
-items = [q for q in items if not q.gold_docs or q.gold_docs <= indexed]
+indexed = {d["doc_name"] for d in stores.keywords.list_documents()}
+runnable = {name: [q for q in items if not q.gold_docs or q.gold_docs <= indexed] for name, items in sets.items()}
+# Start on the set with the most questions about indexed documents.
+default = max(runnable, key=lambda name: sum(1 for q in runnable[name] if q.gold_docs))
+name = st.selectbox(t("question_set", L), list(sets), index=list(sets).index(default), key="eval_set")
+items = runnable[name]
 if not items:
     st.info("None of this set's documents are indexed; ingest them on the Library page first.")
     st.stop()
 limit = st.slider(t("limit", L), 1, len(items), min(len(items), 20), key="eval_limit")
 if st.button(t("run_eval", L), key="eval_run"):
     bar = st.progress(0.0)
+
+    def on_progress(done: int, total: int, qid: str) -> None:
+        bar.progress(done / total, text=f"{done}/{total} {qid}")
+
     try:
-        report = evaluate(items[:limit], stores, chat=get_chat(),
-                          on_progress=lambda d, n, qid: bar.progress(d / n, text=f"{d}/{n} {qid}"))
+        st.session_state.eval_report = evaluate(items[:limit], stores, chat=get_chat(), on_progress=on_progress)
     except ShiftbriefError as exc:
         st.error(str(exc))
         st.stop()
-    st.session_state.eval_report = report
-report = st.session_state.get("eval_report")
+report: EvalReport | None = st.session_state.get("eval_report")
 if report is not None:
     m = report.metrics
     rows = [{"group": g, "n": v["n"], **v["retrieval"], **{k: v["answers"][k] for k in

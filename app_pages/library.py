@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import get_stores, lang
-from rag.errors import ShiftbriefError
-from rag.ingestion.pipeline import delete_document, ingest, list_documents
-from rag.ingestion.files import SUPPORTED_SUFFIXES
-from rag.text.safe import escape_markdown
 from app_pages.ui_text import t
+from rag.errors import ShiftbriefError
+from rag.ingestion.files import SUPPORTED_SUFFIXES
+from rag.ingestion.pipeline import delete_document, ingest, list_documents
 from rag.ingestion.uploads import MAX_FILES_PER_UPLOAD, save_uploads
+from rag.text.safe import escape_markdown
 
 L = lang()
 stores = get_stores()

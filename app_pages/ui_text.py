@@ -20,6 +20,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "チャットモデルを使うには OPENAI_API_KEY、またはローカルサーバーの OPENAI_BASE_URL を設定して再起動してください。"),
     "empty_index": ("No documents yet. Add some on the Library page, or run `make run` to ingest the demo corpus.",
                     "資料がまだありません。ライブラリで追加するか、`make run` でデモ資料を取り込んでください。"),
+    "no_company": ("A briefing is about one company, and none of the documents names one. Add a `company:` line to a "
+                   "Markdown file's front matter, or a .meta.json file beside it, and ingest it again on the Library page.",
+                   "ブリーフィングは企業ごとに作成しますが、企業名のある資料がありません。Markdownのフロントマターに "
+                   "`company:` 行を加えるか、隣に .meta.json を置いて、ライブラリで取り込み直してください。"),
     "filters": ("Filters", "絞り込み"),
     "company": ("Company", "企業"),
     "period": ("Period", "期間"),

@@ -11,15 +11,15 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rag.answers.answer import answer_question, stream_answer
+from rag.answers.llm import get_chat_model
 from rag.config import get_settings
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import delete_document, ingest, list_documents
-from rag.answers.llm import get_chat_model
 from rag.retrieval.filters import Filters
 from rag.retrieval.hybrid import search
 from rag.store.stores import Stores, open_stores
@@ -36,7 +36,8 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what
 
 
 def _fail(exc: Exception, code: int = 1) -> None:
-    err.print(f"[red]Error:[/red] {exc}", highlight=False, markup=True)
+    # soft_wrap: one line however narrow the terminal, so the message can be grepped and copied whole.
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -207,8 +208,8 @@ def brief_cmd(
     docs: Annotated[Optional[list[str]], typer.Option("--doc", help="Only this document (repeat for more).")] = None,
 ) -> None:
     """Write a bilingual briefing of a company's strategic shifts, every bullet cited."""
-    from rag.briefing.briefing import write_briefing
     from rag.answers.llm import get_chat_model
+    from rag.briefing.briefing import write_briefing
 
     languages = tuple(dict.fromkeys(x.strip().lower() for x in lang.split(",") if x.strip()))
     suffix = out_path.suffix.lower()
@@ -260,10 +261,9 @@ def eval_cmd(
     floors: Annotated[list[str], typer.Option("--min", help="Fail when METRIC < VALUE, e.g. page_hit@5=0.8.")] = [],
 ) -> None:
     """Run a question set through the pipeline and write a report (JSON, Markdown, PNG)."""
+    from rag.evaluation.evaluate import check_floors, evaluate, get_judge
     from rag.evaluation.report import write_report
     from rag.evaluation.sets import load_questions
-    from rag.evaluation.evaluate import check_floors, evaluate
-    from rag.answers.llm import get_chat_model
 
     floor_map = _parse_floors(floors)
     if questions is None and financebench is None:
@@ -283,8 +283,9 @@ def eval_cmd(
             if report.failed:
                 err.print(f"{len(report.failed)} files failed to ingest; see `shiftbrief ingest`", highlight=False)
         chat = get_chat_model(stores.settings)
+        judge = get_judge(stores.settings)
         with _progress("eval") as on_progress:
-            result = evaluate(items, stores, chat=chat, k=k, judge=chat, on_progress=on_progress)
+            result = evaluate(items, stores, chat=chat, k=k, judge=judge, on_progress=on_progress)
     except ShiftbriefError as exc:
         _fail(exc)
     written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or financebench).name}")
@@ -297,6 +298,8 @@ def eval_cmd(
                   f(r["mrr@10"]), f(a["figure_match"]), f(a["refusal_accuracy"]), f(a["citation_precision"]),
                   f(a["unsupported_figure_rate"]), str(m["latency"]["p50_ms"]))
     out.print(table)
+    if m.get("judge"):
+        out.print(f"Judge score (model-judged by {m['judge']}): {f(a['judge_score'])}", highlight=False, markup=False)
     out.print(f"Report: {written['md']}", highlight=False)
     failures = check_floors(m, floor_map)
     for msg in failures:

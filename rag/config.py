@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -70,6 +72,12 @@ class Settings(BaseSettings):
         "gpt-4o-mini", validation_alias=AliasChoices("SHIFTBRIEF_LLM_MODEL", "llm_model"),
         description="Chat model name.",
     )
+    judge_model: str | None = Field(
+        None, validation_alias=AliasChoices("SHIFTBRIEF_JUDGE_MODEL", "judge_model"),
+        description="Chat model that grades `shiftbrief eval` answers against the gold ones, on the chat model's "
+                    "server (OPENAI_BASE_URL or OpenAI); unset means no judge score. Never the answering model "
+                    "grading itself.",
+    )
     llm_timeout: float = Field(
         60.0, validation_alias=AliasChoices("SHIFTBRIEF_LLM_TIMEOUT", "llm_timeout"),
         description="Seconds before a chat request times out.",
@@ -92,20 +100,55 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
-    def sqlite_path(self) -> Path:
-        return self.data_dir / "shiftbrief.sqlite"
-
-    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
-    @property
-    def embedder_id(self) -> str:
-        """A short name for the embedding model, used to name its collection."""
-        raw = "use-multilingual-v3" if self.embedding_provider == "use" else f"openai-{self.embedding_model}"
-        return re.sub(r"[^a-zA-Z0-9_-]+", "-", raw).strip("-")[:48]
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field (its first alias), e.g. llm_mode → SHIFTBRIEF_LLM."""
+    alias = Settings.model_fields[field].validation_alias
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else field.upper()
+
+
+def _field_of(name: str) -> str | None:
+    """The field a name from pydantic's error location refers to (a field name or one of its aliases)."""
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if name == field or (isinstance(alias, AliasChoices) and name in alias.choices):
+            return field
+    return None
+
+
+def _expected(annotation: Any) -> str:
+    """What a field of this type accepts, in words."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if args:  # Optional[X]
+        return _expected(args[0])
+    return {int: "a whole number", float: "a number", bool: "true or false", Path: "a directory path"}.get(
+        annotation, f"a {getattr(annotation, '__name__', annotation)}")
+
+
+def _describe(error: Any) -> str:
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    field = _field_of(name)
+    if field is None:
+        return f"{name}: {error['msg']}"
+    annotation = Settings.model_fields[field].annotation
+    secret = SecretStr in typing.get_args(annotation) or annotation is SecretStr
+    shown = "" if secret else f"={error['input']!r}"
+    return f"{env_name(field)}{shown} must be {_expected(annotation)}"
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build the settings from defaults, the environment, .env and explicit overrides."""
-    return Settings(**overrides)
+    """Build the settings from defaults, the environment, .env and explicit overrides.
+
+    Raises:
+        ConfigError: a setting has a value of the wrong kind; the message names the variable and what it takes.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"Invalid setting: {problems}. Fix it in the environment or .env and try again") from exc

@@ -1,14 +1,18 @@
-"""Shared fixtures: every test gets its own data directory; the real encoder is loaded once."""
+"""Shared fixtures: every test gets its own data directory; the real encoder is loaded once; corpus/ is
+ingested once per session and copied into the data directory of each test that needs it."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from rag.config import Settings, get_settings
+from rag.ingestion.pipeline import ingest
 from rag.store.embeddings import UseEmbedder
+from rag.store.stores import open_stores
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FINANCEBENCH = SHARED / "financebench"
@@ -42,8 +46,34 @@ def use_embedder() -> UseEmbedder:
 
 @pytest.fixture
 def stores(settings: Settings, use_embedder: UseEmbedder):
-    from rag.store.stores import open_stores
+    s = open_stores(settings, use_embedder)
+    yield s
+    s.close()
 
+
+@pytest.fixture(scope="session")
+def corpus_data(tmp_path_factory: pytest.TempPathFactory, use_embedder: UseEmbedder) -> Path:
+    """A data directory with corpus/ ingested, built once per session; never use it directly (copy it)."""
+    path = tmp_path_factory.mktemp("corpus") / "data"
+    stores = open_stores(get_settings(_env_file=None, data_dir=path), use_embedder)
+    try:
+        report = ingest([CORPUS], stores)
+    finally:
+        stores.close()
+    assert report.ingested == report.files > 10 and not report.failed, report.failed
+    return path
+
+
+@pytest.fixture
+def corpus_dir(corpus_data: Path, data_dir: Path) -> Path:
+    """This test's data directory, holding a copy of the ingested corpus/ (for the CLI, the app, a server)."""
+    shutil.copytree(corpus_data, data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def corpus_stores(corpus_dir: Path, settings: Settings, use_embedder: UseEmbedder):
+    """Stores over this test's copy of the ingested corpus/."""
     s = open_stores(settings, use_embedder)
     yield s
     s.close()

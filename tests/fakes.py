@@ -1,9 +1,8 @@
-"""Hand-written fakes for tests about our logic: a chat model with a queue of replies, a scripted
-OpenAI-compatible HTTP server, and a helper that indexes small documents into real stores."""
+"""Hand-written fakes for tests about our logic: a chat model with a queue of replies, and a scripted
+OpenAI-compatible HTTP server that records every request it receives (headers and body)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -98,77 +97,93 @@ def error_body(message: str, code: str | None = None, type_: str = "invalid_requ
 Reply = tuple[int, dict, dict[str, str]]  # status, JSON body, extra headers
 
 
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    """Records each request on the server's `script` and answers with its next reply."""
+
+    server: _ScriptedHTTPServer
+
+    def log_message(self, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        self._reply({"method": "GET", "path": self.path, "headers": dict(self.headers), "json": None})
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._reply({"method": "POST", "path": self.path, "headers": dict(self.headers),
+                     "json": json.loads(raw or b"null")})
+
+    def _reply(self, request: dict) -> None:
+        try:
+            self._answer(request)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            pass
+
+    def _answer(self, request: dict) -> None:
+        status, body, headers = self.server.script.next_reply(request)
+        if status == 200 and (request["json"] or {}).get("stream") and "choices" in body:
+            self._stream(body, headers)
+            return
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self, body: dict, headers: dict[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        content = body["choices"][0]["message"].get("content") or ""
+        words = content.split(" ")
+        for i, w in enumerate(words):
+            piece = w if i == len(words) - 1 else w + " "
+            self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+        self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                     "choices": [], "usage": body.get("usage")})
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+    def _event(self, obj: dict) -> None:
+        self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+        self.wfile.flush()
+
+
+class _ScriptedHTTPServer(ThreadingHTTPServer):
+    def __init__(self, script: ScriptedOpenAIServer) -> None:
+        self.script = script
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+
+
 class ScriptedOpenAIServer:
     """A real HTTP server on 127.0.0.1 that answers each request with the next scripted reply.
 
     The last reply repeats when the script runs out. A successful chat completion requested with
-    stream=true is sent as server-sent events, one word per chunk. Requests are recorded.
+    stream=true is sent as server-sent events, one word per chunk. Every request is recorded in `requests`
+    as {"method", "path", "headers", "json"}, so tests can check what a client really sent.
     """
 
-    def __init__(self, replies: Sequence[Reply | dict | Callable[[dict], Reply]]) -> None:
+    def __init__(self, replies: Sequence[Reply | dict | Callable[[dict], Reply | dict]]) -> None:
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-            def do_GET(self) -> None:
-                self._reply({"method": "GET", "path": self.path, "headers": dict(self.headers), "json": None})
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                self._reply({"method": "POST", "path": self.path, "headers": dict(self.headers),
-                             "json": json.loads(raw or b"null")})
-
-            def _reply(self, request: dict) -> None:
-                try:
-                    self._answer(request)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-                    pass
-
-            def _answer(self, request: dict) -> None:
-                outer.requests.append(request)
-                script = outer.replies[min(len(outer.requests), len(outer.replies)) - 1]
-                status, body, headers = outer._resolve(script, request)
-                if status == 200 and (request["json"] or {}).get("stream") and "choices" in body:
-                    self._stream(body, headers)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _stream(self, body: dict, headers: dict[str, str]) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                content = body["choices"][0]["message"].get("content") or ""
-                words = content.split(" ")
-                for i, w in enumerate(words):
-                    piece = w if i == len(words) - 1 else w + " "
-                    self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
-                self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-                self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                             "choices": [], "usage": body.get("usage")})
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-
-            def _event(self, obj: dict) -> None:
-                self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
-                self.wfile.flush()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._lock = threading.Lock()
+        self._server = _ScriptedHTTPServer(self)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def next_reply(self, request: dict) -> Reply:
+        """Record the request and resolve the reply scripted for it."""
+        with self._lock:
+            self.requests.append(request)
+            script = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        return self._resolve(script, request)
 
     @staticmethod
     def _resolve(script: Any, request: dict) -> Reply:
@@ -190,24 +205,3 @@ class ScriptedOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-# ---------------------------------------------------------------- documents in real stores
-
-
-def add_documents(stores, docs: dict[str, str | list[str]], **meta: str) -> None:
-    """Index small documents ({name: text, or a list of page texts}) into real stores, as ingest would."""
-    from rag.ingestion.pipeline import IngestReport, index_document
-    from rag.schema import Document, Page
-
-    report = IngestReport()
-    for name, body in docs.items():
-        pages = [body] if isinstance(body, str) else list(body)
-        lang = "ja" if any("\u3040" <= ch <= "\u30ff" for ch in "".join(pages)) else "en"
-        doc = Document(
-            doc_name=name, source=f"/virtual/{name}.md", sha256=hashlib.sha256("".join(pages).encode()).hexdigest(),
-            pages=[Page(page=i, text=t, lang=lang) for i, t in enumerate(pages)], title=meta.get("title", name),
-            company=meta.get("company", ""), period=meta.get("period", ""), doc_type=meta.get("doc_type", ""),
-            lang=lang,
-        )
-        index_document(doc, stores, report)

@@ -1,4 +1,4 @@
-"""Small helpers shared by tests: free ports, waiting for servers, writing sample corpora."""
+"""Small helpers shared by tests: free ports, waiting for servers, writing and ingesting sample documents."""
 
 from __future__ import annotations
 
@@ -66,3 +66,31 @@ def write_corpus(folder: Path, n_docs: int, paragraphs: int = 6) -> list[Path]:
         path.write_text(f"---\ntitle: Note {d}\ncompany: Company {d % 3}\nperiod: 2025\n---\n{body}\n", encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def write_notes(folder: Path, docs: dict[str, str | list[str]], **meta: str) -> list[Path]:
+    """Write Markdown notes ({name: text, or a list of paragraphs}) with front matter from meta.
+
+    meta takes company, period, doc_type and title (the title defaults to the note's name); a list of
+    paragraphs becomes one page, paragraphs separated by a blank line, as a user's note would be.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, body in docs.items():
+        text = body if isinstance(body, str) else "\n\n".join(body)
+        fields = {"title": name, **meta}
+        front = "".join(f"{key}: {value}\n" for key, value in fields.items() if value)
+        path = folder / f"{name}.md"
+        path.write_text(f"---\n{front}---\n{text}\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def ingest_notes(stores, folder: Path, docs: dict[str, str | list[str]], **meta: str):
+    """Write notes (see write_notes) into folder and ingest them with the real pipeline; returns the report."""
+    from rag.ingestion.pipeline import ingest
+
+    paths = write_notes(folder, docs, **meta)
+    report = ingest(paths, stores)
+    assert report.ingested == len(paths) and not report.failed, report.failed
+    return report

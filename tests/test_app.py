@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.ingestion.pipeline import ingest
-from tests.conftest import CORPUS, REPO
+from rag.config import Settings
+from rag.store.stores import CHAT_ONLY_SETTINGS
+from tests.conftest import REPO
+from tests.helpers import ingest_notes
 
 APP = str(REPO / "app.py")
 
@@ -17,9 +19,9 @@ def _app() -> AppTest:
 
 
 @pytest.fixture
-def indexed(stores):
-    ingest([CORPUS], stores)
-    return stores
+def indexed(corpus_stores):
+    """corpus/, ingested (a copy of the session's index)."""
+    return corpus_stores
 
 
 def _text(at: AppTest) -> str:
@@ -109,3 +111,79 @@ def test_evaluate_page_runs_a_small_set(indexed):
     assert not at.exception
     assert at.dataframe[0].value.shape[0] >= 1
     assert "page_hit@5" in at.dataframe[0].value.columns
+
+
+def test_brief_page_without_any_company_says_what_to_add(stores, tmp_path):
+    ingest_notes(stores, tmp_path / "docs", {"plain": "Revenue rose to $12.5 million in 2025, a plain note."})
+    at = _app()
+    at.switch_page("app_pages/brief.py").run()
+    assert not at.exception
+    assert "none of the documents names one" in at.info[0].value and "company:" in at.info[0].value
+
+
+def test_a_bad_setting_is_shown_with_the_variable_and_its_values(monkeypatch):
+    monkeypatch.setenv("SHIFTBRIEF_LLM", "gpt")
+    monkeypatch.setenv("SHIFTBRIEF_EMBED_THREADS", "two")
+    at = _app()
+    at.run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert "SHIFTBRIEF_LLM='gpt' must be one of 'auto', 'extractive', 'openai'" in error
+    assert "SHIFTBRIEF_EMBED_THREADS='two' must be a whole number" in error
+    assert not at.chat_input  # the app stopped before any page ran
+
+
+def test_evaluate_page_offers_only_question_sets(indexed):
+    at = _app()
+    at.switch_page("app_pages/evaluate.py").run()
+    assert not at.exception and not at.error
+    box = at.selectbox(key="eval_set")
+    assert "figures_labelled.jsonl" not in box.options  # the figure checker's sentences, not questions
+    assert {"questions.jsonl", "financebench_ja.jsonl"} <= set(box.options)
+    assert box.value == "questions.jsonl"  # the set about the indexed corpus
+
+
+# Every setting but the chat model's, with a value unlike its default.
+STORE_SETTINGS = {
+    "data_dir": ("SHIFTBRIEF_DATA_DIR", "{tmp}/other-data"),
+    "chroma_host": ("CHROMA_HOST", None),  # a server is exercised in test_stores.py; unset here
+    "chroma_port": ("CHROMA_PORT", "8123"),
+    "embedding_provider": ("SHIFTBRIEF_EMBEDDINGS", "openai"),
+    "embedding_model": ("SHIFTBRIEF_EMBEDDING_MODEL", "text-embedding-3-large"),
+    "embedding_base_url": ("SHIFTBRIEF_EMBEDDING_BASE_URL", "http://127.0.0.1:9/v1"),
+    "embed_threads": ("SHIFTBRIEF_EMBED_THREADS", "1"),
+    "embed_workers": ("SHIFTBRIEF_EMBED_WORKERS", "3"),
+    "openai_api_key": ("OPENAI_API_KEY", "sk-test-other"),
+    "openai_base_url": ("OPENAI_BASE_URL", "http://127.0.0.1:10/v1"),
+    "chunk_tokens": ("SHIFTBRIEF_CHUNK_TOKENS", "200"),
+    "chunk_overlap": ("SHIFTBRIEF_CHUNK_OVERLAP", "4"),
+    "max_file_mb": ("SHIFTBRIEF_MAX_FILE_MB", "5"),
+}
+
+
+def test_every_setting_is_either_the_chat_models_or_a_store_setting():
+    assert set(Settings.model_fields) == set(STORE_SETTINGS) | CHAT_ONLY_SETTINGS
+
+
+@pytest.mark.parametrize("field", [f for f, (_, value) in STORE_SETTINGS.items() if value is not None])
+def test_the_cached_stores_follow_every_setting_they_depend_on(field, monkeypatch, tmp_path):
+    from app_pages.common import get_stores
+
+    if field != "openai_base_url":  # a server for the OpenAI embedder (opening the stores does not call it)
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11/v1")
+    if field in ("embedding_model", "embedding_base_url"):  # read only by the OpenAI embedder
+        monkeypatch.setenv("SHIFTBRIEF_EMBEDDINGS", "openai")
+    before = get_stores()
+    assert get_stores() is before  # cached ...
+    var, value = STORE_SETTINGS[field]
+    monkeypatch.setenv(var, value.format(tmp=tmp_path))
+    after = get_stores()
+    assert after is not before  # ... but not across a change of the setting
+    got = getattr(after.settings, field)
+    expected = getattr(Settings(**{field: value.format(tmp=tmp_path)}), field)
+    assert (got.get_secret_value() if field == "openai_api_key" else got) == \
+        (expected.get_secret_value() if field == "openai_api_key" else expected)
+    if field == "embed_workers":
+        assert after.embedder.workers == 3
+    if field == "embedding_model":
+        assert after.embedder.model_id == "openai-text-embedding-3-large"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+import shutil
 
 import pytest
 
@@ -27,23 +27,21 @@ from rag.figures.labels import (
     label_figures,
 )
 from rag.figures.parse import parse_figures
-from rag.ingestion.pipeline import ingest
 from rag.store.stores import open_stores
 from rag.text.safe import escape_markdown
 from tests.fakes import FakeChat
 
-REPO = Path(__file__).resolve().parents[1]
 SEED = "000_0132e4f66638c8b7"
 ATM = "riot_atm_equity_programme"
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory, use_embedder):
-    """corpus/ ingested once into a real Chroma and keyword index."""
+def corpus(tmp_path_factory, use_embedder, corpus_data):
+    """corpus/ in a real Chroma and keyword index: a copy of the session's ingest (tests/conftest.py)."""
     settings = get_settings(_env_file=None, data_dir=tmp_path_factory.mktemp("brief") / "data")
+    shutil.copytree(corpus_data, settings.data_dir)
     stores = open_stores(settings, use_embedder)
-    report = ingest([REPO / "corpus"], stores)
-    assert report.ok and report.ingested > 10
+    assert len(stores.keywords.list_documents()) > 10
     yield stores
     stores.close()
 

@@ -1,4 +1,8 @@
-"""End to end in real headless Chromium: `streamlit run app.py`, driven by Playwright, screenshots kept."""
+"""End to end in real headless Chromium: `streamlit run app.py`, driven by Playwright.
+
+Screenshots go to a temporary directory, or to $SCREENSHOTS_DIR when set: `make screenshots` sets it to
+docs/screenshots to refresh the README's images (a plain test run never touches tracked files).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,10 @@ import pytest
 from rag.config import get_settings
 from rag.ingestion.pipeline import ingest
 from rag.store.stores import open_stores
-from tests.conftest import CORPUS, REPO
+from tests.conftest import REPO
 from tests.helpers import free_port, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = REPO / "tests" / "artifacts"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 QUESTION = "How much did the miner raise by selling bitcoin in December 2025?"
 QUESTION_JA = "2025年12月にビットコインを売却していくら調達しましたか?"
 HOSTILE = """---
@@ -45,16 +47,16 @@ def _need_browser():
 
 
 @pytest.fixture
-def served_app(tmp_path, data_dir):
+def served_app(tmp_path, corpus_dir):
     _need_browser()
-    corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    (corpus / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    hostile = tmp_path / "hostile.md"
+    hostile.write_text(HOSTILE, encoding="utf-8")
     stores = open_stores(get_settings())
-    assert ingest([corpus], stores).ingested == 17
+    assert ingest([hostile], stores).ingested == 1  # next to corpus/, already in the copied index
+    assert len(stores.keywords.list_documents()) == 17
     stores.close()
     port = free_port()
-    env = {**os.environ, "SHIFTBRIEF_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "SHIFTBRIEF_DATA_DIR": str(corpus_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -68,12 +70,16 @@ def served_app(tmp_path, data_dir):
         proc.wait(timeout=30)
 
 
-def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    shutil.copy(path, SCREENSHOTS / path.name)
+@pytest.fixture
+def shot(tmp_path):
+    """Save a full-page screenshot by name, into $SCREENSHOTS_DIR (`make screenshots`) or a temporary folder."""
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str) -> None:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return save
 
 
 def _ask(page, question: str) -> None:
@@ -82,7 +88,7 @@ def _ask(page, question: str) -> None:
     box.press("Enter")
 
 
-def test_reader_and_analyst_journeys_in_chromium(served_app, tmp_path):
+def test_reader_and_analyst_journeys_in_chromium(served_app, shot, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
@@ -101,15 +107,15 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, tmp_path):
         answer = page.get_by_test_id("stChatMessage").nth(1)
         expect(answer).to_contain_text("161.6")
         expect(answer).to_contain_text("[1]")
-        _shot(page, "01-ask")
+        shot(page, "01-ask")
         page.get_by_test_id("stExpander").filter(has_text="riot_2025q4_bitcoin_sales").first.click()
         expect(page.get_by_text("1,818 BTC").first).to_be_visible()
-        _shot(page, "02-citation")
+        shot(page, "02-citation")
 
         # The same question in Japanese, over English sources.
         _ask(page, QUESTION_JA)
         expect(page.get_by_test_id("stChatMessage").nth(3)).to_contain_text("資料によると")
-        _shot(page, "03-ask-japanese")
+        shot(page, "03-ask-japanese")
 
         # A document's script and onerror handler never run.
         _ask(page, "What does the hostile test document say about zebra finance?")
@@ -120,7 +126,7 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, tmp_path):
         page.get_by_role("link", name="Brief").click()
         page.get_by_role("button", name="Generate briefing").click()
         expect(page.get_by_text("1億6,160万ドル").first).to_be_visible()
-        _shot(page, "04-brief")
+        shot(page, "04-brief")
         with page.expect_download() as dl:
             page.get_by_role("button", name="Download Markdown").click()
         saved = tmp_path / "briefing.md"
@@ -137,6 +143,6 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, tmp_path):
         page.get_by_role("button", name="Ingest").click()
         expect(page.get_by_text("1 ingested").first).to_be_visible()
         expect(page.get_by_text("upload_note").first).to_be_visible()
-        _shot(page, "05-library")
+        shot(page, "05-library")
         assert page.evaluate("window.__pwned") is None
         browser.close()

@@ -6,9 +6,22 @@ import pytest
 
 from rag.answers.answer import Answer
 from rag.schema import Citation
+from rag.config import get_settings
+from rag.errors import ConfigError
+from rag.evaluation.evaluate import (
+    EvalReport,
+    _summarise,
+    check_floors,
+    citation_precision,
+    figure_in,
+    figure_match,
+    flatten,
+    get_judge,
+    gold_figures,
+    judge_answer,
+    unsupported_rate,
+)
 from rag.evaluation.sets import EvalItem
-from rag.evaluation.evaluate import (EvalReport, _summarise, check_floors, citation_precision, figure_in, figure_match, flatten,
-                          gold_figures, judge_answer, unsupported_rate)
 from tests.fakes import FakeChat
 
 
@@ -80,3 +93,17 @@ def test_judge_scores_with_the_model_and_tolerates_bad_replies():
     assert judge_answer(chat, "How much?", "x", "y") is None  # malformed reply
     assert judge_answer(chat, "How much?", "x", "y") is None  # out-of-range grade
     assert "<gold>$161.6 million</gold>" in chat.calls[0][1][1]["content"]
+
+
+def test_the_judge_is_its_own_setting(settings):
+    # (That a named judge grades on the chat model's server: test_cli.py, through a scripted server.)
+    assert get_judge(settings) is None  # default: no judge, no judge score
+    with_server = settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1", "llm_model": "answerer"})
+    assert get_judge(with_server) is None  # a chat model alone does not grade its own answers
+    with pytest.raises(ConfigError, match="SHIFTBRIEF_JUDGE_MODEL is set but no model server is"):
+        get_judge(settings.model_copy(update={"judge_model": "grader"}))
+
+
+def test_judge_model_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SHIFTBRIEF_JUDGE_MODEL", "grader")
+    assert get_settings().judge_model == "grader"

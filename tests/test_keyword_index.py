@@ -1,5 +1,5 @@
-from rag.store.keywords import KeywordIndex, keyword_text, match_expression
 from rag.schema import Chunk, Document, Page
+from rag.store.keywords import KeywordIndex, keyword_text, match_expression
 
 
 def test_keyword_text_keeps_numbers_whole_and_bigrams_japanese():

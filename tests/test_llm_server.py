@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 
 from rag.answers.answer import Answer, answer_question, stream_answer
-from rag.errors import LLMError
 from rag.answers.llm import get_chat_model
-from rag.figures.parse import parse_figures
 from rag.answers.prompts import refusal
-from tests.fakes import add_documents
-from tests.helpers import free_port
+from rag.errors import LLMError
+from rag.figures.parse import parse_figures
+from tests.helpers import free_port, ingest_notes
 from tests.llm_server import MODEL_ALIAS, llm_server  # noqa: F401  (the session fixture)
 
 pytestmark = [pytest.mark.llm, pytest.mark.timeout(600)]
@@ -31,8 +30,8 @@ DOCS = {
 
 
 @pytest.fixture
-def riot(stores):
-    add_documents(stores, DOCS, company="Riot Platforms", period="2025Q4")
+def riot(stores, tmp_path):
+    ingest_notes(stores, tmp_path / "docs", DOCS, company="Riot Platforms", period="2025Q4")
     return stores
 
 

@@ -12,8 +12,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from rag.answers.answer import Answer, answer_question
-from rag.evaluation.sets import EvalItem
+from rag.answers.llm import ChatModel, get_chat_model
+from rag.config import Settings
+from rag.errors import ConfigError
 from rag.evaluation.metrics import mean_metrics, percentile, retrieval_metrics
+from rag.evaluation.sets import EvalItem
 from rag.figures.parse import parse_figures
 from rag.retrieval.hybrid import HybridRetriever
 from rag.store.stores import Stores
@@ -87,6 +90,22 @@ def judge_answer(chat, question: str, gold: str, answer: str) -> float | None:
     if verdict is None or verdict.score not in (0, 1, 2):
         return None
     return verdict.score / 2
+
+
+def get_judge(settings: Settings) -> ChatModel | None:
+    """The grading model SHIFTBRIEF_JUDGE_MODEL names, on the chat model's server; None when it is unset.
+
+    A separate setting, so the answering model never grades its own answers.
+
+    Raises:
+        ConfigError: a judge is named but no model server is configured.
+    """
+    if not settings.judge_model:
+        return None
+    if settings.openai_api_key is None and not (settings.openai_base_url or "").strip():
+        raise ConfigError("SHIFTBRIEF_JUDGE_MODEL is set but no model server is: set OPENAI_API_KEY, or "
+                          "OPENAI_BASE_URL for a local OpenAI-compatible server, or unset SHIFTBRIEF_JUDGE_MODEL")
+    return get_chat_model(settings.model_copy(update={"llm_mode": "openai", "llm_model": settings.judge_model}))
 
 
 @dataclass

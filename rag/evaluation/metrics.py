@@ -46,10 +46,10 @@ def retrieval_metrics(retrieved: Sequence[Page], gold: Sequence[tuple[str, int |
     }
 
 
-def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float | None]:
     """Average each metric over rows (rows may lack a metric: it is averaged over those that have it)."""
     keys = sorted({k for r in rows for k in r})
-    out = {}
+    out: dict[str, float | None] = {}
     for key in keys:
         vals = [r[key] for r in rows if key in r and r[key] is not None]
         out[key] = round(sum(vals) / len(vals), 4) if vals else None

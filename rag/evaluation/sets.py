@@ -48,7 +48,7 @@ def _need(obj: dict, key: str, types: type | tuple[type, ...], where: str):
 
 def _from_financebench(obj: dict, where: str) -> EvalItem:
     evidence = _need(obj, "evidence", list, where)
-    pages = []
+    pages: list[tuple[str, int | None]] = []
     for i, ev in enumerate(evidence):
         if not isinstance(ev, dict):
             raise QuestionSetError(f"{where}: evidence[{i}] must be an object")

@@ -350,16 +350,6 @@ def _store(item: _Parsed, result: tuple[tuple[Any, int], float], stores: Stores,
     report.embedded += embedded
 
 
-def index_document(doc: Document, stores: Stores, report: IngestReport) -> None:
-    """Chunk, embed and store one loaded document, synchronously (no parse/embed overlap)."""
-    chunks = chunk_pages(doc, stores.settings.chunk_tokens, stores.settings.chunk_overlap)
-    if not chunks:
-        raise LoaderError(doc.source, f"{Path(doc.source).name}: no text to index")
-    _compute_facts(doc, chunks)
-    result = _timed(embed_with_cache, stores.embedder, stores.cache, [c.embed_text for c in chunks])
-    _store(_Parsed(Path(doc.source), doc, chunks), result, stores, report)
-
-
 def _write(doc: Document, chunks: list[Chunk], vectors, stores: Stores) -> None:
     if stores.keywords.get_document(doc.doc_name):
         stores.keywords.mark(doc.doc_name, "updating")

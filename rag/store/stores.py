@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
 from rag.store.facts import FactStore
-from rag.store.vectors import VectorStore
 from rag.store.keywords import KeywordIndex
+from rag.store.vectors import VectorStore
 
 if TYPE_CHECKING:
     from rag.retrieval.hybrid import HybridRetriever
@@ -38,6 +38,16 @@ class Stores:
         if self.facts is not None:
             self.facts.close()
         self.cache.close()
+
+
+# Settings only the chat model reads; every other one can change what open_stores returns (where the vectors
+# live, which embedder, its threads and workers) or how ingest writes through stores.settings (chunk sizes).
+CHAT_ONLY_SETTINGS = frozenset({"llm_mode", "llm_model", "llm_timeout", "judge_model"})
+
+
+def store_settings(settings: Settings) -> dict[str, Any]:
+    """The settings a Stores depends on, by field name: the key for caching one (e.g. the app's)."""
+    return {name: getattr(settings, name) for name in type(settings).model_fields if name not in CHAT_ONLY_SETTINGS}
 
 
 def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
