@@ -85,7 +85,18 @@ _RULE_ORDER = {r.key: i for i, r in enumerate(RULES)}
 _RULE_BY_KEY = {r.key: r for r in RULES}
 # A figure someone else is said to have stated ("some coverage presented $X as ..."), not the document's own.
 _CLAIM = _rx(r"\b(?:some (?:coverage|reports?|outlets?|articles?|websites?|media)|presented|reportedly|claimed|"
-             r"claims? that|relayed|put the [\w -]{0,20}\bat|rounded)\b|一部報道|伝えた|報じた|とされる|と報道")
+             r"claims? that|relayed|put the [\w -]{0,20}\bat|rounded|unverified|weak sources?|secondary (?:websites?|"
+             r"sources?|reports?)|reported that)\b|一部報道|伝えた|報じた|とされる|と報道|未確認")
+
+
+def is_rate(sentence: str, fig: Figure) -> bool:
+    """True for a rate or an average ("$88,870 per bitcoin", "an average of $81,731"), not an amount."""
+    return bool(_RATE.match(sentence[fig.end:]) or _AVERAGE.search(sentence[: fig.start]))
+
+
+def is_claim(sentence: str) -> bool:
+    """True when the sentence reports what someone else stated ("some coverage presented …"), not a fact."""
+    return bool(_CLAIM.search(sentence))
 _RATE = _rx(r"^\s*(?:per\b|each\b|/|a (?:year|month|day|share|coin|bitcoin)\b)")
 _AVERAGE = _rx(r"\b(?:average(?: price)?(?: of)?|at|priced at|a price of|close of)\s+" + _ABOUT + "$")
 _CLAUSE_END = _rx(r"[,;、。]|\b(?:and|while|but|whereas|against|versus|compared with)\b")
