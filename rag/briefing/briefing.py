@@ -106,11 +106,23 @@ def _event_fact(e: Event, keys: set[str], sources: SourceList) -> Fact:
     return Fact("changed", f"{format_date(e.date, 'en')}: {e.sentence}", ja, figs, cites)
 
 
+def _one_per_sentence(facts: list[Fact]) -> list[Fact]:
+    """Two events of one sentence ("ended the contracts … and bought the assets") are one bullet."""
+    out: list[Fact] = []
+    for f in facts:
+        if out and out[-1].text_en == f.text_en:
+            out[-1].text_ja += f.text_ja.split("、", 1)[-1] if f.text_ja[:4] == out[-1].text_ja[:4] else f.text_ja
+            out[-1].figures += f.figures
+        else:
+            out.append(f)
+    return out
+
+
 def _undisputed(events: list[Event], contested: set[tuple[str, float]]) -> list[Event]:
     """Events that rest only on a framing a primary source contradicts are left out."""
     def shaky(e: Event) -> bool:
-        return bool(e.figures) and all(any((s.hit.doc_name, f["value"]) in contested for f in e.figures)
-                                       for s in e.sources)
+        return bool(e.figures) and all(any(d == s.hit.doc_name and abs(v - f["value"]) <= 1e-4 * v
+                                           for f in e.figures for d, v in contested) for s in e.sources)
     return [e for e in events if not shaky(e)]
 
 
@@ -198,7 +210,7 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     docs_by_name = {d["doc_name"]: d for d in selected}
     contested = disputed(mentions, docs_by_name)
     events = _undisputed(find_events(sentences, docs_by_name, display, keys), contested)
-    facts = [_event_fact(e, set(keys), sources) for e in events]
+    facts = _one_per_sentence([_event_fact(e, set(keys), sources) for e in events])
     rows = key_figures(mentions, contested, max_key_figures)
     quoted = {m.hit.chunk_id: m.hit for m in mentions}
     facts += figure_facts(rows, quoted, sources)

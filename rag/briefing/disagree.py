@@ -60,7 +60,7 @@ def _framing_fact(d: dict[str, Any], docs: dict[str, dict[str, Any]], sources: S
 
 
 def _compatible(a: str, b: str) -> bool:
-    return not a or not b or a == b
+    return a == b  # undated figures only rival undated ones
 
 
 def claimed_figures(mentions: list[Mention]) -> list[tuple[Mention, Mention]]:
@@ -108,5 +108,7 @@ def disputed(mentions: list[Mention], docs: dict[str, dict[str, Any]]) -> set[tu
         ranks = {m.doc_name: doc_rank(docs.get(m.doc_name, {})) for m in d["mentions"]}
         best = min(ranks.values())
         primary_metrics = {m.metric for m in d["mentions"] if ranks[m.doc_name] == best}
-        out |= {(m.doc_name, d["value"]) for m in d["mentions"] if m.metric not in primary_metrics}
+        weak = {m.metric for m in d["mentions"]} - primary_metrics
+        out |= {(m.doc_name, m.fig.value) for m in mentions if m.metric in weak
+                and abs(m.fig.value - d["value"]) <= max(m.fig.ulp, 1e-6 * d["value"])}
     return out

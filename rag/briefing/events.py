@@ -80,6 +80,7 @@ _NOT_EVENT_METRICS = {"bitcoin_mined", "bitcoin_holdings", "revenue", "net_incom
 # The terms of an event often follow it ("Capacity: 25 MW … Contract revenue: about $311.0 million").
 RELATED = {"lease": {"contract_revenue", "critical_it_load", "power_capacity"}, "programme_end": {"atm_offering"},
            "financing": {"convertible_notes", "credit_facility", "total_debt"}}
+_SCALED = _rx(r"million|billion|trillion|万|億")
 _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 # A date that is not when the event happened: background ("it had signed in August 2024"), a deadline
 # ("due in the first quarter of 2027"), a comparison ("since January 2024", "from the 516 BTC mined in …").
@@ -248,10 +249,10 @@ def _add_terms(event: Event, following: Sequence[Sentence], kind: str) -> None:
 def _distinct(figs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One of each value: "$600,533,914.83, or about $600.53 million" is one figure."""
     out: list[dict[str, Any]] = []
-    for f in figs:
+    for f in sorted(figs, key=lambda f: not _SCALED.search(f.get("raw", ""))):  # "$600.53 million" over its digits
         if not any(_same_value(f, g) for g in out):
             out.append(f)
-    return out
+    return sorted(out, key=figs.index)
 
 
 def _main(e: Event) -> dict[str, Any] | None:

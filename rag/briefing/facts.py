@@ -132,10 +132,14 @@ _FORWARD = re.compile(r"\b(?:expect\w*|should|needs?|will|plans?|projects?|forec
                       r"could|would|a year|per year|annual\w*|on average)\b|見込み|予定|年間|平均", re.IGNORECASE)
 
 
+_SECTOR = re.compile(r"\b(?:sector|industry|miners|peers)\b|業界|各社", re.IGNORECASE)
+
+
 def _not_about(sentence: str, start: int, end: int, keys: Sequence[str]) -> bool:
     near = sentence[max(0, start - 40): end + 30]
     others = set(find_companies(sentence[max(0, start - 30): start])) - set(keys)
-    return bool(others) or bool(_FORWARD.search(near))
+    sector = bool(_SECTOR.search(sentence)) and not set(find_companies(sentence)) & set(keys)
+    return bool(others) or sector or bool(_FORWARD.search(near))
 
 
 def mentions_of(doc: dict[str, Any], sentences: list[Sentence], keys: Sequence[str] = ()) -> list[Mention]:

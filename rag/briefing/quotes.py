@@ -8,8 +8,6 @@ short note pointing at the original; such bullets are marked `origin="pointer"` 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
 import numpy as np
 
 from rag.briefing.facts import _CUES, Fact, SourceList, _score
@@ -30,8 +28,8 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 def _from_figures(text: str, lang: str) -> str:
     """'Per the English source, net income was $104.5 million (Q3 2025).' from a sentence's labelled figures."""
     parts = []
-    for fig, metric, period, claim, _ in label_figures(text):
-        if claim or not metric:
+    for fig, metric, period, claim, distance in label_figures(text):
+        if claim or not metric or distance >= 99:
             continue
         label, value = term(metric, lang), format_figure(fig.value, fig.unit, lang)
         when = format_period(period, lang) if period else ""
@@ -96,8 +94,3 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
             facts.append(Fact(section, en, ja, [], cites, origin=origin))
     return facts
 
-
-def quote_langs(fact: Fact) -> dict[str, Any]:
-    """Whether each half of a quoted bullet is a sentence in its own language (for the evals)."""
-    return {"en": fact.origin != "pointer" or fact.text_en[:1] != "(",
-            "ja": fact.origin != "pointer" or fact.text_ja[:1] != "("}
