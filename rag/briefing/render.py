@@ -54,8 +54,8 @@ _MARKUP = re.compile(r"([\\`*~\[\]|$])")
 def _md(text: str) -> str:
     """One line of escaped text: document text never becomes markup, HTML, maths or a link; nothing else is escaped."""
     text = " ".join(_CONTROL.sub(" ", str(text)).split())
-    text = _MARKUP.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
-    if text[:1] in "#+-=" or re.match(r"\d+[.)]\s", text):
+    text = _MARKUP.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;").replace("](", "]\\(")
+    if re.match(r"#|[+=-]\s|\d+[.)]\s", text):
         text = "\\" + text  # would start a heading or a list
     return re.sub(r"(?<!\w)_|_(?!\w)", r"\\_", text)  # emphasis, but not snake_case names
 
