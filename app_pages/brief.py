@@ -51,11 +51,19 @@ if briefing is not None:
         st.warning(f"{t('unsupported', L)}: " + ", ".join(escape_markdown(f["raw"]) for f in unsupported))
     else:
         st.caption(f"✅ {t('all_supported', L)}")
-    left, right = st.columns(2)
-    with left:
-        st.markdown(briefing.to_markdown("en"))
-    with right:
-        st.markdown(briefing.to_markdown("ja"))
+    # Side by side from 1,280 px, stacked below; long words and table cells wrap instead of overflowing.
+    st.markdown("""<style>
+    [data-testid="stHorizontalBlock"]:has(.brief-half) { flex-wrap: wrap; gap: 2rem; }
+    [data-testid="stHorizontalBlock"]:has(.brief-half) > div { min-width: min(100%, 560px); flex: 1 1 0; }
+    @media (max-width: 1279px) {
+      [data-testid="stHorizontalBlock"]:has(.brief-half) > div { min-width: 100%; } }
+    .stMarkdown table { table-layout: fixed; width: 100%; } .stMarkdown td, .stMarkdown th { overflow-wrap: anywhere; }
+    </style>""", unsafe_allow_html=True)
+    halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
+    for column, lang in zip(st.columns(len(halves)), halves):
+        with column:
+            st.markdown('<span class="brief-half"></span>', unsafe_allow_html=True)
+            st.markdown(briefing.to_markdown(lang))
     md = briefing.to_markdown_bilingual()
     st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",
                        mime="text/markdown", key="dl_md")

@@ -46,7 +46,10 @@ def _framing_fact(d: dict[str, Any], docs: dict[str, dict[str, Any]], sources: S
     primary, weak = ranked[0], ranked[-1]
     if primary.metric == weak.metric:
         return None
-    cp, cw = sources.cite(primary.hit, primary.sentence), sources.cite(weak.hit, weak.sentence)
+    cp = sources.cite(primary.hit, primary.sentence)
+    # Every document that gives the weaker framing (the article and its translation) is cited for it.
+    weak_cites = [sources.cite(m.hit, m.sentence) for m in by_doc.values() if m.metric == weak.metric][:3]
+    cw = {"n": "][".join(str(c["n"]) for c in weak_cites)}
     same_rank = doc_rank(docs.get(primary.doc_name, {})) == doc_rank(docs.get(weak.doc_name, {}))
     pd, wd = docs.get(primary.doc_name, {}), docs.get(weak.doc_name, {})
     tail_en = "; neither is a primary source." if same_rank else f"; the primary source is [{cp['n']}]."
@@ -56,7 +59,7 @@ def _framing_fact(d: dict[str, Any], docs: dict[str, dict[str, Any]], sources: S
     ja = (f"{_desc(wd, 'ja')}[{cw['n']}]は{d['value_ja']}を{_phrase(weak.metric, 'ja')}としているが、"
           f"{_desc(pd, 'ja')}[{cp['n']}]は{_phrase(primary.metric, 'ja')}としている。" + tail_ja)
     fig = {"metric_key": primary.metric, "value": d["value"], "unit": d["unit"], "period": ""}
-    return Fact("disagree", en, ja, [fig], [cw, cp])
+    return Fact("disagree", en, ja, [fig], [*weak_cites, cp])
 
 
 def _compatible(a: str, b: str) -> bool:
