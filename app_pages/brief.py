@@ -8,11 +8,11 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import get_chat, get_stores, lang
+from app_pages.ui_text import t
 from rag.briefing.briefing import write_briefing
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import list_documents
 from rag.text.safe import escape_markdown
-from app_pages.ui_text import t
 
 L = lang()
 stores = get_stores()

@@ -72,10 +72,12 @@ def _figure_found(b: Briefing, fig: dict[str, Any], lang: str) -> bool:
 def _precision(b: Briefing, item: dict[str, Any]) -> tuple[int, int]:
     """(right, judged) over key-figures rows whose value the checklist knows."""
     right = judged = 0
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= 0.006 * abs(b)
+
     for r in b.key_figures:
-        close = lambda v: abs(r.value - v) <= 0.006 * abs(v)  # noqa: E731
-        known = [f for f in item["figures"] if f["unit"] == r.unit and close(f["value"])]
-        wrong = [w for w in item.get("wrong", []) if w["metric"] == r.metric_key and close(w["value"])]
+        known = [f for f in item["figures"] if f["unit"] == r.unit and close(r.value, f["value"])]
+        wrong = [w for w in item.get("wrong", []) if w["metric"] == r.metric_key and close(r.value, w["value"])]
         if wrong:
             judged += 1
         elif known:
@@ -149,12 +151,12 @@ def run(checklist: Path, corpus_data: Path, tenk_data: Path | None) -> dict[str,
 def write_report(report: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "briefing.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    lines = ["# Briefing checklist", "",
-             f"coverage EN {report['coverage']['en']} · JA {report['coverage']['ja']} (target ≥ 0.85); figure precision "
-             f"{report['figure_precision']['en']} over {report['figure_precision']['judged']} judged rows (target ≥ 0.95); "
-             f"Japanese bullets in Japanese {report['ja_in_ja']} (target ≥ 0.90)", "",
-             "| briefing | docs | seconds | EN events | EN figures | EN disagree | JA events | JA figures | JA disagree "
-             "| precision | JA in JA |", "|" + "---|" * 11]
+    summary = (f"coverage EN {report['coverage']['en']} · JA {report['coverage']['ja']} (target ≥ 0.85); figure "
+               f"precision {report['figure_precision']['en']} over {report['figure_precision']['judged']} judged rows "
+               f"(target ≥ 0.95); Japanese bullets in Japanese {report['ja_in_ja']} (target ≥ 0.90)")
+    head = ("| briefing | docs | seconds | EN events | EN figures | EN disagree | JA events | JA figures | JA disagree "
+            "| precision | JA in JA |")
+    lines = ["# Briefing checklist", "", summary, "", head, "|" + "---|" * 11]
     for r in report["briefings"]:
         p, j = r["figure_precision"], r["ja_in_ja"]
         lines.append(f"| {r['id']} | {r['docs']} | {r['seconds']} | {r['en']['events']} | {r['en']['figures']} | "

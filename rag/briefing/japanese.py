@@ -17,8 +17,7 @@ from rag.query.companies import find_companies, load_companies
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _PLACE = re.compile(r"\b(?:at|in|near|under)\s+(?:the\s+|its\s+|\w+'s\s+)?([A-Z][a-z]+(?:\s+(?:County|Lake|Creek|Bend))?)")
 _WITH = re.compile(r"\bwith\s+([A-Z][\w&.-]+)")
-_NOT_PLACE = {m for m in ("January February March April May June July August September October November December "
-                          "Texas The This Phase").split()}
+_NOT_PLACE = {m for m in ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December", "Texas", "The", "This", "Phase"]}
 # Object words -> the Japanese noun of the event's object, first match wins.
 _OBJECTS: dict[str, tuple[tuple[str, str], ...]] = {
     "programme_end": ((r"at-the-market|\bATM\b", "ATM(市場価格での株式売出し)プログラム"), (r"hosting", "ホスティング契約"),

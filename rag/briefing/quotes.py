@@ -8,6 +8,7 @@ short note pointing at the original; such bullets are marked `origin="pointer"` 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from rag.briefing.facts import _CUES, Fact, SourceList, _score
