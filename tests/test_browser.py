@@ -161,7 +161,7 @@ def test_riot_brief_side_by_side_at_1280_px(served_app):
         en, ja = halves.nth(0), halves.nth(1)
         for needle in ("1,818 BTC", "AMD", "600.53 million"):
             expect(en).to_contain_text(needle)
-        for needle in ("1,818 BTCを", "AMDと", "6億53万ドル", "一次資料"):
+        for needle in ("1,818", "売却", "AMDと", "6億53万ドル", "一次資料"):
             expect(ja).to_contain_text(needle)
         a, b = en.bounding_box(), ja.bounding_box()
         assert a and b and a["x"] + a["width"] <= b["x"] + 1  # side by side, not overlapping
