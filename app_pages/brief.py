@@ -53,11 +53,12 @@ if briefing is not None:
         st.caption(f"✅ {t('all_supported', L)}")
     # Side by side from 1,280 px, stacked below; long words and table cells wrap instead of overflowing.
     st.markdown("""<style>
-    [data-testid="stHorizontalBlock"]:has(.brief-half) { flex-wrap: wrap; gap: 2rem; }
-    [data-testid="stHorizontalBlock"]:has(.brief-half) > div { min-width: min(100%, 560px); flex: 1 1 0; }
+    [data-testid="stHorizontalBlock"]:has(.brief-half) { flex-wrap: wrap; gap: 1.5rem; }
+    [data-testid="stHorizontalBlock"]:has(.brief-half) > div { flex: 1 1 0; min-width: 0; }
     @media (max-width: 1279px) {
-      [data-testid="stHorizontalBlock"]:has(.brief-half) > div { min-width: 100%; } }
-    .stMarkdown table { table-layout: fixed; width: 100%; } .stMarkdown td, .stMarkdown th { overflow-wrap: anywhere; }
+      [data-testid="stHorizontalBlock"]:has(.brief-half) > div { flex: 1 1 100%; min-width: 100%; } }
+    .stMarkdown table { table-layout: fixed; width: 100%; }
+    .stMarkdown td, .stMarkdown th { overflow-wrap: anywhere; word-break: break-word; }
     </style>""", unsafe_allow_html=True)
     halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
     for column, lang in zip(st.columns(len(halves)), halves):
