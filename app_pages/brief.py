@@ -8,11 +8,11 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import get_chat, get_stores, lang
+from app_pages.ui_text import t
 from rag.briefing.briefing import write_briefing
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import list_documents
 from rag.text.safe import escape_markdown
-from app_pages.ui_text import t
 
 L = lang()
 stores = get_stores()
@@ -54,11 +54,20 @@ if briefing is not None:
         st.warning(f"{t('unsupported', L)}: " + ", ".join(escape_markdown(f["raw"]) for f in unsupported))
     else:
         st.caption(f"✅ {t('all_supported', L)}")
-    left, right = st.columns(2)
-    with left:
-        st.markdown(briefing.to_markdown("en"))
-    with right:
-        st.markdown(briefing.to_markdown("ja"))
+    # Side by side from 1,280 px, stacked below; long words and table cells wrap instead of overflowing.
+    st.markdown("""<style>
+    [data-testid="stHorizontalBlock"]:has(.brief-half) { flex-wrap: wrap; gap: 1.5rem; }
+    [data-testid="stHorizontalBlock"]:has(.brief-half) > div { flex: 1 1 0; min-width: 0; }
+    @media (max-width: 1279px) {
+      [data-testid="stHorizontalBlock"]:has(.brief-half) > div { flex: 1 1 100%; min-width: 100%; } }
+    .stMarkdown table { table-layout: fixed; width: 100%; }
+    .stMarkdown td, .stMarkdown th { overflow-wrap: anywhere; word-break: break-word; }
+    </style>""", unsafe_allow_html=True)
+    halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
+    for column, lang in zip(st.columns(len(halves)), halves):
+        with column:
+            st.markdown('<span class="brief-half"></span>', unsafe_allow_html=True)
+            st.markdown(briefing.to_markdown(lang))
     md = briefing.to_markdown_bilingual()
     st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",
                        mime="text/markdown", key="dl_md")

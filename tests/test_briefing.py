@@ -28,7 +28,6 @@ from rag.figures.labels import (
 )
 from rag.figures.parse import parse_figures
 from rag.store.stores import open_stores
-from rag.text.safe import escape_markdown
 from tests.fakes import FakeChat
 
 SEED = "000_0132e4f66638c8b7"
@@ -147,17 +146,16 @@ def test_key_figures_have_the_same_values_in_english_and_japanese(riot):
         assert en.value == ja.value == pytest.approx(row.value, rel=1e-3) and en.unit == ja.unit
         assert row.check == "supported" and row.label_ja != row.label_en
     en, ja = riot.to_markdown("en"), riot.to_markdown("ja")
-    assert escape_markdown("$161.6 million") in en and "1,818 BTC" in en
+    assert "\\$161.6 million" in en and "1,818 BTC" in en
     assert "1億6,160万ドル" in ja and "| 項目 | 数値 | 期間 | 出典 | 検証 |" in ja
     assert [f.figures for f in riot.facts if f.section == "figures"] == [
         [{"metric_key": r.metric_key, "value": r.value, "unit": r.unit, "period": r.period}]
         for r in riot.key_figures]
 
 
-def test_every_fact_and_highlight_cites_an_indexed_passage(riot, corpus):
-    cited = [c for f in riot.facts for c in f.citations] + [h["citation"] for h in riot.highlights]
-    assert all(f.citations for f in riot.facts) and riot.highlights
-    assert {h["section"] for h in riot.highlights} >= {"changed", "drivers", "risks", "watch"}
+def test_every_fact_cites_an_indexed_document_once(riot, corpus):
+    cited = [c for f in riot.facts for c in f.citations]
+    assert all(f.citations for f in riot.facts)
     chunks = corpus.keywords.get_chunks(sorted({c["chunk_id"] for c in cited}))
 
     def squash(text: str) -> str:
@@ -167,18 +165,25 @@ def test_every_fact_and_highlight_cites_an_indexed_passage(riot, corpus):
         chunk = chunks[c["chunk_id"]]
         assert (chunk["doc_name"], chunk["page"]) == (c["doc_name"], c["page"]) and c["doc_name"] in riot.docs
         assert squash(c["quote"]) in squash(chunk["text"])
-        assert riot.sources[c["n"] - 1]["chunk_id"] == c["chunk_id"]
+        assert riot.sources[c["n"] - 1]["doc_name"] == c["doc_name"]
+    assert len({s["doc_name"] for s in riot.sources}) == len(riot.sources)  # one number per document
     assert riot.figure_check["ok"] and riot.figure_check["checked"] >= len(riot.key_figures)
 
 
-def test_highlights_quote_each_section_and_risks_name_the_missing_tenants(riot):
-    risks = [h["quote"] for h in riot.highlights if h["section"] == "risks"]
-    assert any("tenant" in q or "テナント" in q for q in risks)
-    assert {h["lang"] for h in riot.highlights} == {"en", "ja"}  # quoted in the language of their source
-    en = riot.to_markdown("en")
+def test_what_changed_leads_with_dated_events_in_both_languages(riot):
+    changed = riot.section("changed")
+    en = [f.text_en for f in changed]
+    assert any("1,818 BTC" in t and t.startswith("Dec 2025") for t in en)
+    assert any("AMD" in f.text_en and "lease" in f.text_en and "3億1,100万ドル" in f.text_ja for f in changed)
+    assert all(re.search(r"[\u3040-\u30ff]", f.text_ja) for f in changed)  # a Japanese sentence, not a quote
+    md = riot.to_markdown("en")
+    assert md.index("## What changed") < md.index("## Key figures")
+    assert not any("equity financing exceeding" in t for t in en)  # the seed's misreading is not an event
+    risks = riot.section("risks")
+    assert any("tenant" in f.text_en for f in risks) and any("テナント" in f.text_ja for f in risks)
     for title in ("## What changed", "## Key figures", "## Drivers", "## Risks", "## Where sources disagree",
                   "## What to watch", "## Sources"):
-        assert title in en
+        assert title in md
 
 
 def test_a_document_about_several_companies_gives_only_this_company_s_figures(corpus):
@@ -193,19 +198,23 @@ def test_the_600_53_million_is_flagged_where_sources_disagree(riot):
     (fact,) = [f for f in riot.facts if f.section == "disagree" and abs(f.figures[0]["value"] - 600_530_000) < 1e4]
     docs = {c["doc_name"] for c in fact.citations}
     assert {SEED, ATM} <= docs
-    assert "$600.53 million" in fact.text_en and "equity financing" in fact.text_en
-    assert "6億53万ドル" in fact.text_ja and "株式による資金調達" in fact.text_ja
+    assert "$600.53 million" in fact.text_en and "new equity raised" in fact.text_en
+    assert "at-the-market programme" in fact.text_en and "primary source" in fact.text_en
+    assert "6億53万ドル" in fact.text_ja and "累計売却額" in fact.text_ja and "一次資料" in fact.text_ja
     atm = next(c for c in fact.citations if c["doc_name"] == ATM)
     assert "programme" in atm["quote"] and "600" in atm["quote"]
-    assert escape_markdown("$600.53 million") in riot.to_markdown("en").split("## Where sources disagree")[1]
+    assert "\\$600.53 million" in riot.to_markdown("en").split("## Where sources disagree")[1]
+    amd = [f for f in riot.section("disagree") if "$91 million" in f.text_en]
+    assert amd and "$311 million" in amd[0].text_en and "9,100万ドル" in amd[0].text_ja
+    assert not any(r.metric_key == "equity_financing" and abs(r.value - 600_530_000) < 1e4 for r in riot.key_figures)
 
 
 def test_extractive_briefing_says_the_narrative_needs_a_model(riot):
     assert riot.mode == "extractive" and riot.model == ""
     en, ja = riot.to_markdown("en"), riot.to_markdown("ja")
-    assert escape_markdown("no chat model is configured") in en and "OPENAI\\_API\\_KEY" in en
-    assert "チャットモデルが設定されていない" in ja
-    assert escape_markdown("Quoted from the documents (source language):") in en
+    assert "no chat model is configured" in en and "OPENAI_API_KEY" in en
+    assert "チャットモデルが設定されていません" in ja
+    assert "# Briefing: Riot Platforms (all periods)" in en  # no stray escapes
     both = riot.to_markdown_bilingual()
     assert both.index("# Briefing") < both.index("# ブリーフィング")
     assert json.loads(json.dumps(riot.to_dict(), ensure_ascii=False))["key_figures"][0]["label_ja"]
@@ -281,4 +290,4 @@ def test_model_facts_are_cited_checked_and_merged(corpus):
     en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
     assert "not found in the cited passages" in en and "出典で確認できない数値" in ja
     assert "1億6,160万ドル" in ja and any(f.section == "disagree" for f in brief.facts)
-    assert escape_markdown("Quoted from the documents") not in en.split("## Drivers")[0]
+    assert "英語の資料のみ" not in ja.split("## 主要な数値")[0]

@@ -146,3 +146,33 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, shot, tmp_path):
         shot(page, "05-library")
         assert page.evaluate("window.__pwned") is None
         browser.close()
+
+
+def test_riot_brief_side_by_side_at_1280_px(served_app):
+    """The Riot briefing at 1,280 px: both halves show the December sale, the AMD lease and the $600.53M
+    disagreement, side by side, with no table wider than its column."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(120_000)
+        expect.set_options(timeout=120_000)
+        page.goto(served_app)
+        page.get_by_role("link", name="Brief").click()
+        page.get_by_role("button", name="Generate briefing").click()
+        expect(page.get_by_text("1億6,160万ドル").first).to_be_visible()
+        halves = page.locator('[data-testid="stColumn"]:has(.brief-half)')
+        expect(halves).to_have_count(2)
+        en, ja = halves.nth(0), halves.nth(1)
+        for needle in ("1,818 BTC", "AMD", "600.53 million"):
+            expect(en).to_contain_text(needle)
+        for needle in ("1,818", "売却", "AMDと", "6億53万ドル", "一次資料"):
+            expect(ja).to_contain_text(needle)
+        a, b = en.bounding_box(), ja.bounding_box()
+        assert a and b and a["x"] + a["width"] <= b["x"] + 1  # side by side, not overlapping
+        overflow = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stColumn"] table')]
+            .filter(t => t.scrollWidth > t.closest('[data-testid="stColumn"]').clientWidth + 1).length""")
+        assert overflow == 0
+        _shot(page, "06-brief-riot-1280")
+        browser.close()

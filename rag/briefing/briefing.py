@@ -17,21 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from rag.answers.llm import ChatModel, Usage
+from rag.briefing.disagree import disagreement_facts, disputed
+from rag.briefing.events import Event, find_events
 from rag.briefing.facts import (
     Fact,
     SourceList,
     check_row,
     dedupe,
-    disagreement_facts,
     figure_facts,
-    highlights,
+    key_figures,
     mentions_of,
     model_facts,
     verify_fact,
 )
 from rag.briefing.gather import MemoEmbedder, Sentence, focus, gather
+from rag.briefing.japanese import event_ja, format_date
+from rag.briefing.quotes import bilingual_quotes
 from rag.briefing.select import company_keys, display_name, select_documents
-from rag.figures.labels import KeyFigureRow, Mention, key_figure_rows
+from rag.figures.labels import KeyFigureRow, Mention
 from rag.retrieval.hybrid import HybridRetriever
 from rag.store.stores import Stores
 
@@ -86,12 +89,41 @@ class Briefing:
 
 
 _NARRATIVE_NOTE = {
-    "en": "Extractive mode: no chat model is configured, so the narrative sections (what changed, drivers, risks, "
-          "what to watch) are quoted highlights from the documents, not written summaries. Set OPENAI_API_KEY, or "
-          "OPENAI_BASE_URL for a local server, to have them written.",
-    "ja": "抜粋モード:チャットモデルが設定されていないため、叙述部分(変化したこと・要因・リスク・今後の注目点)は要約ではなく"
-          "資料からの引用です。文章で作成するには OPENAI_API_KEY、またはローカルサーバーの OPENAI_BASE_URL を設定してください。",
+    "en": "Extractive mode: no chat model is configured. What changed lists dated events read from the documents; "
+          "drivers, risks and what to watch are quoted sentences. Set OPENAI_API_KEY, or OPENAI_BASE_URL for a local "
+          "server, to have them written.",
+    "ja": "抜粋モード:チャットモデルが設定されていません。「変化したこと」は資料から読み取った日付付きの出来事、"
+          "要因・リスク・今後の注目点は資料の文です。文章で作成するには OPENAI_API_KEY、またはローカルサーバーの "
+          "OPENAI_BASE_URL を設定してください。",
 }
+
+
+def _event_fact(e: Event, keys: set[str], sources: SourceList) -> Fact:
+    """A 'changed' bullet: the event's date, its English sentence and its Japanese sentence, every source cited."""
+    cites = [sources.cite(s.hit, s.text) for s in e.sources[:4]]
+    ja = f"{format_date(e.date, 'ja')}:{e.sentence_ja}" if e.sentence_ja else event_ja(e, keys)
+    figs = [{"metric_key": f["metric"], "value": f["value"], "unit": f["unit"], "period": e.date} for f in e.figures]
+    return Fact("changed", f"{format_date(e.date, 'en')}: {e.sentence}", ja, figs, cites)
+
+
+def _one_per_sentence(facts: list[Fact]) -> list[Fact]:
+    """Two events of one sentence ("ended the contracts … and bought the assets") are one bullet."""
+    out: list[Fact] = []
+    for f in facts:
+        if out and out[-1].text_en == f.text_en:
+            out[-1].text_ja += f.text_ja.split("、", 1)[-1] if f.text_ja[:4] == out[-1].text_ja[:4] else f.text_ja
+            out[-1].figures += f.figures
+        else:
+            out.append(f)
+    return out
+
+
+def _undisputed(events: list[Event], contested: set[tuple[str, float]]) -> list[Event]:
+    """Events that rest only on a framing a primary source contradicts are left out."""
+    def shaky(e: Event) -> bool:
+        return bool(e.figures) and all(any(d == s.hit.doc_name and abs(v - f["value"]) <= 1e-4 * v
+                                           for f in e.figures for d, v in contested) for s in e.sources)
+    return [e for e in events if not shaky(e)]
 
 
 def _summarise(check: dict[str, Any], facts: list[Fact], rows: list[KeyFigureRow]) -> None:
@@ -169,20 +201,27 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         hits, doc_sentences = gather(retriever, doc["doc_name"], k)
         doc_sentences = focus(stores, doc, doc_sentences, company, keys)
         sentences.extend(doc_sentences)
-        mentions.extend(mentions_of(doc, doc_sentences))
+        mentions.extend(mentions_of(doc, doc_sentences, keys))
         if chat is not None and hits:
             from_model.extend(model_facts(chat, display, doc, hits[:8], sources, usage, check))
         log.info("briefing map doc=%s passages=%s sentences=%s", doc["doc_name"], len(hits), len(doc_sentences))
     if on_progress:
         on_progress(len(selected), len(selected), "")
-    rows = key_figure_rows(mentions, max_key_figures)
+    docs_by_name = {d["doc_name"]: d for d in selected}
+    contested = disputed(mentions, docs_by_name)
+    events = _undisputed(find_events(sentences, docs_by_name, display, keys), contested)
+    facts = _one_per_sentence([_event_fact(e, set(keys), sources) for e in events])
+    rows = key_figures(mentions, contested, max_key_figures)
     quoted = {m.hit.chunk_id: m.hit for m in mentions}
-    facts = figure_facts(rows, quoted, sources) + disagreement_facts(mentions, sources) + dedupe(from_model)
+    facts += figure_facts(rows, quoted, sources)
+    if chat is None:
+        facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed)
+    facts += disagreement_facts(mentions, docs_by_name, sources) + dedupe(from_model)
     for fact in facts:
         verify_fact(fact, sources)
     for row in rows:
         check_row(row, sources)
-    quotes = highlights(sentences, sources)
+    quotes: list[dict[str, Any]] = []
     _summarise(check, facts, rows)
     return Briefing(
         company=display, period=period or "", docs=[d["doc_name"] for d in selected],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +16,10 @@ from pydantic import BaseModel, Field
 from rag.answers.llm import ChatModel, Usage
 from rag.answers.prompts import brief_messages
 from rag.briefing.gather import Sentence, sentences_of
-from rag.figures.labels import KeyFigureRow, Mention, find_disagreements, label_figures
+from rag.figures.labels import KeyFigureRow, Mention, key_figure_rows, label_figures
 from rag.figures.parse import CITATION_RE
 from rag.figures.verify import check_figures, parse_citations
+from rag.query.companies import find_companies
 from rag.schema import Hit
 
 SECTIONS = ("changed", "figures", "drivers", "risks", "disagree", "watch")
@@ -56,21 +58,34 @@ class Fact:
 
 
 class SourceList:
-    """Numbers passages [1..n] in the order the briefing first cites them."""
+    """Numbers documents [1..n] in the order the briefing first cites them: one number per document, its cited
+    passages pooled (the text figures are checked against)."""
 
     def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
         self.docs: dict[str, dict[str, Any]] = docs
         self.items: list[dict[str, Any]] = []
-        self.by_chunk: dict[str, int] = {}
+        self.by_doc: dict[str, int] = {}
+        self.chunks: dict[str, set[str]] = {}
 
     def cite(self, hit: Hit, quote: str = "") -> dict[str, Any]:
-        n = self.by_chunk.get(hit.chunk_id)
+        n = self.by_doc.get(hit.doc_name)
         if n is None:
             meta = self.docs.get(hit.doc_name, {})
-            n = self.by_chunk[hit.chunk_id] = len(self.items) + 1
-            self.items.append({"n": n, "doc_name": hit.doc_name, "page": hit.page, "chunk_id": hit.chunk_id,
-                               "title": meta.get("title", ""), "doc_type": meta.get("doc_type", ""),
-                               "period": meta.get("period", ""), "lang": meta.get("lang", ""), "text": hit.text})
+            n = self.by_doc[hit.doc_name] = len(self.items) + 1
+            self.items.append({"n": n, "doc_name": hit.doc_name, "page": hit.page, "pages": [hit.page],
+                               "chunk_id": hit.chunk_id, "title": meta.get("title", ""),
+                               "doc_type": meta.get("doc_type", ""), "period": meta.get("period", ""),
+                               "lang": meta.get("lang", ""), "date": meta.get("date", ""), "url": meta.get("url", ""),
+                               "text": hit.text, "quotes": []})
+            self.chunks[hit.doc_name] = {hit.chunk_id}
+        item = self.items[n - 1]
+        if hit.chunk_id not in self.chunks[hit.doc_name]:
+            self.chunks[hit.doc_name].add(hit.chunk_id)
+            item["text"] += "\n\n" + hit.text
+            if hit.page not in item["pages"]:
+                item["pages"].append(hit.page)
+        if quote and quote not in item["quotes"]:
+            item["quotes"].append(quote)
         return {"n": n, "doc_name": hit.doc_name, "page": hit.page, "chunk_id": hit.chunk_id, "quote": quote}
 
 
@@ -111,14 +126,42 @@ def highlights(sentences: list[Sentence], sources: SourceList, per_section: int 
     return out
 
 
-def mentions_of(doc: dict[str, Any], sentences: list[Sentence]) -> list[Mention]:
-    """Every labelled figure of a document's sentences."""
+# Figures that are not the company's state: expected or yearly ("should earn about $25 million of NOI a year"),
+# or another company's ("fewer coins than Riot's 1,818 BTC").
+_FORWARD = re.compile(r"\b(?:expect\w*|should|needs?|will|plans?|projects?|forecasts?|target\w*|estimat\w*|"
+                      r"could|would|a year|per year|annual\w*|on average)\b|見込み|予定|年間|平均", re.IGNORECASE)
+
+
+_SECTOR = re.compile(r"\b(?:sector|industry|miners|peers)\b|業界|各社", re.IGNORECASE)
+
+
+def _not_about(sentence: str, start: int, end: int, keys: Sequence[str]) -> bool:
+    near = sentence[max(0, start - 40): end + 30]
+    others = set(find_companies(sentence[max(0, start - 30): start])) - set(keys)
+    sector = bool(_SECTOR.search(sentence)) and not set(find_companies(sentence)) & set(keys)
+    return bool(others) or sector or bool(_FORWARD.search(near))
+
+
+def mentions_of(doc: dict[str, Any], sentences: list[Sentence], keys: Sequence[str] = ()) -> list[Mention]:
+    """Every labelled figure of a document's sentences about the company; the period is the sentence's own."""
     out = []
     for s in sentences:
-        for fig, metric, period, claim, distance in label_figures(s.text, default_period=str(doc.get("period", ""))):
+        for fig, metric, period, claim, distance in label_figures(s.text):
+            if distance >= 99 or (not claim and _not_about(s.text, fig.start, fig.end, keys)):
+                continue  # no words say what the figure is, or it is not the company's
             out.append(Mention(doc["doc_name"], str(doc.get("doc_type", "")), s.text, fig, metric, period, claim,
                                s.hit, distance))
     return out
+
+
+def key_figures(mentions: list[Mention], disputed: set[tuple[str, float]], limit: int = 14) -> list[KeyFigureRow]:
+    """The key-figures table. Sentence figures today; statement-table facts (rag/store/facts.py) plug in here.
+
+    Figures whose framing a primary source contradicts (`disputed`: document, value) are left out.
+    """
+    kept = [m for m in mentions if (m.doc_name, m.fig.value) not in disputed
+            and not any(d == m.doc_name and abs(v - m.fig.value) <= m.fig.ulp for d, v in disputed)]
+    return key_figure_rows(kept, limit)
 
 
 def figure_facts(rows: list[KeyFigureRow], hits: dict[str, Hit], sources: SourceList) -> list[Fact]:
@@ -136,30 +179,9 @@ def figure_facts(rows: list[KeyFigureRow], hits: dict[str, Hit], sources: Source
 
 def check_row(row: KeyFigureRow, sources: SourceList) -> None:
     """Mark a cited key-figures row supported when both languages' values are in its source passage."""
-    src = sources.items[sources.by_chunk[row.source.chunk_id] - 1]["text"]
+    src = sources.items[sources.by_doc[row.source.doc_name] - 1]["text"]
     ok = all(check_figures(f"{value} [1]", {1: src}).ok for value in (row.value_en, row.value_ja))
     row.check = "supported" if ok else "unsupported"
-
-
-def disagreement_facts(mentions: list[Mention], sources: SourceList) -> list[Fact]:
-    """One "disagree" fact per figure two documents frame as different metrics, citing each framing."""
-    facts = []
-    for d in find_disagreements(mentions):
-        cites = [sources.cite(m.hit, m.sentence) for m in d["mentions"]]
-        fig = {"metric_key": d["framings"][0]["metric_key"], "value": d["value"], "unit": d["unit"], "period": ""}
-        parts_en, parts_ja = [], []
-        for framing in d["framings"]:
-            refs = "".join(f"[{c['n']}]" for m, c in zip(d["mentions"], cites) if m.metric == framing["metric_key"])
-            docs = " and ".join(framing["docs"])
-            parts_en.append(f"{docs} {'calls' if len(framing['docs']) == 1 else 'call'} it "
-                            f"\"{framing['label_en']}\" {refs}")
-            parts_ja.append(f"{'・'.join(framing['docs'])}は「{framing['label_ja']}」{refs}")
-        facts.append(Fact(
-            "disagree",
-            f"The documents describe {d['value_en']} differently: " + "; ".join(parts_en) + ".",
-            f"{d['value_ja']}について資料の記述が異なる:" + "、".join(parts_ja) + "としている。",
-            [fig], cites))
-    return facts
 
 
 # ---------------------------------------------------------------------------------------------- with a model

@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.text.safe import escape_markdown
-
 if TYPE_CHECKING:
     from rag.briefing.briefing import Briefing
     from rag.briefing.facts import Fact
@@ -33,7 +31,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "mode": ("mode", "モード"),
     "generated": ("generated", "作成"),
     "none": ("Nothing on this in the selected documents.", "選択した資料には該当する記述がありません。"),
-    "quoted": ("Quoted from the documents (source language):", "資料からの引用(原文の言語):"),
+    "original": ("quoted", "原文"),
     "unsupported": ("not found in the cited passages", "出典で確認できない数値"),
     "mismatch": ("differs from the English", "英語版と数値が異なる"),
     "verified": ("figure checked against the source", "出典で確認済み"),
@@ -49,9 +47,17 @@ def t(key: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
+# Only what would turn document text into markup: emphasis, code, links, HTML, maths ($…$ in Streamlit), tables.
+_MARKUP = re.compile(r"([\\`*~\[\]|$])")
+
+
 def _md(text: str) -> str:
-    """One line of escaped text: document text never becomes markup, HTML, maths or a link."""
-    return escape_markdown(" ".join(_CONTROL.sub(" ", str(text)).split()))
+    """One line of escaped text: document text never becomes markup, HTML, maths or a link; nothing else is escaped."""
+    text = " ".join(_CONTROL.sub(" ", str(text)).split())
+    text = _MARKUP.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;").replace("](", "]\\(")
+    if re.match(r"#|[+=-]\s|\d+[.)]\s", text):
+        text = "\\" + text  # would start a heading or a list
+    return re.sub(r"(?<!\w)_|_(?!\w)", r"\\_", text)  # emphasis, but not snake_case names
 
 
 def _marks(citations: list[dict[str, Any]]) -> str:
@@ -72,15 +78,15 @@ def _badges(fact: Fact, lang: str) -> list[str]:
 
 
 def _section_lines(b: Briefing, section: str, lang: str) -> list[tuple[str, str, list[str], bool]]:
-    """(text, citation marks, badges, is a quote) bullets of a section: its facts or, failing those, quoted
-    highlights. Where sources disagree also quotes the passages that themselves dispute a claim."""
+    """(text, citation marks, badges, is a quote) bullets of a section, from its facts."""
     facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")]
-    lines = [(f.text(lang), "" if _CITED.search(f.text(lang)) else _marks(f.citations), _badges(f, lang), False)
-             for f in facts]
-    if (lines and section != "disagree") or section == "figures":
-        return lines
-    return lines + [(_quote(h["quote"], h["lang"]), f"[{h['citation']['n']}]", [], True) for h in b.highlights
-                    if h["section"] == section]
+    out = []
+    for f in facts:
+        text = f.text(lang)
+        quote = section in ("drivers", "risks", "watch") and f.origin == "extractive"
+        out.append((_quote(text, lang) if quote else text, "" if _CITED.search(text) else _marks(f.citations),
+                    _badges(f, lang), quote))
+    return out
 
 
 def _header(b: Briefing, lang: str) -> tuple[str, str]:
@@ -91,11 +97,21 @@ def _header(b: Briefing, lang: str) -> tuple[str, str]:
     return title, meta
 
 
+_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _source_line(s: dict[str, Any], lang: str) -> str:
+    """'Title — riot_atm_equity_programme, filing-summary, 2025-12-30, p. 1'."""
+    pages = ", ".join(str(p + 1) for p in s.get("pages", [s["page"]]))
+    bits = [s["doc_name"], s.get("doc_type", ""), str(s.get("date", "") or ""), f"{t('page', lang)} {pages}"]
+    return (f"{s['title']} — " if s.get("title") else "") + ", ".join(b for b in bits if b)
+
+
 def _figure_cells(row: KeyFigureRow, lang: str) -> list[str]:
     src = row.source
     mark = "✓" if row.check == "supported" else "⚠"
     n = "?" if src.n is None else src.n
-    return [*row.cells(lang), f"[{n}] {src.doc_name}, {t('page', lang)} {src.page + 1}", mark]
+    return [*row.cells(lang), f"[{n}]", mark]
 
 
 def render_markdown(b: Briefing, lang: str = "en") -> str:
@@ -114,9 +130,7 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
             out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang)) + " |" for r in b.key_figures]
             out.append("")
         lines = _section_lines(b, section, lang)
-        for i, (text, marks, badges, quote) in enumerate(lines):
-            if quote and (i == 0 or not lines[i - 1][3]):  # a caption above the first quote
-                out += ([""] if i else []) + [f"_{_md(t('quoted', lang))}_", ""]
+        for text, marks, badges, _ in lines:
             badge = "".join(f" **{_md(x)}**" for x in badges)
             out.append(f"- {_md(text)}" + (f" {_md(marks)}" if marks else "") + badge)
         if not lines and not (section == "figures" and b.key_figures):
@@ -124,11 +138,10 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
         out.append("")
     out += [f"## {t('sources', lang)}", ""]
     for s in b.sources:
-        cited = next((c["quote"] for f in b.facts for c in f.citations if c["n"] == s["n"] and c["quote"]), "") or \
-            next((h["quote"] for h in b.highlights if h["citation"]["n"] == s["n"]), "")
-        title = f" — {s['title']}" if s.get("title") else ""
-        line = f"{s['n']}. {s['doc_name']}{title}, {t('page', lang)} {s['page'] + 1}"
-        out.append(f"{_md(line)}" + (f": {_md(_quote(cited[:300], 'ja' if lang == 'ja' else 'en'))}" if cited else ""))
+        out += [f"{s['n']}. {_md(_source_line(s, lang))}"]
+        quotes = [q for q in s.get("quotes", []) if (lang == "ja") != bool(_JA.search(q))][:2]
+        out += [f"    - {_md(t('original', lang))}: {_md(_quote(q[:300], 'en' if lang == 'ja' else 'ja'))}"
+                for q in quotes]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -157,9 +170,7 @@ def _docx_section(doc: Any, b: Briefing, section: str, lang: str) -> None:
     if table:
         _docx_figures(doc, b, lang)
     lines = _section_lines(b, section, lang)
-    for i, (text, marks, badges, quote) in enumerate(lines):
-        if quote and (i == 0 or not lines[i - 1][3]):
-            doc.add_paragraph().add_run(t("quoted", lang)).italic = True
+    for text, marks, badges, _ in lines:
         p = doc.add_paragraph(style="List Bullet")
         p.add_run(_plain(f"{text} {marks}"))
         for badge in badges:
@@ -192,8 +203,7 @@ def render_docx(b: Briefing, path: Path) -> Path:
             _docx_section(doc, b, section, lang)
         doc.add_heading(t("sources", lang), level=2)
         for s in b.sources:
-            title = f" — {s['title']}" if s.get("title") else ""
-            doc.add_paragraph(_plain(f"[{s['n']}] {s['doc_name']}{title}, {t('page', lang)} {s['page'] + 1}"))
+            doc.add_paragraph(_plain(f"[{s['n']}] {_source_line(s, lang)}"))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path

@@ -42,7 +42,12 @@ def company_keys(company: str, selected: Sequence[dict[str, Any]]) -> list[str]:
 
 def display_name(company: str, selected: Sequence[dict[str, Any]]) -> str:
     """The company's name as most of its documents write it ("Riot" -> "Riot Platforms")."""
-    names = [str(d.get("company")) for d in selected if d.get("company")]
+    # A document about several firms names them all ("Core Scientific, IREN, …, CleanSpark"): take its part
+    # that is the company asked for.
+    names = [next((part for part in parts if squash(company) in squash(part)), "") if len(parts) > 1 else parts[0]
+             for d in selected if d.get("company")
+             for parts in [[p.strip() for p in str(d["company"]).split(",") if p.strip()]]]
+    names = [n for n in names if n]
     return max(dict.fromkeys(names), key=names.count) if names else company
 
 

@@ -68,14 +68,14 @@ RULES: tuple[_Rule, ...] = (
     _Rule("capex", _CUR, _rx(r"capital expenditures?|\bcapex\b|設備投資")),
     _Rule("impairment", _CUR, _rx(r"impairment|減損")),
     _Rule("operating_cash_flow", _CUR, _rx(r"operating (?:activities|cash flow)|営業キャッシュ")),
-    _Rule("financing_cash_flow", _CUR, _rx(r"financing activities|financing inflow|財務キャッシュ")),
+    _Rule("financing_cash_flow", _CUR, _rx(r"financing activities|financing inflow|\bof financing\b|財務キャッシュ")),
     _Rule("credit_facility", _CUR, _rx(r"credit facility|与信枠")),
     _Rule("convertible_notes", _CUR, _rx(r"convertible (?:senior )?notes|転換社債")),
     _Rule("long_term_debt", _CUR, _rx(r"long-term debt|long-term borrowings|長期借入"), family="debt"),
     _Rule("total_debt", _CUR, _rx(r"\bdebt\b|\bborrowings?\b|有利子負債|借入"), family="debt", generic=True),
     _Rule("share_repurchases", _CUR, _rx(r"buy(?:ing)? back|buyback|repurchas\w+|自社株買い")),
     _Rule("liquidity", _CUR, _rx(r"\bliquidity\b|手元流動性"), family="cash", generic=True),
-    _Rule("cash", _CUR, _rx(r"\bcash\b(?! flow)|現金"), family="cash"),
+    _Rule("cash", _CUR, _rx(r"(?<!of )\bcash\b(?! flow)|現金"), family="cash"),  # "used $X of cash" is a flow
     _Rule("acquisition", _CUR, _rx(r"\b(?:bought|buys?|acquired|acquisition|purchased?)\b|買収|取得|購入")),
     _Rule("critical_it_load", ("MW",), _rx(r"critical IT|重要IT"), family="power"),
     _Rule("power_capacity", ("MW",), None, family="power", generic=True),
@@ -85,7 +85,18 @@ _RULE_ORDER = {r.key: i for i, r in enumerate(RULES)}
 _RULE_BY_KEY = {r.key: r for r in RULES}
 # A figure someone else is said to have stated ("some coverage presented $X as ..."), not the document's own.
 _CLAIM = _rx(r"\b(?:some (?:coverage|reports?|outlets?|articles?|websites?|media)|presented|reportedly|claimed|"
-             r"claims? that|relayed|put the [\w -]{0,20}\bat|rounded)\b|一部報道|伝えた|報じた|とされる|と報道")
+             r"claims? that|relayed|put the [\w -]{0,20}\bat|rounded|unverified|weak sources?|secondary (?:websites?|"
+             r"sources?|reports?)|reported that)\b|一部報道|伝えた|報じた|とされる|と報道|未確認")
+
+
+def is_rate(sentence: str, fig: Figure) -> bool:
+    """True for a rate or an average ("$88,870 per bitcoin", "an average of $81,731"), not an amount."""
+    return bool(_RATE.match(sentence[fig.end:]) or _AVERAGE.search(sentence[: fig.start]))
+
+
+def is_claim(sentence: str) -> bool:
+    """True when the sentence reports what someone else stated ("some coverage presented …"), not a fact."""
+    return bool(_CLAIM.search(sentence))
 _RATE = _rx(r"^\s*(?:per\b|each\b|/|a (?:year|month|day|share|coin|bitcoin)\b)")
 _AVERAGE = _rx(r"\b(?:average(?: price)?(?: of)?|at|priced at|a price of|close of)\s+" + _ABOUT + "$")
 _CLAUSE_END = _rx(r"[,;、。]|\b(?:and|while|but|whereas|against|versus|compared with)\b")

@@ -1,0 +1,55 @@
+"""Dated events: dates read from sentences, event clauses with the company as subject, merging, Japanese by rule."""
+
+from __future__ import annotations
+
+from rag.briefing.events import find_date, find_events
+from rag.briefing.gather import Sentence
+from rag.briefing.japanese import event_ja, format_date
+from rag.schema import Hit
+
+DOCS = {"a": {"doc_name": "a", "doc_type": "note", "period": "2025Q4"},
+        "b": {"doc_name": "b", "doc_type": "filing-summary", "period": "2025"}}
+
+
+def _sentences(doc: str, *texts: str, chunk: str = "") -> list[Sentence]:
+    hit = Hit(chunk or f"{doc}-1", doc, 0, " ".join(texts), 1.0, {})
+    return [Sentence(t, hit, "en", {}) for t in texts]
+
+
+def test_dates_skip_background_and_deadlines():
+    assert find_date("On 30 December 2025 Riot signed a new agreement.")[0] == "2025-12-30"
+    assert find_date("In December it sold a record 1,818 BTC.", year="2025")[0] == "2025-12"
+    assert find_date("Riot terminated the agreement it had signed in August 2024.")[0] == ""
+    assert find_date("The phase is due for completion in the first quarter of 2027.")[0] == ""
+    assert find_date("By the third quarter of 2025 the plan had become construction.")[0] == "2025Q3"
+    assert find_date("同社は2026年1月16日に契約を締結した。")[0] == "2026-01-16"
+
+
+def test_events_merge_across_documents_and_keep_their_order():
+    sents = (_sentences("a", "In December 2025 Acme sold 1,818 BTC for $161.6 million.",
+                        "Acme's management has described selling bitcoin as a way to limit dilution.")
+             + _sentences("b", "On 28 April 2025 Acme ended the hosting contracts with Rhodium.",
+                          "In December it sold 1,818 BTC for $161.6 million and opened a new ATM of up to "
+                          "$500 million.", "Some coverage presented the $600.53 million as new equity financing.",
+                          "It had not signed a single data-centre lease."))
+    events = find_events(sents, DOCS, "Acme", [])
+    got = [(e.date, e.kind) for e in events]
+    assert got == [("2025-04-28", "programme_end"), ("2025-12", "sale"), ("2025-12", "programme_open")]
+    sale = events[1]
+    assert {s.hit.doc_name for s in sale.sources} == {"a", "b"}  # one event, two sources
+    assert sale.sentence.startswith("In December 2025 Acme sold")  # the sentence about this event alone
+
+
+def test_another_company_as_subject_is_not_an_event():
+    sents = _sentences("a", "On 3 November 2025 Microsoft signed a lease with Acme for 200 MW.")
+    assert find_events(sents, DOCS, "CleanSpark", ["CLEANSPARK"]) == []
+
+
+def test_japanese_is_written_from_the_structure():
+    (sale,) = find_events(_sentences("a", "In December 2025 Acme sold 1,818 BTC for $161.6 million."), DOCS, "Acme", [])
+    assert event_ja(sale, set()) == "2025年12月、1,818 BTCを1億6,160万ドルで売却した。"
+    (lease,) = find_events(_sentences("a", "On 16 January 2026 Acme signed a data-centre lease with AMD at Rockdale "
+                                           "worth about $311.0 million."), DOCS, "Acme", [])
+    ja = event_ja(lease, set())
+    assert ja.startswith("2026年1月16日、Rockdaleで") and "AMDと" in ja and "3億1,100万ドル" in ja
+    assert (format_date("2025-12-30", "en"), format_date("2025Q3", "ja")) == ("30 Dec 2025", "2025年第3四半期")
