@@ -25,7 +25,7 @@ from rag.retrieval.fusion import (
     section_ranking,
 )
 from rag.retrieval.hybrid import HybridRetriever, retriever_for
-from tests.fakes import add_documents
+from tests.helpers import ingest_notes
 
 DOCS = [
     {"doc_name": "RIOT_2025_10K", "company_key": "RIOT", "period": "2025"},
@@ -127,11 +127,11 @@ def test_make_hits_carry_score_row_and_ranks():
 # ---------------------------------------------------------------- one retriever per Stores (real stores)
 
 
-def test_one_retriever_per_stores_and_the_alias_table_built_per_catalog_version(stores, monkeypatch):
+def test_one_retriever_per_stores_and_the_alias_table_built_per_catalog_version(stores, monkeypatch, tmp_path):
     built = []
     real = hybrid.build_alias_table
     monkeypatch.setattr(hybrid, "build_alias_table", lambda metas: built.append(1) or real(metas))
-    add_documents(stores, {"acme_update": "Acme Widgets sold 1,000 widgets in 2025 for $5 million."},
+    ingest_notes(stores, tmp_path / "a", {"acme_update": "Acme Widgets sold 1,000 widgets in 2025 for $5 million."},
                   company="Acme Widgets", period="2025")
     r = retriever_for(stores)
     assert retriever_for(stores) is r
@@ -139,7 +139,7 @@ def test_one_retriever_per_stores_and_the_alias_table_built_per_catalog_version(
     r.search("What did Acme Widgets sell?", k=2)
     hybrid.search("How many widgets?", stores, k=2)
     assert len(built) == 1  # three uses, one catalog version
-    add_documents(stores, {"acme_note": "Acme Widgets opened a plant."}, company="Acme Widgets", period="2025")
+    ingest_notes(stores, tmp_path / "b", {"acme_note": "Acme Widgets opened a plant."}, company="Acme Widgets", period="2025")
     r.search("What did Acme Widgets open?", k=2)
     assert len(built) == 2
     # A copy with another embedder (as the briefing makes) must not share the original's retriever.
@@ -147,8 +147,8 @@ def test_one_retriever_per_stores_and_the_alias_table_built_per_catalog_version(
     assert retriever_for(copy) is not r and retriever_for(copy).stores is copy
 
 
-def test_search_uses_the_analysis_it_is_given_and_refuses_another_questions(stores):
-    add_documents(stores, {"acme_update": "Acme Widgets sold 1,000 widgets in 2025 for $5 million."},
+def test_search_uses_the_analysis_it_is_given_and_refuses_another_questions(stores, tmp_path):
+    ingest_notes(stores, tmp_path / "a", {"acme_update": "Acme Widgets sold 1,000 widgets in 2025 for $5 million."},
                   company="Acme Widgets", period="2025")
     r = HybridRetriever(stores)
     question = "How many widgets did Acme Widgets sell?"
