@@ -7,7 +7,7 @@ LLM    ?=
 LLM_PORT ?= 8088
 export SHIFTBRIEF_DATA_DIR ?= data
 
-.PHONY: run test test-fast screenshots bench install install-dev install-llm install-browser ingest serve serve-local-llm clean
+.PHONY: run test lint test-fast screenshots bench install install-dev install-llm install-browser ingest serve serve-local-llm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,13 @@ endif
 
 run: ingest serve
 
-test: install-dev install-llm install-browser
+test: lint install-llm install-browser
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
+
+# The lint and type gate (configured in pyproject.toml): ruff (pyflakes, import order, complexity <= 12), mypy on rag/.
+lint: install-dev
+	$(BIN)/ruff check rag app.py app_pages evals tests
+	$(BIN)/mypy
 
 # The pure-function tests (about 15 s): no encoder, no index, no servers, no subprocesses.
 FAST_TESTS := tests/test_chunking.py tests/test_numbers.py tests/test_query.py tests/test_verify.py \

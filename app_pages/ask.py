@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import get_chat, get_stores, lang, sidebar_filters
+from app_pages.ui_text import t
 from rag.answers.answer import Answer, stream_answer
 from rag.errors import ShiftbriefError
-from rag.ingestion.pipeline import list_documents
 from rag.ingestion.pdf import render_pdf_page
+from rag.ingestion.pipeline import list_documents
 from rag.text.safe import escape_markdown, highlight
-from app_pages.ui_text import t
 
 L = lang()
 stores = get_stores()

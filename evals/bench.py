@@ -228,8 +228,8 @@ def _ingest_all(pdfs: list[Path], ours_dir: Path, ref_dir: Path, skip_reference:
 def run(fb: Path, out: Path, work: Path, limit_docs: int | None, limit_questions: int | None,
         skip_reference: bool = False, reuse_index: bool = False, opaque: bool = True) -> dict:
     from evals.reference import ReferenceSearch
-    from rag.store.embeddings import UseEmbedder
     from rag.retrieval.hybrid import HybridRetriever, RetrievalConfig
+    from rag.store.embeddings import UseEmbedder
     from rag.store.stores import open_stores
 
     pdfs = sorted((fb / "pdfs").glob("*.pdf"))[: limit_docs or None]

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from rag.answers.answer import answer_question
 from rag.config import get_settings
-from rag.store.embeddings import UseEmbedder
+from rag.evaluation.metrics import percentile
 from rag.evaluation.sets import load_questions
 from rag.ingestion.pipeline import ingest
-from rag.evaluation.metrics import percentile
 from rag.retrieval.hybrid import HybridRetriever
+from rag.store.embeddings import UseEmbedder
 from rag.store.stores import open_stores
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.ingestion.content_meta import read_content_metadata
 from rag.ingestion.clean import clean_text
-from rag.ingestion.metadata import parse_doc_name
+from rag.ingestion.content_meta import read_content_metadata
 from rag.ingestion.meta_value import MetaValue, merge_metadata
+from rag.ingestion.metadata import parse_doc_name
 from rag.query.companies import company_key
 
 HERE = Path(__file__).resolve().parent

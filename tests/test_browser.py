@@ -148,7 +148,7 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, shot, tmp_path):
         browser.close()
 
 
-def test_riot_brief_side_by_side_at_1280_px(served_app):
+def test_riot_brief_side_by_side_at_1280_px(served_app, shot):
     """The Riot briefing at 1,280 px: both halves show the December sale, the AMD lease and the $600.53M
     disagreement, side by side, with no table wider than its column."""
     from playwright.sync_api import expect, sync_playwright
@@ -174,5 +174,5 @@ def test_riot_brief_side_by_side_at_1280_px(served_app):
         overflow = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stColumn"] table')]
             .filter(t => t.scrollWidth > t.closest('[data-testid="stColumn"]').clientWidth + 1).length""")
         assert overflow == 0
-        _shot(page, "06-brief-riot-1280")
+        shot(page, "06-brief-riot-1280")
         browser.close()

@@ -1,4 +1,6 @@
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from rag.ingestion.chunking import chunk_id, chunk_pages, is_table_row, split_page_text
 from rag.schema import Document, Page

@@ -18,13 +18,13 @@ from rag.ingestion.content_meta import (
 )
 from rag.ingestion.fiscal import fiscal_year_label, parse_date, quarter_year_end
 from rag.ingestion.loaders import load_document
-from rag.ingestion.metadata import parse_doc_name, read_sidecar
 from rag.ingestion.meta_value import (
     MetaValue,
     merge_metadata,
     plain_values,
     value_sources,
 )
+from rag.ingestion.metadata import parse_doc_name, read_sidecar
 from rag.ingestion.xbrl import dei_facts, read_xbrl_metadata
 from rag.query.analyze import analyze_query
 from rag.query.companies import company_key

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from rag.evaluation.sets import QuestionSetError, load_questions
 from rag.evaluation.metrics import doc_hit, mean_metrics, page_hit, percentile, reciprocal_rank, retrieval_metrics
+from rag.evaluation.sets import QuestionSetError, load_questions
 
 
 def _write(tmp_path, rows):

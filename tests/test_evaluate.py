@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from rag.answers.answer import Answer
-from rag.schema import Citation
 from rag.config import get_settings
 from rag.errors import ConfigError
 from rag.evaluation.evaluate import (
@@ -22,6 +21,7 @@ from rag.evaluation.evaluate import (
     unsupported_rate,
 )
 from rag.evaluation.sets import EvalItem
+from rag.schema import Citation
 from tests.fakes import FakeChat
 
 

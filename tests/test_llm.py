@@ -8,10 +8,10 @@ import time
 import pytest
 from pydantic import BaseModel
 
-from rag.config import get_settings
-from rag.errors import ConfigError, LLMError
 from rag.answers.llm import ChatModel, Usage, estimate_cost, get_chat_model, price_for, translate_llm_error
 from rag.answers.prompts import answer_messages, condense_messages, format_passages, neutralize, refusal, system_prompt
+from rag.config import get_settings
+from rag.errors import ConfigError, LLMError
 from rag.schema import Hit
 from tests.fakes import ScriptedOpenAIServer, chat_completion, error_body
 from tests.helpers import free_port

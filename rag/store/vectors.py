@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.store.embeddings import Embedder
 from rag.errors import StoreError
 from rag.schema import Chunk
+from rag.store.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
