@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from rag.errors import UnsupportedFileError
-from rag.ingestion.files import SUPPORTED_SUFFIXES, display_name, read_bytes, unsupported_message
+from rag.ingestion.files import SUPPORTED_SUFFIXES, TextLimits, display_name, read_bytes, unsupported_message
 from rag.ingestion.html import load_html
 from rag.ingestion.metadata import META_KEYS, document_metadata
 from rag.ingestion.pdf import load_pdf
@@ -19,15 +19,15 @@ from rag.schema import Document, Page
 from rag.text.lang import lang_of_counts, script_counts
 
 
-def _read_pages(path: Path, data: bytes) -> tuple[list[Page], dict[str, object]]:
+def _read_pages(path: Path, data: bytes, limits: TextLimits) -> tuple[list[Page], dict[str, object]]:
     """The file's pages and what it says about itself, by the reader for its suffix."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return load_pdf(path, data)
+        return load_pdf(path, data, limits)
     if suffix in (".html", ".htm"):
-        pages, meta = load_html(path, data)
+        pages, meta = load_html(path, data, limits)
     else:
-        pages, meta = load_text(path, data)
+        pages, meta = load_text(path, data, limits)
     return pages, dict(meta)
 
 
@@ -41,7 +41,8 @@ def _set_languages(pages: list[Page]) -> str:
     return lang_of_counts(ja, letters)
 
 
-def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None = None) -> Document:
+def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None = None, *,
+                  root: Path | None = None, limits: TextLimits | None = None) -> Document:
     """Read one file into a Document with zero-indexed pages and its metadata.
 
     Args:
@@ -50,6 +51,9 @@ def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None
         max_bytes: refuse files larger than this.
         doc_name: the name the document is stored under; the file's stem when not given
             (the ingest pipeline gives another when two files share a stem).
+        root: the folder the file's bytes must come from; a link out of it is refused (default: the
+            file's own folder).
+        limits: characters kept per page and per document; what is cut is noted in `extra["text_limited"]`.
 
     Returns:
         The Document; pages without text are left out but keep their true page numbers.
@@ -70,8 +74,8 @@ def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None
     except UnicodeEncodeError as e:
         raise UnsupportedFileError(path, f"{display_name(path)} has a file name that is not valid UTF-8; "
                                          "rename it") from e
-    data = read_bytes(path, max_bytes)
-    pages, from_file = _read_pages(path, data)
+    data = read_bytes(path, max_bytes, root)
+    pages, from_file = _read_pages(path, data, limits or TextLimits())
     meta = document_metadata(path, from_file)
     detected = _set_languages(pages)
     lang = str(meta.pop("lang", "") or detected)

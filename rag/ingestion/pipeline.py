@@ -18,7 +18,7 @@ from filelock import FileLock, Timeout
 from rag.config import Settings
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
 from rag.ingestion.chunking import chunk_pages
-from rag.ingestion.files import iter_files
+from rag.ingestion.files import TextLimits, find_files
 from rag.ingestion.loaders import load_document
 from rag.ingestion.names import DocNames
 from rag.ingestion.page_sections import classify_pages
@@ -90,9 +90,10 @@ def company_keys(meta: dict[str, str]) -> str:
     return ",".join(sorted(k for k in keys if k))
 
 
-def _prepare(path: Path, doc_name: str, settings: Settings) -> tuple[Document, list[Chunk]]:
-    """Load, label and chunk one file (runs on the parse thread)."""
-    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name)
+def _prepare(path: Path, doc_name: str, root: Path, settings: Settings) -> tuple[Document, list[Chunk]]:
+    """Load, label and chunk one file (runs on the parse thread); its bytes must come from inside root."""
+    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name, root=root,
+                        limits=TextLimits(settings.max_page_chars, settings.max_doc_chars))
     doc.company_key = company_keys(doc.metadata())
     for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
         page.section = ",".join(labels[:4])
@@ -157,11 +158,13 @@ def ingest(
     started = time.perf_counter()
     with _locked(stores.settings, lock_wait):
         reconcile(stores)
-        files, errors = iter_files(paths)
+        found, errors = find_files(paths)
+        roots = {f.path: f.root for f in found}
+        files = list(roots)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
-        todo = _plan(files, stores, report)
+        todo = [(path, name, roots[path]) for path, name in _plan(files, stores, report)]
         _run(todo, stores, report, _Ticker(on_progress, len(files), len(files) - len(todo)))
         if prune:
             report.pruned = _prune(stores)
@@ -223,7 +226,7 @@ class _Ticker:
             self.on_progress(self.done, self.total, name)
 
 
-def _run(todo: list[tuple[Path, str]], stores: Stores, report: IngestReport, tick: _Ticker) -> None:
+def _run(todo: list[tuple[Path, str, Path]], stores: Stores, report: IngestReport, tick: _Ticker) -> None:
     """Parse, embed and store the files; one bad file is recorded and the rest go on."""
     settings = stores.settings
     parallel = getattr(stores.embedder, "parallel", nullcontext)
@@ -234,7 +237,7 @@ def _run(todo: list[tuple[Path, str]], stores: Stores, report: IngestReport, tic
         # Parse results by file index, dropped once taken: don't keep every parsed file in memory.
         parsed: dict[int, Future] = {0: parser.submit(_timed, _prepare, *todo[0], settings)} if todo else {}
         writing: tuple[_Parsed, Future] | None = None
-        for i, path in enumerate([p for p, _ in todo] + [None]):  # the extra round writes the last file
+        for i, path in enumerate([t[0] for t in todo] + [None]):  # the extra round writes the last file
             if i + 1 < len(todo):
                 parsed[i + 1] = parser.submit(_timed, _prepare, *todo[i + 1], settings)
             embedding = None
