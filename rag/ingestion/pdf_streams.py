@@ -18,6 +18,9 @@ _PIECE = 1 << 22  # bytes inflated at a time
 _FEED = 1 << 16  # compressed bytes fed at a time: most streams end well within the first feed
 _CARRY = 1 << 16  # bytes of one piece kept for the next: a string cut at the seam is counted whole
 _STREAM_RE = re.compile(rb"stream\r?\n")
+# Images and embedded fonts hold no text operators; counting them would only cost time and false alarms.
+# (A content stream disguised as one is no worse than an encrypted one: the page and document caps remain.)
+_BINARY_DICT = re.compile(rb"/Subtype\s*/(?:Image|Type1C|CIDFontType0C|OpenType)\b|/Length[123]\b")
 # Text-showing operators with their string operands: (…) Tj, (…) ' and (…) ", [(…) -20 (…)] TJ, <…> Tj.
 _SHOWN_RE = re.compile(  # (unrolled loops: several times faster than alternations per byte)
     rb"\([^()\\]*(?:(?:\\.|\([^()\\]*\))[^()\\]*)*\)\s*(?:Tj|'|\")|\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj")
@@ -46,10 +49,11 @@ def _drawn(buf: bytes) -> tuple[int, bytes]:
     return n, buf[max(end, len(buf) - _CARRY):]
 
 
-def _inflate(data: memoryview, start: int, limit: int, count_text: int) -> tuple[int, int]:
+def _inflate(data: memoryview, start: int, limit: int, count_text: int | None) -> tuple[int, int]:
     """(bytes inflated, characters drawn) of the zlib stream at start, stopping once past limit.
 
-    Text is counted only in streams larger than count_text bytes: a smaller one cannot draw more.
+    Text is counted only in streams larger than count_text bytes (a smaller one cannot draw more),
+    and not at all when count_text is None.
     """
     d = zlib.decompressobj()
     size = drawn = 0
@@ -65,6 +69,8 @@ def _inflate(data: memoryview, start: int, limit: int, count_text: int) -> tuple
             else:
                 break
             size += len(piece)
+            if count_text is None:
+                continue
             if size <= count_text:
                 held += piece
                 continue
@@ -84,7 +90,9 @@ def scan_streams(data: bytes, page_chars: int, limit: int = MAX_STREAM_BYTES) ->
     for m in _STREAM_RE.finditer(data):
         if not _is_zlib(data[m.end():m.end() + 2]):
             continue
-        size, drawn = _inflate(view, m.end(), limit, page_chars)
+        head = data[max(0, m.start() - 2048):m.start()]
+        binary = _BINARY_DICT.search(head[head.rfind(b"obj") + 1:]) is not None
+        size, drawn = _inflate(view, m.end(), limit, None if binary else page_chars)
         scan.largest = max(scan.largest, size)
         scan.most_drawn = max(scan.most_drawn, drawn)
         if size > limit:
