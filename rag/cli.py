@@ -11,9 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rag.answers.answer import answer_question, stream_answer
 from rag.answers.llm import get_chat_model
@@ -23,6 +23,7 @@ from rag.ingestion.pipeline import delete_document, ingest, list_documents
 from rag.retrieval.filters import Filters
 from rag.retrieval.hybrid import search
 from rag.store.stores import Stores, open_stores
+from rag.text.safe import escape_controls
 
 app = typer.Typer(help="Ask questions of company filings and news, and brief their strategic shifts.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -35,9 +36,20 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s %(message)s")
 
 
+def _data(value: object, style: str = "") -> Text:
+    """Text from documents, file names, models or servers, to print as it is: never read as markup or
+    emoji codes, control characters (ESC among them) shown as \\xNN."""
+    return Text(escape_controls(str(value)), style=style)
+
+
+def _line(*parts: str | Text | tuple[str, str]) -> Text:
+    """One line of fixed words (str, or (str, style)) and data (Text from `_data`)."""
+    return Text.assemble(*parts)
+
+
 def _fail(exc: Exception, code: int = 1) -> None:
     # soft_wrap: one line however narrow the terminal, so the message can be grepped and copied whole.
-    err.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+    err.print(_line(("Error:", "red"), " ", _data(exc)), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -53,9 +65,11 @@ def _stores() -> Stores:
 def _progress(label: str):
     """A progress bar on stderr; yields the (done, total, name) callback the library's long calls take."""
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err, transient=not err.is_terminal) as bar:
+                  TextColumn("{task.description}", markup=False), console=err,
+                  transient=not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
-        yield lambda done, total, name: bar.update(task, completed=done, total=total, description=name)
+        yield lambda done, total, name: bar.update(task, completed=done, total=total,
+                                                   description=escape_controls(str(name)))
 
 
 @app.command("ingest")
@@ -81,12 +95,15 @@ def ingest_cmd(
             f" · failed {len(report.failed)} · {t['total']:.1f}s (parse {t['parse']:.1f}s, embed {t['embed']:.1f}s,"
             f" index {t['index']:.1f}s)", highlight=False)
         for path, why in report.skipped:
-            out.print(f"  skipped {Path(path).name}: {why}", highlight=False, markup=False)
+            out.print(_line("  skipped ", _data(Path(path).name), ": ", _data(why)))
         for path, why in report.failed:
-            out.print(f"  failed  {why}", highlight=False, markup=False)
+            out.print(_line("  failed  ", _data(why)))
         for name in report.pruned:
-            out.print(f"  pruned  {name}", highlight=False, markup=False)
-    if not report.ok:
+            out.print(_line("  pruned  ", _data(name)))
+    if not report.ok or not (report.ingested or report.unchanged or report.pruned):
+        if not report.files and not report.failed:
+            err.print(_line("Nothing to ingest: no PDF, HTML, TXT or Markdown files in ",
+                            _data(", ".join(map(str, paths)))))
         raise typer.Exit(1)
 
 
@@ -112,9 +129,9 @@ def search_cmd(
         out.print("No passages found." + (" Check the filters." if company or period or doc_type else ""))
         return
     for i, h in enumerate(hits, 1):
-        out.print(f"[bold]{i}. {h.doc_name}[/bold] page {h.page}  score {h.score:.4f}", highlight=False)
+        out.print(_line(_data(f"{i}. {h.doc_name}", "bold"), f" page {h.page}  score {h.score:.4f}"))
         snippet = " ".join(h.text.split())
-        out.print("   " + (snippet[:300] + ("…" if len(snippet) > 300 else "")), highlight=False, markup=False)
+        out.print(_line("   ", _data(snippet[:300] + ("…" if len(snippet) > 300 else ""))))
 
 
 @app.command("docs")
@@ -128,9 +145,11 @@ def docs_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         out.print("No documents indexed yet; run `shiftbrief ingest corpus/`.")
         return
     table = Table("document", "company", "period", "type", "lang", "pages", "chunks", "status")
+    for column in table.columns:
+        column.overflow = "fold"  # a long name wraps whole; an ellipsis would hide what it is
     for d in docs:
-        table.add_row(d["doc_name"], _sourced(d, "company"), _sourced(d, "period"), _sourced(d, "doc_type"),
-                      d.get("lang", ""), str(d["n_pages"]), str(d["n_chunks"]), d["status"])
+        table.add_row(_data(d["doc_name"]), _sourced(d, "company"), _sourced(d, "period"), _sourced(d, "doc_type"),
+                      *(_data("" if d.get(k) is None else d[k]) for k in ("lang", "n_pages", "n_chunks", "status")))
     out.print(table)
 
 
@@ -142,7 +161,8 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
         n = delete_document(doc_name, stores)
     except ShiftbriefError as exc:
         _fail(exc)
-    out.print(f"Deleted {doc_name} ({n} chunks).", highlight=False)
+    out.print(_line("Deleted ", _data(doc_name), f" ({n} chunks)."))
+
 
 
 ASK_JSON_KEYS = ("question", "answer", "answerable", "mode", "model", "lang", "confidence", "citations", "figures",
@@ -168,7 +188,7 @@ def ask_cmd(
             answer = None
             for item in stream_answer(question, stores, filters=filters, chat=chat, k=k):
                 if isinstance(item, str):
-                    out.out(item, end="", highlight=False)
+                    out.print(_data(item), end="", soft_wrap=True)
                 else:
                     answer = item
             out.print()
@@ -181,22 +201,22 @@ def ask_cmd(
         sys.stdout.write(json.dumps({key: d[key] for key in ASK_JSON_KEYS}, ensure_ascii=False, indent=2) + "\n")
         return
     if not stream:
-        out.print(answer.answer, highlight=False, markup=False)
+        out.print(_data(answer.answer))
     elif answer.dropped_citations:  # the streamed text still showed them
-        out.print(f"(citations to unknown passages removed: {answer.dropped_citations})", style="dim", highlight=False)
+        out.print(_data(f"(citations to unknown passages removed: {answer.dropped_citations})", "dim"))
     if answer.citations:
         out.print("\n[bold]Sources[/bold]")
         for c in answer.citations:
             snippet = " ".join((c.quote or c.text).split())
-            out.print(f"  [{c.n}] {c.doc_name}, page {c.page}: "
-                      + (snippet[:160] + ("…" if len(snippet) > 160 else "")), highlight=False, markup=False)
+            out.print(_line(f"  [{c.n}] ", _data(c.doc_name), f", page {c.page}: ",
+                            _data(snippet[:160] + ("…" if len(snippet) > 160 else ""))))
     for f in answer.figures.get("unsupported", []):
-        out.print(f"  [yellow]unsupported figure:[/yellow] {escape(f['raw'])}", highlight=False)
+        out.print(_line("  ", ("unsupported figure:", "yellow"), " ", _data(f["raw"])))
     for w in answer.warnings:
-        out.print(f"  [yellow]warning:[/yellow] {escape(w)}", highlight=False)
+        out.print(_line("  ", ("warning:", "yellow"), " ", _data(w)))
     cost = f" · ~${answer.cost_usd:.4f}" if answer.cost_usd else ""
-    out.print(f"[dim]{answer.mode} {answer.model} · confidence {answer.confidence:.2f} · "
-              f"{answer.tokens['total_tokens']} tokens{cost}[/dim]", highlight=False)
+    out.print(_data(f"{answer.mode} {answer.model} · confidence {answer.confidence:.2f} · "
+                   f"{answer.tokens['total_tokens']} tokens{cost}", "dim"))
 
 
 @app.command("brief")
@@ -232,8 +252,8 @@ def brief_cmd(
         _fail(exc)
     check = brief.figure_check
     status = "every figure checked" if check["ok"] else f"{len(check['unsupported'])} unsupported figures"
-    out.print(f"wrote {out_path} · {brief.company} · {len(brief.docs)} documents · {len(brief.key_figures)} key "
-              f"figures · mode {brief.mode} · {status}", highlight=False, markup=False)
+    out.print(_data(f"wrote {out_path} · {brief.company} · {len(brief.docs)} documents · {len(brief.key_figures)} key "
+                   f"figures · mode {brief.mode} · {status}"))
 
 
 def _parse_floors(values: list[str]) -> dict[str, float]:
@@ -299,11 +319,11 @@ def eval_cmd(
                   f(a["unsupported_figure_rate"]), str(m["latency"]["p50_ms"]))
     out.print(table)
     if m.get("judge"):
-        out.print(f"Judge score (model-judged by {m['judge']}): {f(a['judge_score'])}", highlight=False, markup=False)
-    out.print(f"Report: {written['md']}", highlight=False)
+        out.print(_line("Judge score (model-judged by ", _data(m["judge"]), f"): {f(a['judge_score'])}"))
+    out.print(_line("Report: ", _data(written["md"])))
     failures = check_floors(m, floor_map)
     for msg in failures:
-        err.print(f"[red]Below floor:[/red] {msg}", highlight=False)
+        err.print(_line(("Below floor:", "red"), " ", _data(msg)))
     if failures:
         raise typer.Exit(1)
 
@@ -327,12 +347,12 @@ def tag_cmd(
     out.print(f"Tagged {doc_name}: {shown}", highlight=False, markup=False)
 
 
-def _sourced(doc: dict, field: str) -> str:
+def _sourced(doc: dict, field: str) -> Text:
     """A catalog value with where it came from beneath it, for the docs table."""
     from rag.ingestion.overrides import stored_sources
 
     value, source = str(doc.get(field) or ""), stored_sources(doc).get(field, "")
-    return escape(value) + (f"\n[dim]({escape(source)})[/dim]" if value and source else "")
+    return _line(_data(value), *((("\n(", "dim"), _data(source, "dim"), (")", "dim")) if value and source else ()))
 
 
 def run() -> None:

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
         200, validation_alias=AliasChoices("SHIFTBRIEF_MAX_FILE_MB", "max_file_mb"),
         description="Files larger than this are skipped.",
     )
+    max_page_chars: int = Field(
+        200_000, validation_alias=AliasChoices("SHIFTBRIEF_MAX_PAGE_CHARS", "max_page_chars"),
+        description="Characters kept from one PDF page (the rest is cut and noted); a PDF drawing more than this "
+                    "from one content stream is refused before it is parsed.",
+    )
+    max_doc_chars: int = Field(
+        5_000_000, validation_alias=AliasChoices("SHIFTBRIEF_MAX_DOC_CHARS", "max_doc_chars"),
+        description="Characters kept from one document; later text and pages are skipped and noted.",
+    )
 
     @property
     def chroma_dir(self) -> Path:

@@ -49,6 +49,18 @@ class FileTooLargeError(LoaderError):
     reason = "too-large"
 
 
+class OutsideFolderError(LoaderError):
+    """A link that leads out of the folder being ingested."""
+
+    reason = "outside-folder"
+
+
+class TextLimitError(LoaderError):
+    """A file whose text would be too large to extract safely."""
+
+    reason = "too-much-text"
+
+
 class StoreError(ShiftbriefError):
     """The vector store or keyword index could not be used."""
 

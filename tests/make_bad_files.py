@@ -4,7 +4,7 @@ Usage: python tests/make_bad_files.py OUT_DIR
 
 Importable: make_bad_files(dir) -> {filename: expected reason}, where the reason is a
 LoaderError.reason ("corrupt", "encrypted", "empty", "no-text", "encoding", "unsupported",
-"too-large") or "ok" for files that must load. Expectations assume
+"too-large", "too-much-text") or "ok" for files that must load. Expectations assume
 load_document(path, max_bytes=MAX_BYTES). Needs only the standard library and Pillow.
 """
 
@@ -15,6 +15,7 @@ import io
 import os
 import random
 import sys
+import zlib
 from pathlib import Path
 
 MAX_BYTES = 8_000_000
@@ -119,6 +120,63 @@ def make_pdf(pages: list[list[str] | None], user_password: str | None = None, ow
     return out.getvalue()
 
 
+def _one_stream_pdf(deflated: bytes) -> bytes:
+    """A one-page PDF whose page content is the given FlateDecode stream, written by hand."""
+    objects = [
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(deflated), deflated),
+        b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 612 792] /Contents 2 0 R "
+        b"/Resources << /Font << /F1 1 0 R >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Catalog /Pages 4 0 R >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for num, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (num, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 5 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def _deflate(pieces, level: int = 9) -> bytes:
+    """zlib-compress an iterable of byte strings without holding their concatenation."""
+    z = zlib.compressobj(level)
+    return b"".join(z.compress(p) for p in pieces) + z.flush()
+
+
+def char_bomb_pdf(n_chars: int = 9_000_000) -> bytes:
+    """A ~10 KB PDF whose one page draws n_chars characters: `(AAAA…) Tj` repeated, deflated.
+
+    pdfium keeps at most 32,767 characters of one string, so the text comes in many strings.
+    """
+    run = 30_000
+    show = b"(" + b"A" * run + b") Tj "
+    return _one_stream_pdf(_deflate([b"BT /F1 1 Tf 72 720 Td ", *(show for _ in range(n_chars // run)), b"ET"]))
+
+
+def deflate_bomb_pdf(inflated_mb: int = 400) -> bytes:
+    """A PDF of ~1 KB per inflated MB whose page content inflates to inflated_mb MB of spaces.
+
+    Each MB is deflated once and its bytes repeated (a full flush makes the blocks independent),
+    so writing a 400 MB bomb takes milliseconds; the checksum is the real one.
+    """
+    mb = b" " * (1 << 20)
+    raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = raw.compress(b"BT ET ") + raw.flush(zlib.Z_FULL_FLUSH)
+    block = raw.compress(mb) + raw.flush(zlib.Z_FULL_FLUSH)
+    assert raw.compress(mb) + raw.flush(zlib.Z_FULL_FLUSH) == block
+    checksum = zlib.adler32(b"BT ET ")
+    for _ in range(inflated_mb):
+        checksum = zlib.adler32(mb, checksum)
+    stream = b"\x78\xda" + head + block * inflated_mb + raw.flush() + checksum.to_bytes(4, "big")
+    return _one_stream_pdf(stream)
+
+
 def _image_pdf() -> bytes:
     from PIL import Image, ImageDraw
 
@@ -208,6 +266,8 @@ def make_bad_files(dir: Path) -> dict[str, str]:
         "repeated.txt": (b"All work and no play makes Jack a dull boy.\n" * 100_000, "ok"),
         "one-long-line.txt": (b"word " * 400_000, "ok"),
         "too-large.txt": (b"x" * (MAX_BYTES + 1), "too-large"),
+        "char-bomb.pdf": (char_bomb_pdf(), "too-much-text"),
+        "deflate-bomb.pdf": (deflate_bomb_pdf(160), "too-much-text"),
         "notes.docx": (b"PK\x03\x04" + noise, "unsupported"),
         "README": (b"no suffix at all\n", "unsupported"),
         "ctrl\x01\x1b[31mname\n.txt": (b"A file whose name has control characters.\n", "ok"),

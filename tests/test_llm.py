@@ -208,6 +208,32 @@ def test_unexpected_errors_still_get_a_message():
     assert "failed (RuntimeError)" in str(err) and FAKE_KEY not in str(err)
 
 
+def test_credentials_in_the_base_url_are_never_shown(caplog):
+    caplog.set_level(logging.DEBUG)
+    chat = get_chat_model(get_settings(openai_base_url="http://admin:hunter2pass@127.0.0.1:9/v1", llm_model="m"),
+                          max_retries=0)
+    shown = [str(chat.describe()), repr(chat)]
+    assert chat.describe()["base_url"] == "http://***@127.0.0.1:9/v1"
+    with pytest.raises(LLMError) as e:  # nothing listens on port 9: a real refused connection
+        chat.complete(MESSAGES)
+    shown.append(str(e.value))
+    assert "Cannot reach the model server at http://***@127.0.0.1:9/v1" in str(e.value)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("rag")]  # the SDK's own debug log is its own
+    for text in (*shown, *ours):
+        assert "hunter2pass" not in text and "admin:" not in text, text
+
+
+def test_a_server_echoing_part_of_the_key_is_redacted():
+    key = "test-SECRET123-4567890abcdef"
+    body = error_body("Invalid key test-SECRET123 (expected one from http://u:hunter2pass@auth/v1?api_key=zz)")
+    err = translate_llm_error(_status_error(400, body), model="m", base_url="http://x/v1", timeout=5, secrets=[key])
+    assert "HTTP 400" in str(err) and "Invalid key" in str(err)
+    for fragment in ("SECRET123", "test-SECRET", "hunter2pass", "api_key=zz"):
+        assert fragment not in str(err), fragment
+    assert translate_llm_error(_status_error(400, error_body("8 chars: 7890abcd!")), model="m", base_url=None,
+                               timeout=5, secrets=[key]).args[0].endswith("8 chars: ***!")
+
+
 # ---------------------------------------------------------------- prompts
 
 

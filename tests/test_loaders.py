@@ -42,6 +42,7 @@ ADVICE = {  # words the message of each failure must contain: what to do about i
     "encoding": ("save it", "UTF-8"),
     "unsupported": ("convert it", "not a regular file", "rename it"),
     "too-large": ("raise SHIFTBRIEF_MAX_FILE_MB",),
+    "too-much-text": ("check where the file came from",),
 }
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
+from rag.text.safe import redact_urls
 from rag.text.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -91,12 +92,46 @@ def estimate_cost(model: str, usage: Usage) -> float | None:
     return round((usage.input_tokens * price[0] + usage.output_tokens * price[1]) / 1_000_000, 6)
 
 
+SECRET_RUN = 8  # any run this long of a secret counts as the secret: servers echo keys in part
+
+
+def _mask_runs(text: str, secret: str) -> str:
+    """text with every stretch that shares SECRET_RUN or more consecutive characters with secret masked."""
+    pieces = {secret[i:i + SECRET_RUN] for i in range(len(secret) - SECRET_RUN + 1)}
+    hit = [False] * len(text)
+    for i in range(len(text) - SECRET_RUN + 1):
+        if text[i:i + SECRET_RUN] in pieces:
+            hit[i:i + SECRET_RUN] = [True] * SECRET_RUN
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if not hit[i]:
+            out.append(ch)
+        elif i == 0 or not hit[i - 1]:
+            out.append("***")
+    return "".join(out)
+
+
 def _redact(text: str, secrets: Sequence[str]) -> str:
+    """text without the secrets, any 8-character run of them, credentials in URLs or key-like tokens."""
     for s in secrets:
-        if s and len(s) >= 4:
+        if s and len(s) >= SECRET_RUN:
+            text = _mask_runs(text, s)
+        elif s and len(s) >= 4:
             text = text.replace(s, "***")
     # Servers echo (partly masked) keys in their error messages: never pass any of it on.
-    return re.sub(r"\b(sk|key|api[_-]?key)[-_][A-Za-z0-9_*.\-]{4,}", r"\1-***", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(sk|key|api[_-]?key)[-_][A-Za-z0-9_*.\-]{4,}", r"\1-***", text, flags=re.IGNORECASE)
+    return redact_urls(text)
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """The password in a URL's user-info, to be redacted wherever a server might echo it."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return ()
+    return (unquote(parts.password),) if parts.password else ()
 
 
 def _server_message(exc: Exception) -> str:
@@ -115,7 +150,8 @@ def translate_llm_error(
     """An LLMError whose message says what to do about a failed chat call (never the key)."""
     import openai
 
-    where = base_url or OPENAI_URL
+    where = redact_urls(base_url or OPENAI_URL)
+    secrets = (*secrets, *url_secrets(base_url))
     if isinstance(exc, openai.APITimeoutError):
         msg = (f"The model server at {where} did not answer within {timeout:g} s; try again, or raise "
                "SHIFTBRIEF_LLM_TIMEOUT for a slow local model")
@@ -211,11 +247,11 @@ class ChatModel:
         self._secrets = tuple(s for s in secrets if s)
 
     def __repr__(self) -> str:
-        return f"ChatModel(mode={self.mode!r}, model={self.model!r}, base_url={self.base_url!r})"
+        return f"ChatModel(mode={self.mode!r}, model={self.model!r}, base_url={self.describe()['base_url']!r})"
 
     def describe(self) -> dict[str, str]:
-        """Mode, model and server, for display (never the key)."""
-        return {"mode": self.mode, "model": self.model, "base_url": self.base_url or OPENAI_URL}
+        """Mode, model and server, for display (never the key, nor credentials in the URL)."""
+        return {"mode": self.mode, "model": self.model, "base_url": redact_urls(self.base_url or OPENAI_URL)}
 
     @property
     def is_openai(self) -> bool:
@@ -349,8 +385,9 @@ def get_chat_model(
                 stream_usage=True,
                 use_responses_api=False,
             )
-            log.info("chat model mode=openai model=%s base_url=%s", settings.llm_model, base_url or OPENAI_URL)
+            log.info("chat model mode=openai model=%s base_url=%s", settings.llm_model,
+                     redact_urls(base_url or OPENAI_URL))
             return ChatModel(llm, mode="openai", model=settings.llm_model, base_url=base_url,
                              timeout=settings.llm_timeout, max_retries=max_retries, max_tokens=max_tokens,
-                             secrets=(key or "",))
+                             secrets=(key or "", *url_secrets(base_url)))
     raise ConfigError(f"Unknown chat mode {settings.llm_mode!r}; use 'auto', 'extractive' or 'openai'")

@@ -9,7 +9,7 @@ from typing import Any
 
 from rag.errors import CorruptFileError, EmptyFileError
 from rag.ingestion.clean import SPACES_RE, clean_text
-from rag.ingestion.files import check_binary, display_name
+from rag.ingestion.files import TextBudget, TextLimits, check_binary, display_name
 from rag.ingestion.metadata import clean_meta
 from rag.schema import Page
 
@@ -138,8 +138,11 @@ def _main_article(tree: Any) -> Any:
     return best if len(best.text(deep=True)) >= 0.25 * len(tree.body.text(deep=True)) else None
 
 
-def load_html(path: Path, data: bytes) -> tuple[list[Page], dict[str, str]]:
-    """An HTML page's article text as one page, with its title, date and canonical URL."""
+def load_html(path: Path, data: bytes, limits: TextLimits | None = None) -> tuple[list[Page], dict[str, str]]:
+    """An HTML page's article text as one page, with its title, date and canonical URL.
+
+    Text past `limits.doc_chars` is left out, and `text_limited` in the metadata says so.
+    """
     from selectolax.lexbor import LexborHTMLParser
 
     html = decode_html(path, data)
@@ -158,6 +161,10 @@ def load_html(path: Path, data: bytes) -> tuple[list[Page], dict[str, str]]:
         node.decompose()
     root = tree.css_first("main") or _main_article(tree) or tree.body or tree.root
     text = clean_text("\n".join(_html_lines(root))) if root is not None else ""
+    budget = TextBudget(limits or TextLimits())
+    text = budget.take(text)
+    if budget.notes:
+        meta["text_limited"] = budget.note()
     if not text:
         raise EmptyFileError(path, f"{display_name(path)} has no readable text once scripts, menus and forms "
                                    "are removed; save the article itself as HTML, PDF or text")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rag.errors import UnsupportedFileError
 from rag.ingestion.content_meta import read_text_metadata
-from rag.ingestion.files import SUPPORTED_SUFFIXES, display_name, read_bytes, unsupported_message
+from rag.ingestion.files import SUPPORTED_SUFFIXES, TextLimits, display_name, read_bytes, unsupported_message
 from rag.ingestion.html import decode_html, load_html
 from rag.ingestion.meta_value import MetaValue, plain_values, value_sources
 from rag.ingestion.metadata import META_KEYS, document_metadata, one_company
@@ -31,16 +31,17 @@ COVER_PAGES = 8
 _FILE_SOURCES = {"pdf": "pdf info", "html": "html meta", "markdown": "markdown heading"}
 
 
-def _read_file(path: Path, data: bytes) -> tuple[list[Page], dict[str, object], dict[str, str], str]:
+def _read_file(path: Path, data: bytes, limits: TextLimits
+               ) -> tuple[list[Page], dict[str, object], dict[str, str], str]:
     """The file's pages, what it says about itself, its front matter, and its raw HTML ('' unless HTML)."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        pages, info = load_pdf(path, data)
+        pages, info = load_pdf(path, data, limits)
         return pages, info, {}, ""
     if suffix in (".html", ".htm"):
-        pages, html_info = load_html(path, data)
+        pages, html_info = load_html(path, data, limits)
         return pages, dict(html_info), {}, decode_html(path, data)  # the XBRL tags sit in markup the text drops
-    pages, text_info, front = load_text(path, data)
+    pages, text_info, front = load_text(path, data, limits)
     return pages, dict(text_info), front, ""
 
 
@@ -69,8 +70,9 @@ def _set_languages(pages: list[Page]) -> str:
     return lang_of_counts(ja, letters)
 
 
-def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None = None,
-                  overrides: Mapping[str, str] | None = None) -> Document:
+def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None = None, *,
+                  overrides: Mapping[str, str] | None = None, root: Path | None = None,
+                  limits: TextLimits | None = None) -> Document:
     """Read one file into a Document with zero-indexed pages and its metadata.
 
     Args:
@@ -82,6 +84,9 @@ def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None
         doc_name: the name the document is stored under; the file's stem when not given
             (the ingest pipeline gives another when two files share a stem).
         overrides: corrections made with `shiftbrief tag` (company, period, doc_type), above all else.
+        root: the folder the file's bytes must come from; a link out of it is refused (default: the
+            file's own folder).
+        limits: characters kept per page and per document; what is cut is noted in `extra["text_limited"]`.
 
     Returns:
         The Document; pages without text are left out but keep their true page numbers.
@@ -105,8 +110,8 @@ def load_document(path: Path, max_bytes: int | None = None, doc_name: str | None
     except UnicodeEncodeError as e:
         raise UnsupportedFileError(path, f"{display_name(path)} has a file name that is not valid UTF-8; "
                                          "rename it") from e
-    data = read_bytes(path, max_bytes)
-    pages, info, front, html = _read_file(path, data)
+    data = read_bytes(path, max_bytes, root)
+    pages, info, front, html = _read_file(path, data, limits or TextLimits())
     read = read_metadata(path, pages, info, front, html)
     meta = apply_overrides(read, overrides or {})
     values = {k: v if isinstance(v, str) else "; ".join(v) for k, v in plain_values(meta).items()}

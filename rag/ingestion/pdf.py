@@ -15,10 +15,12 @@ from rag.errors import (
     EncryptedFileError,
     LoaderError,
     NoTextError,
+    TextLimitError,
     UnsupportedFileError,
 )
 from rag.ingestion.clean import clean_text
-from rag.ingestion.files import display_name, sniff
+from rag.ingestion.files import TextBudget, TextLimits, display_name, sniff
+from rag.ingestion.pdf_streams import MAX_STREAM_BYTES, scan_streams
 from rag.schema import Page
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def _open_error(path: Path, data: bytes | None, e: Exception) -> LoaderError:
         return EncryptedFileError(
             path, f"{display_name(path)} uses an encryption pdfium cannot open; save an unencrypted copy")
     tail = (data if data is not None else path.read_bytes())[-4096:].rstrip(b"\x00 \t\r\n")
-    why = "it looks truncated (no %%EOF at the end); download it again" if b"%%EOF" not in tail[-1024:] \
+    why = "it looks truncated (no %EOF at the end); download it again" if b"%%EOF" not in tail[-1024:] \
         else "save it again from the original application or download it again"
     detail = m.group(1).lower() if (m := re.search(r"PDFium: ([^).]+)", str(e))) else str(e)
     return CorruptFileError(path, f"{display_name(path)} is a damaged PDF ({detail}); {why}")
@@ -94,17 +96,33 @@ def _pdf_sections(pdf: Any, n_pages: int) -> list[str]:
     return sections
 
 
-def _page_text(pdf: Any, i: int) -> str:
+def _page_text(pdf: Any, i: int, budget: TextBudget) -> str:
     page = pdf[i]
     textpage = page.get_textpage()
+    # Never pull more than the page may keep: the rest would be cut anyway.
+    total = textpage.count_chars()
+    n = min(total, budget.limits.page_chars, budget.limits.doc_chars - budget.used + 1)
     # get_text_range keeps word boundaries; get_text_bounded sometimes glues words at line ends.
-    text = clean_text(textpage.get_text_range())
+    text = clean_text(textpage.get_text_range(0, n)) if n > 0 else ""
     textpage.close()
     page.close()
-    return text
+    return budget.take(text, f"page {i + 1}", total)
 
 
-def _read_pages(path: Path, pdf: Any) -> tuple[list[Page], list[int], int]:
+def check_streams(path: Path, data: bytes, limits: TextLimits) -> None:
+    """Refuse a PDF whose streams inflate absurdly far or draw more text on one page than the limit allows."""
+    scan = scan_streams(data, limits.page_chars)
+    if scan.bomb:
+        raise TextLimitError(path, f"{display_name(path)} has a compressed stream that inflates past "
+                                   f"{MAX_STREAM_BYTES >> 20} MB (a deflate bomb?); it was not read — "
+                                   "check where the file came from")
+    if scan.most_drawn > limits.page_chars:
+        raise TextLimitError(path, f"{display_name(path)} draws about {scan.most_drawn:,} characters from one "
+                                   f"content stream, more than the {limits.page_chars:,} a page may hold "
+                                   "(SHIFTBRIEF_MAX_PAGE_CHARS); it was not read — check where the file came from")
+
+
+def _read_pages(path: Path, pdf: Any, budget: TextBudget) -> tuple[list[Page], list[int], int]:
     """The pages with text (true page numbers), the pages pdfium could not read, and the page count."""
     import pypdfium2 as pdfium
 
@@ -115,8 +133,12 @@ def _read_pages(path: Path, pdf: Any) -> tuple[list[Page], list[int], int]:
     pages: list[Page] = []
     broken: list[int] = []
     for i in range(n_pages):
+        if budget.spent:
+            budget.notes.append(f"pages {i + 1}–{n_pages} skipped")
+            log.warning("pdf text limit reached file=%s page=%s pages=%s", path.name, i, n_pages)
+            break
         try:
-            text = _page_text(pdf, i)
+            text = _page_text(pdf, i, budget)
         except pdfium.PdfiumError as e:
             log.warning("pdf page unreadable file=%s page=%s error=%s", path.name, i, e)
             broken.append(i)
@@ -140,12 +162,14 @@ def _pdf_meta(info: dict[str, str], n_pages: int, broken: list[int]) -> dict[str
     return meta
 
 
-def load_pdf(path: Path, data: bytes) -> tuple[list[Page], dict[str, object]]:
-    """The zero-indexed pages of a PDF that have text, and what its info dictionary says."""
+def load_pdf(path: Path, data: bytes, limits: TextLimits | None = None) -> tuple[list[Page], dict[str, object]]:
+    """The zero-indexed pages of a PDF that have text (within the limits), and what its info dictionary says."""
+    budget = TextBudget(limits or TextLimits())
+    check_streams(path, data, budget.limits)
     with _PDFIUM_LOCK:
         pdf = _open_pdf(path, data)
         try:
-            pages, broken, n_pages = _read_pages(path, pdf)
+            pages, broken, n_pages = _read_pages(path, pdf, budget)
             info = pdf.get_metadata_dict(skip_empty=True)
         finally:
             pdf.close()
@@ -155,7 +179,10 @@ def load_pdf(path: Path, data: bytes) -> tuple[list[Page], dict[str, object]]:
                                          "save it again or download it again")
         raise NoTextError(path, f"{display_name(path)} has no text layer (scanned?); OCR it first "
                                 f"(e.g. ocrmypdf) and ingest the OCR'd copy")
-    return pages, _pdf_meta(info, n_pages, broken)
+    meta = _pdf_meta(info, n_pages, broken)
+    if budget.notes:
+        meta["text_limited"] = budget.note()
+    return pages, meta
 
 
 def render_pdf_page(path: str | Path, page: int, scale: float = 1.5) -> bytes:

@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
 from rag.figures.doc_facts import attach_chunks, document_facts
 from rag.ingestion.chunking import chunk_pages
-from rag.ingestion.files import iter_files
+from rag.ingestion.files import TextLimits, find_files
 from rag.ingestion.loaders import load_document
 from rag.ingestion.names import DocNames
 from rag.ingestion.overrides import stored_overrides
@@ -32,7 +32,8 @@ from rag.store.stores import Stores
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
-_Todo = tuple[Path, str, dict[str, str]]  # a file to process, its document name, its `shiftbrief tag` corrections
+# A file to process, its document name, its `shiftbrief tag` corrections, the folder its bytes must come from.
+_Todo = tuple[Path, str, dict[str, str], Path]
 # Bump when loading, chunking or metadata change: documents indexed by another version are re-processed
 # (their unchanged text still comes from the embedding cache).
 PIPELINE_VERSION = "6"
@@ -94,9 +95,12 @@ def company_keys(meta: dict[str, str]) -> str:
     return ",".join(sorted(k for k in keys if k))
 
 
-def _prepare(path: Path, doc_name: str, overrides: dict[str, str], settings: Settings) -> tuple[Document, list[Chunk]]:
-    """Load, label and chunk one file (runs on the parse thread); `overrides` are its `shiftbrief tag` corrections."""
-    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name, overrides=overrides)
+def _prepare(path: Path, doc_name: str, overrides: dict[str, str], root: Path,
+             settings: Settings) -> tuple[Document, list[Chunk]]:
+    """Load, label and chunk one file (runs on the parse thread); `overrides` are its `shiftbrief tag`
+    corrections, and its bytes must come from inside root."""
+    doc = load_document(path, max_bytes=settings.max_file_mb * 1024 * 1024, doc_name=doc_name, overrides=overrides,
+                        root=root, limits=TextLimits(settings.max_page_chars, settings.max_doc_chars))
     doc.company_key = company_keys(doc.metadata())
     for page, labels in zip(doc.pages, classify_pages([p.text for p in doc.pages])):
         page.section = ",".join(labels[:4])
@@ -176,11 +180,13 @@ def ingest(
     started = time.perf_counter()
     with locked(stores.settings, lock_wait):
         reconcile(stores)
-        files, errors = iter_files(paths)
+        found, errors = find_files(paths)
+        roots = {f.path: f.root for f in found}
+        files = list(roots)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
-        todo = _plan(files, stores, report)
+        todo = [(path, name, fixes, roots[path]) for path, name, fixes in _plan(files, stores, report)]
         _run(todo, stores, report, _Ticker(on_progress, len(files), len(files) - len(todo)))
         if prune:
             report.pruned = _prune(stores)
@@ -212,10 +218,10 @@ def _is_current(known: dict[str, Any] | None, path: Path, sha: str) -> bool:
                 and os.path.realpath(known["source"]) == os.path.realpath(path))
 
 
-def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[_Todo]:
+def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[tuple[Path, str, dict[str, str]]]:
     """The files to (re)process, each with its document name and corrections; unchanged files are only counted."""
     names = DocNames(stores.keywords.list_documents())
-    todo: list[_Todo] = []
+    todo: list[tuple[Path, str, dict[str, str]]] = []
     for path in files:
         sha = _hash_file(path, report)
         if sha is None:

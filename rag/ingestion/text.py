@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.errors import CorruptFileError, EmptyFileError, EncodingError
 from rag.ingestion.clean import clean_text
-from rag.ingestion.files import check_binary, display_name
+from rag.ingestion.files import TextBudget, TextLimits, check_binary, display_name
 from rag.ingestion.metadata import split_front_matter
 from rag.schema import Page
 from rag.text.lang import JA_CHARS
@@ -98,15 +98,41 @@ def split_long_text(text: str, limit: int = PAGE_CHARS) -> list[str]:
     return [p.strip() for p in pages if p.strip()]
 
 
-def load_text(path: Path, data: bytes) -> tuple[list[Page], dict[str, str], dict[str, str]]:
+def _head(data: bytes, limit: int) -> bytes:
+    """The first bytes of data that hold at least `limit` characters, cut at a line end or a character boundary.
+
+    No encoding takes more than 4 bytes a character, so 4 * limit bytes suffice; decoding only
+    those keeps a huge file from costing memory for text the limit would drop anyway.
+    """
+    end = 4 * limit
+    if len(data) <= end:
+        return data
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # whole UTF-16 units and UTF-32 characters
+        high = data[end - 1] if data[:2] == codecs.BOM_UTF16_LE else data[end - 2]
+        return data[:end - 2 if 0xD8 <= high <= 0xDB else end]  # not between the halves of a surrogate pair
+    cut = data.rfind(b"\n", end - 65536, end)
+    if cut >= 0:
+        return data[:cut + 1]
+    while end > 4 * limit - 4 and 0x80 <= data[end] < 0xC0:  # inside a UTF-8 sequence
+        end -= 1
+    return data[:end]
+
+
+def load_text(path: Path, data: bytes, limits: TextLimits | None = None
+              ) -> tuple[list[Page], dict[str, str], dict[str, str]]:
     """A text or Markdown file in pages of about PAGE_CHARS, what the file shows (format, encoding, its
-    Markdown heading as title), and its front matter (what the user wrote, which outranks the rest)."""
+    Markdown heading as title), and its front matter (what the user wrote, which outranks the rest).
+
+    Text past `limits.doc_chars` is left out, and `text_limited` in the file's metadata says so.
+    """
     if data[:1024].lstrip().startswith(b"%PDF-"):
         raise CorruptFileError(path, f"{display_name(path)} looks like binary data, not text (it looks like a PDF); "
                                      "rename it to .pdf")
-    text, encoding = decode_text(path, data)
+    budget = TextBudget(limits or TextLimits())
+    head = _head(data, budget.limits.doc_chars)
+    text, encoding = decode_text(path, head)
     front, body = split_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
-    body = clean_text(body)
+    body = budget.take(clean_text(body))
     if not body:
         raise EmptyFileError(path, f"{display_name(path)} has no text (only whitespace or front matter); "
                                    "check the export or download")
@@ -117,4 +143,8 @@ def load_text(path: Path, data: bytes) -> tuple[list[Page], dict[str, str], dict
     if markdown:
         body = unwrap_markdown(body)
     pages = [Page(page=i, text=t) for i, t in enumerate(split_long_text(body))]
-    return pages, meta, front
+    limited = {}
+    if budget.notes or head is not data:  # after the front matter, which may not hide it
+        limited["text_limited"] = budget.note() or (f"text after {len(head):,} of {len(data):,} bytes skipped "
+                                                    "(SHIFTBRIEF_MAX_DOC_CHARS)")
+    return pages, {**meta, **limited}, front

@@ -20,3 +20,21 @@ def highlight(passage: str, quote: str) -> str:
         before, _, after = passage.partition(quote)
         return f"{escape_markdown(before)}**:orange-background[{escape_markdown(quote)}]**{escape_markdown(after)}"
     return escape_markdown(passage)
+
+
+# C0 and C1 controls (ESC among them) and the bidi overrides that reorder what a terminal shows.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s]*@")
+_SECRET_PARAM = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|sig)=)[^&#\s]*")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters shown as \\xNN (or \\uNNNN), so printed text cannot drive the terminal; newlines and
+    tabs stay."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                         else f"\\u{ord(m.group()):04x}", text)
+
+
+def redact_urls(text: str) -> str:
+    """Text with the user name and password of every URL in it, and secret query parameters, replaced by ***."""
+    return _SECRET_PARAM.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
