@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from rag.ingestion.chunking import chunk_pages
 from rag.config import Settings
@@ -22,6 +22,7 @@ from rag.ingestion.loaders import iter_files, load_document
 from rag.schema import Chunk, Document
 from rag.query.analyze import company_key
 from rag.ingestion.sections import classify_pages
+from rag.store.catalog import Claims
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,6 @@ def ingest_lock(settings: Settings, timeout: float = 0) -> FileLock:
     return FileLock(str(settings.data_dir / "ingest.lock"), timeout=timeout)
 
 
-def _locked(settings: Settings, wait: float):
-    lock = ingest_lock(settings, wait)
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise IngestLockedError(
-            f"Another ingest or delete is running on {settings.data_dir}; wait for it to finish and try again"
-        ) from exc
-    return lock
-
-
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -99,25 +89,6 @@ def _prepare(path: Path, settings: Settings) -> tuple[Document, list[Chunk]]:
     return doc, chunks
 
 
-def reconcile(stores: Stores) -> int:
-    """Make Chroma hold exactly the chunks the catalog holds (after a crash). Returns vectors removed."""
-    if stores.vectors.count() == stores.keywords.count_chunks():
-        return 0
-    vector_ids = stores.vectors.all_ids()
-    keyword_ids = stores.keywords.chunk_ids()
-    orphans = sorted(vector_ids - keyword_ids)
-    if orphans:
-        log.warning("removing orphan vectors count=%s", len(orphans))
-        stores.vectors.delete_ids(orphans)
-    missing = keyword_ids - vector_ids
-    if missing:
-        # Their documents are re-embedded the next time their files are ingested.
-        docs = {c["doc_name"] for c in stores.keywords.get_chunks(sorted(missing)).values()}
-        for doc_name in docs:
-            stores.keywords.mark(doc_name, "stale")
-    return len(orphans)
-
-
 def ingest(
     paths: Iterable[str | Path],
     stores: Stores,
@@ -139,7 +110,8 @@ def ingest(
         An IngestReport; one bad file is recorded in `failed` and never stops the rest.
 
     Raises:
-        IngestLockedError: another ingest holds the data directory.
+        IngestLockedError: another ingest holds the data directory (embedded library; a team's
+            workers share the work instead, each document claimed by one of them).
 
     Example:
         >>> report = ingest(["corpus/"], open_stores(get_settings()))
@@ -147,10 +119,11 @@ def ingest(
         True
     """
     settings = stores.settings
+    paths = list(paths)
     report = IngestReport()
     started = time.perf_counter()
-    with _locked(settings, lock_wait):
-        reconcile(stores)
+    with stores.writing(lock_wait) as claims:
+        stores.reconcile(claims)
         files, errors = iter_files(paths)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
@@ -160,7 +133,6 @@ def ingest(
             if _undecodable(path.stem):
                 report.failed.append((_shown(path), f"{_shown(path.name)}: the file name is not valid UTF-8; rename it"))
                 continue
-            known = stores.keywords.get_document(path.stem)
             if path.stem in seen:
                 report.failed.append(
                     (str(path), f"{path.name}: another file in this ingest has the same name ({seen[path.stem]}); rename one")
@@ -175,9 +147,16 @@ def ingest(
             except OSError as exc:
                 report.failed.append((str(path), f"{path.name}: cannot read the file ({exc.strerror}); check permissions"))
                 continue
+            # Claimed before it is read, so a worker elsewhere that has just finished it counts as done.
+            claimed = claims.take(path.stem)
+            known = stores.keywords.get_document(path.stem)
             if (known and known["status"] == "complete" and known["sha256"] == sha
                     and known.get("pipeline") == PIPELINE_VERSION):
+                claims.release(path.stem)
                 report.unchanged += 1
+                continue
+            if not claimed:
+                report.skipped.append((_shown(path), f"{_shown(path.name)}: another worker is ingesting it now"))
                 continue
             todo.append(path)
         done = len(files) - len(todo)
@@ -217,7 +196,7 @@ def ingest(
                     tick(writing[0].path.name)
                 writing = embedding
         if prune:
-            report.pruned = _prune(stores)
+            report.pruned = _prune(stores, claims, paths)
     report.timings["total"] = time.perf_counter() - started
     log.info("ingest done files=%s ingested=%s unchanged=%s chunks=%s embedded=%s failed=%s",
              report.files, report.ingested, report.unchanged, report.chunks, report.embedded, len(report.failed))
@@ -314,11 +293,19 @@ def _write(doc: Document, chunks: list[Chunk], vectors, stores: Stores) -> None:
     stores.keywords.replace_document(doc, chunks)
 
 
-def _prune(stores: Stores) -> list[str]:
-    gone = [d["doc_name"] for d in stores.keywords.list_documents() if not Path(d["source"]).exists()]
+def _prune(stores: Stores, claims: Claims, paths: list[str | Path]) -> list[str]:
+    # A shared catalog holds other machines' files too: prune only under the folders this ingest covers.
+    roots = [Path(p).resolve() for p in paths]
+    gone = [d["doc_name"] for d in stores.keywords.list_documents() if not Path(d["source"]).exists()
+            and (not stores.keywords.shared or _covered(Path(d["source"]).resolve(), roots))]
+    gone = [name for name in gone if claims.take(name)]
     for name in gone:
         _delete(stores, name)
     return gone
+
+
+def _covered(source: Path, roots: list[Path]) -> bool:
+    return any(r == source or r in source.parents for r in roots)
 
 
 def _delete(stores: Stores, doc_name: str) -> None:
@@ -330,7 +317,9 @@ def _delete(stores: Stores, doc_name: str) -> None:
 
 def delete_document(doc_name: str, stores: Stores, lock_wait: float = 0) -> int:
     """Remove a document's chunks from both stores. Returns the number of chunks removed."""
-    with _locked(stores.settings, lock_wait):
+    with stores.writing(lock_wait) as claims:
+        if not claims.take(doc_name, lock_wait):
+            raise IngestLockedError(f"{doc_name} is being ingested or deleted by another worker; try again when it is done")
         doc = stores.keywords.get_document(doc_name)
         if doc is None:
             names = [d["doc_name"] for d in stores.keywords.list_documents()]
