@@ -59,9 +59,9 @@ class PgServer:
                               cwd=self.root, timeout=120, **kwargs)
 
     def start(self) -> None:
-        # Durability off: a test cluster trades it for speed. No Unix socket: TCP on 127.0.0.1 only.
+        # No fsync (a test cluster survives a server crash, not an OS crash). No Unix socket: TCP on 127.0.0.1 only.
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+                "-c fsync=off -c full_page_writes=off")
         self._pg("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:

@@ -60,7 +60,12 @@ def _fold(token: str) -> str:
 
 def analyse(text: str) -> list[str]:
     """The stemmed tokens of a text, in order, as the keyword index stores them."""
-    return [stem(_fold(t)) for t in _TOKEN.findall(keyword_text(text).lower())]
+    return index_tokens(keyword_text(text))
+
+
+def index_tokens(indexed_text: str) -> list[str]:
+    """The stemmed tokens of text that has already been through `keyword_text` (what both indexes store)."""
+    return [stem(_fold(t)) for t in _TOKEN.findall(indexed_text.lower())]
 
 
 def analyse_phrase(words: Iterable[str]) -> list[str]:

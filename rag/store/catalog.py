@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rag.config import Settings
 from rag.errors import StoreError
 from rag.schema import Chunk, Document
+from rag.store.analyser import keyword_text
 
 if TYPE_CHECKING:
     from rag.store.vectors import VectorStore
@@ -87,9 +88,12 @@ def document_row(doc: Document, n_chunks: int, status: str = "complete") -> dict
 
 
 def chunk_rows(chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
-    """Chunks as catalog rows; `body` is the text the keyword index searches (context + embedded text)."""
+    """Chunks as catalog rows; `body` is what the keyword index holds: `keyword_text` of context + embedded text.
+
+    (Stored after `keyword_text`, not before: it is not idempotent, and both backends must tokenise the same.)
+    """
     return [{"chunk_id": c.chunk_id, "doc_name": c.doc_name, "page": c.page, "ord": c.ord, "text": c.text,
-             "metadata": c.metadata, "body": f"{c.context}\n{c.embed_text}" if c.context else c.embed_text}
+             "metadata": c.metadata, "body": keyword_text(f"{c.context}\n{c.embed_text}" if c.context else c.embed_text)}
             for c in chunks]
 
 

@@ -141,7 +141,7 @@ class KeywordIndex:
                     (ch["chunk_id"], ch["doc_name"], ch["page"], ch["ord"], ch["text"],
                      json.dumps(ch["metadata"], ensure_ascii=False)),
                 )
-                c.execute("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", (cur.lastrowid, keyword_text(ch["body"])))
+                c.execute("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", (cur.lastrowid, ch["body"]))
             c.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (row["doc_name"], row["source"], row["sha256"], row["status"], row["n_pages"], len(chunks),
@@ -149,7 +149,7 @@ class KeywordIndex:
             )
 
     def export_document(self, doc_name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """A document's row and its chunk rows; `body` is the indexed keyword text (`keyword_text` is idempotent)."""
+        """A document's row and its chunk rows; `body` is the indexed keyword text."""
         with self._lock:
             row = self._conn.execute(
                 "SELECT doc_name, source, sha256, status, n_pages, n_chunks, metadata, updated_at "

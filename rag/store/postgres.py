@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 
 from rag.errors import StoreError
 from rag.schema import Chunk, Document
-from rag.store.analyser import analyse, analyse_phrase, query_phrases
+from rag.store.analyser import analyse_phrase, index_tokens, query_phrases
 from rag.store.catalog import Claims, chunk_rows, document_row, flat_document
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def _lexeme(token: str) -> str | None:
 
 def _index_terms(body: str) -> tuple[str, dict[str, list[int]], int]:
     """A chunk's tsvector literal, its term positions (1-based) and its length in tokens."""
-    tokens = analyse(body)
+    tokens = index_tokens(body)
     positions: dict[str, list[int]] = defaultdict(list)
     for i, token in enumerate(tokens, 1):
         positions[token].append(i)
