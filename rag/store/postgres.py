@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 _MAX_POSITION, _MAX_POSITIONS, _MAX_LEXEME = 16383, 256, 2046  # tsvector limits
-# Dead clients are noticed by the server within about a minute (their claims are then free).
-_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL);
@@ -120,7 +118,9 @@ class PostgresCatalog:
     def connect(self) -> psycopg.Connection:
         """A new autocommit connection with this library's schema first on the search path."""
         try:
-            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10, **_KEEPALIVE)
+            # Keepalives: a dead server (or, server side, a dead client and its claims) is noticed in about a minute.
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10, keepalives=1, keepalives_idle=30,
+                                   keepalives_interval=10, keepalives_count=3)
         except psycopg.Error as exc:
             raise StoreError(self._unreachable(exc)) from exc
         conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(self.schema)))
@@ -256,7 +256,7 @@ class PostgresCatalog:
 
     def count_chunks(self) -> int:
         with self._using("read the catalog") as conn:
-            return int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+            return int(_one(conn.execute("SELECT count(*) FROM chunks")))
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not chunk_ids:
@@ -280,8 +280,8 @@ class PostgresCatalog:
         if not phrases or (doc_names is not None and not doc_names):
             return []
         with self._using("search keywords") as conn:
-            n_rows, total = conn.execute(
-                "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0) FROM documents").fetchone()
+            n_rows, total = _one(conn.execute(
+                "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0) FROM documents"), columns=2)
             if not n_rows:
                 return []
             hits = self._hits(conn, phrases)
@@ -301,15 +301,24 @@ class PostgresCatalog:
             hits[term] = int(count)
         for p in phrases:
             if len(p) > 1 and " ".join(p) not in hits:
-                hits[" ".join(p)] = int(conn.execute("SELECT count(*) FROM chunks WHERE tsv @@ %s::tsquery",
-                                                     (_tsquery(p),)).fetchone()[0])
+                hits[" ".join(p)] = int(_one(conn.execute("SELECT count(*) FROM chunks WHERE tsv @@ %s::tsquery",
+                                                          (_tsquery(p),))))
         return hits
+
+
+def _one(cur: psycopg.Cursor[Any], columns: int = 1) -> Any:
+    """The single row of an aggregate query: its value, or its tuple when it has several columns."""
+    row = cur.fetchone()
+    if row is None:
+        raise StoreError("PostgreSQL returned no row for an aggregate query")
+    return row[0] if columns == 1 else row
 
 
 def _bm25_query(scored: list[tuple[list[str], float]], avgdl: float, doc_names: Sequence[str] | None,
                 n: int) -> tuple[sql.Composed, list[Any]]:
     """The SQL ranking the chunks that match any phrase by the sum of each phrase's BM25 term."""
-    tfs, params = [], []
+    tfs: list[sql.SQL] = []
+    params: list[Any] = []
     for words, _ in scored:
         if len(words) == 1:
             tfs.append(sql.SQL("coalesce(jsonb_array_length(c.pos -> %s), 0)"))
@@ -322,7 +331,7 @@ def _bm25_query(scored: list[tuple[list[str], float]], avgdl: float, doc_names: 
             idf=sql.Literal(idf), i=sql.SQL(str(i)), k=sql.Literal(K1 + 1))
         for i, (_, idf) in enumerate(scored))
     tf_columns = sql.SQL(", ").join(sql.SQL("{} AS t{}").format(tf, sql.SQL(str(i))) for i, tf in enumerate(tfs))
-    where = sql.SQL("c.tsv @@ %s::tsquery")
+    where: sql.Composable = sql.SQL("c.tsv @@ %s::tsquery")
     params += [K1, B, B, avgdl, " | ".join(f"({_tsquery(w)})" for w, _ in scored)]
     if doc_names is not None:
         where = sql.SQL("{} AND c.doc_name = ANY(%s)").format(where)
@@ -361,7 +370,7 @@ class _PgClaims:
         deadline = time.monotonic() + wait
         with self.connection("claim a document") as conn:
             while doc_name not in self._held:
-                if conn.execute("SELECT pg_try_advisory_lock(%s)", (self._catalog.key(doc_name),)).fetchone()[0]:
+                if _one(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._catalog.key(doc_name),))):
                     self._held.add(doc_name)
                     self._catalog._owners[doc_name] = self
                 elif time.monotonic() >= deadline:
