@@ -336,3 +336,27 @@ def test_export_import_moves_an_embedded_library_to_the_team_without_re_embeddin
         [h.chunk_id for h in search("equity programme", stores, k=5)]
     # Re-ingesting the same files on the team is a no-op: the catalog rows came across intact.
     assert ingest([tmp_path / "c"], target).unchanged == 5
+
+
+# ---------------------------------------------------------------- the scenario, without PostgreSQL
+
+
+@pytest.mark.slow
+def test_two_local_catalogs_on_one_chroma_server_no_longer_delete_each_others_vectors(tmp_path, use_embedder):
+    port = free_port()
+    server = start_chroma_server(tmp_path / "server", port)
+    try:
+        a = open_stores(get_settings(data_dir=tmp_path / "a", chroma_host="127.0.0.1", chroma_port=port), use_embedder)
+        b = open_stores(get_settings(data_dir=tmp_path / "b", chroma_host="127.0.0.1", chroma_port=port), use_embedder)
+        write_corpus(tmp_path / "ca", 3)
+        ingest([tmp_path / "ca"], a)
+        write_corpus(tmp_path / "cb", 2)
+        for p in (tmp_path / "cb").iterdir():
+            p.rename(p.with_name("b_" + p.name))
+        ingest([tmp_path / "cb"], b)  # B's catalog knows none of A's vectors: they are not its orphans
+        ingest([tmp_path / "ca"], a)
+        assert a.keywords.chunk_ids() <= a.vectors.all_ids() and b.keywords.chunk_ids() <= b.vectors.all_ids()
+        assert a.vectors.count() == a.keywords.count_chunks() + b.keywords.count_chunks()
+    finally:
+        server.kill()
+        server.wait()

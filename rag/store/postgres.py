@@ -1,9 +1,9 @@
 """The team catalog: one library's documents, chunks and keyword index in PostgreSQL (psycopg 3).
 
 Chunks are tokenised by shiftbrief's own analyser (the tokens SQLite's FTS5 index holds) and stored as a
-tsvector with a GIN index, which finds the candidates; each chunk also keeps its term positions, and BM25
-is computed from stored term statistics (document frequencies per document, chunk lengths) with FTS5's
-formula and constants, so both backends rank alike. Writers claim documents with session advisory locks:
+tsvector (with positions) under a GIN index, which finds the candidates. BM25 is computed with FTS5's
+formula and constants from stored term statistics (chunks per document holding each term, chunk lengths)
+and each candidate's positions of the query's terms, so both backends rank alike. Writers claim documents with session advisory locks:
 a claim dies with its connection, so a killed worker's claims are free at once.
 """
 
@@ -44,19 +44,12 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id text PRIMARY KEY, doc_name text NOT NULL, page integer NOT NULL, ord integer NOT NULL,
     text text NOT NULL, metadata jsonb NOT NULL, body text NOT NULL,
-    tsv tsvector NOT NULL, pos jsonb NOT NULL, n_tokens integer NOT NULL);
+    tsv tsvector NOT NULL, n_tokens integer NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_name, page, ord);
 CREATE INDEX IF NOT EXISTS chunks_tsv ON chunks USING gin (tsv);
 CREATE TABLE IF NOT EXISTS doc_terms (
     term text NOT NULL, doc_name text NOT NULL, df integer NOT NULL, PRIMARY KEY (term, doc_name));
 CREATE INDEX IF NOT EXISTS doc_terms_doc ON doc_terms (doc_name);
--- How often a phrase occurs in a chunk: starts of its first word followed by the others, one apart.
-CREATE OR REPLACE FUNCTION phrase_tf(pos jsonb, words text[]) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT count(*)::integer FROM jsonb_array_elements(pos -> words[1]) AS p(v)
-  WHERE NOT EXISTS (SELECT 1 FROM generate_series(2, cardinality(words)) AS i
-                    WHERE NOT coalesce((pos -> words[i]) @> to_jsonb((p.v)::integer + i - 1), false))
-$$;
 """
 
 _DOC_COLUMNS = "doc_name, source, sha256, status, n_pages, n_chunks, metadata, updated_at"
@@ -74,7 +67,11 @@ def _lexeme(token: str) -> str | None:
 
 
 def _index_terms(body: str) -> tuple[str, dict[str, list[int]], int]:
-    """A chunk's tsvector literal, its term positions (1-based) and its length in tokens."""
+    """A chunk's tsvector literal, its terms' positions (1-based) and its length in tokens.
+
+    A chunk is a few hundred tokens, well inside the tsvector's 16383 positions and 256 per term, so the
+    stored positions give exact term frequencies.
+    """
     tokens = index_tokens(body)
     positions: dict[str, list[int]] = defaultdict(list)
     for i, token in enumerate(tokens, 1):
@@ -204,11 +201,11 @@ class PostgresCatalog:
         n_tokens = sum(n for _, _, n in indexed)
         with self._writer(name, "store a document") as conn, conn.transaction():
             self._delete_rows(conn, name)
-            with conn.cursor().copy("COPY chunks (chunk_id, doc_name, page, ord, text, metadata, body, tsv, pos, "
+            with conn.cursor().copy("COPY chunks (chunk_id, doc_name, page, ord, text, metadata, body, tsv, "
                                     "n_tokens) FROM STDIN") as copy:
-                for ch, (tsv, positions, n) in zip(chunks, indexed):
+                for ch, (tsv, _, n) in zip(chunks, indexed):
                     copy.write_row((ch["chunk_id"], name, ch["page"], ch["ord"], ch["text"], Jsonb(ch["metadata"]),
-                                    ch["body"], tsv, Jsonb(positions), n))
+                                    ch["body"], tsv, n))
             terms = sorted(df)
             conn.execute("INSERT INTO doc_terms (term, doc_name, df) "
                          "SELECT unnest(%s::text[]), %s, unnest(%s::integer[])", (terms, name, [df[t] for t in terms]))
@@ -279,31 +276,80 @@ class PostgresCatalog:
                    if p and all(_lexeme(w) for w in p)]
         if not phrases or (doc_names is not None and not doc_names):
             return []
+        lexemes = sorted({w for p in phrases for w in p})
+        where: sql.Composable = sql.SQL("c.tsv @@ %s::tsquery")
+        params: list[Any] = [lexemes, " | ".join(f"({_tsquery(p)})" for p in phrases)]
+        if doc_names is not None:
+            where = sql.SQL("{} AND c.doc_name = ANY(%s)").format(where)
+            params.append(list(doc_names))
+        # Each candidate's positions of the query's lexemes only: its tsvector cut down in C, not unnested.
+        query = sql.SQL("SELECT c.chunk_id, c.n_tokens, ts_filter(setweight(c.tsv, 'A', %s::text[]), '{{a}}')::text "
+                        "FROM chunks c WHERE {}").format(where)
         with self._using("search keywords") as conn:
             n_rows, total = _one(conn.execute(
                 "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0) FROM documents"), columns=2)
-            if not n_rows:
-                return []
-            hits = self._hits(conn, phrases)
-            scored = [(p, _idf(int(n_rows), hits[" ".join(p)])) for p in phrases if hits[" ".join(p)]]
-            if not scored:
-                return []
-            query, params = _bm25_query(scored, float(total) / float(n_rows), doc_names, n)
-            return [(r[0], float(r[1])) for r in conn.execute(query, params)]
+            rows = [(cid, dl, [_tf(p, positions) for p in phrases])
+                    for cid, dl, text in conn.execute(query, params) for positions in [_positions(text)]]
+            hits = _hits(conn, phrases, rows, whole=doc_names is None)
+        return bm25(phrases, rows, hits, int(n_rows), float(total), n)
 
-    @staticmethod
-    def _hits(conn: psycopg.Connection, phrases: list[list[str]]) -> Counter[str]:
-        """How many chunks hold each phrase: per-document counts for words, a GIN count for longer phrases."""
-        words = sorted({p[0] for p in phrases if len(p) == 1})
-        hits: Counter[str] = Counter()
-        for term, count in conn.execute("SELECT term, sum(df) FROM doc_terms WHERE term = ANY(%s) GROUP BY term",
-                                        (words,)):
-            hits[term] = int(count)
-        for p in phrases:
-            if len(p) > 1 and " ".join(p) not in hits:
-                hits[" ".join(p)] = int(_one(conn.execute("SELECT count(*) FROM chunks WHERE tsv @@ %s::tsquery",
-                                                          (_tsquery(p),))))
-        return hits
+
+Candidate = tuple[str, int, list[int]]  # chunk id, its length in tokens, each phrase's frequency in it
+
+
+def _positions(tsv_text: str) -> dict[str, list[int]]:
+    """Positions per lexeme from the text of a tsvector whose positions all carry weight A ('capit':3A,15A)."""
+    out = {}
+    for entry in tsv_text.split(" ") if tsv_text else ():
+        lexeme, _, positions = entry.rpartition(":")
+        out[lexeme[1:-1]] = [int(p[:-1]) for p in positions.split(",")]
+    return out
+
+
+def _tf(words: Sequence[str], positions: dict[str, list[int]]) -> int:
+    """How often a phrase occurs: positions of its first word followed by the others, one apart."""
+    first = positions.get(words[0])
+    if not first or len(words) == 1:
+        return len(first or ())
+    starts = set(first)
+    for i, word in enumerate(words[1:], 1):
+        starts &= {p - i for p in positions.get(word, ())}
+        if not starts:
+            return 0
+    return len(starts)
+
+
+def _hits(conn: psycopg.Connection, phrases: list[list[str]], rows: list[Candidate], whole: bool) -> list[int]:
+    """How many chunks of the whole library hold each phrase.
+
+    Unfiltered, the candidates are every chunk holding any phrase, so they are counted directly; filtered to
+    some documents, words are counted from the per-document statistics and longer phrases with the GIN index.
+    """
+    if whole:
+        return [sum(1 for _, _, tfs in rows if tfs[i]) for i in range(len(phrases))]
+    words = sorted({p[0] for p in phrases if len(p) == 1})
+    counts = {term: int(count) for term, count in conn.execute(
+        "SELECT term, sum(df) FROM doc_terms WHERE term = ANY(%s) GROUP BY term", (words,))}
+    for p in phrases:
+        if len(p) > 1 and " ".join(p) not in counts:
+            counts[" ".join(p)] = int(_one(conn.execute("SELECT count(*) FROM chunks WHERE tsv @@ %s::tsquery",
+                                                        (_tsquery(p),))))
+    return [counts.get(" ".join(p), 0) for p in phrases]
+
+
+def bm25(phrases: list[list[str]], rows: list[Candidate], hits: list[int], n_rows: int, total_tokens: float,
+         n: int) -> list[tuple[str, float]]:
+    """FTS5's bm25(): the sum over phrases of idf × tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)), best first."""
+    if not n_rows or not rows:
+        return []
+    avgdl = total_tokens / n_rows
+    idfs = [_idf(n_rows, h) for h in hits]
+    scored = []
+    for chunk_id, dl, tfs in rows:
+        norm = K1 * (1 - B + B * dl / avgdl)
+        scored.append((chunk_id, sum(idf * tf * (K1 + 1) / (tf + norm) for idf, tf in zip(idfs, tfs) if tf)))
+    scored.sort(key=lambda r: (-r[1], r[0]))
+    return scored[:n]
 
 
 def _one(cur: psycopg.Cursor[Any], columns: int = 1) -> Any:
@@ -312,37 +358,6 @@ def _one(cur: psycopg.Cursor[Any], columns: int = 1) -> Any:
     if row is None:
         raise StoreError("PostgreSQL returned no row for an aggregate query")
     return row[0] if columns == 1 else row
-
-
-def _bm25_query(scored: list[tuple[list[str], float]], avgdl: float, doc_names: Sequence[str] | None,
-                n: int) -> tuple[sql.Composed, list[Any]]:
-    """The SQL ranking the chunks that match any phrase by the sum of each phrase's BM25 term."""
-    tfs: list[sql.SQL] = []
-    params: list[Any] = []
-    for words, _ in scored:
-        if len(words) == 1:
-            tfs.append(sql.SQL("coalesce(jsonb_array_length(c.pos -> %s), 0)"))
-            params.append(words[0])
-        else:
-            tfs.append(sql.SQL("CASE WHEN c.tsv @@ %s::tsquery THEN phrase_tf(c.pos, %s::text[]) ELSE 0 END"))
-            params += [_tsquery(words), list(words)]
-    terms = sql.SQL(" + ").join(
-        sql.SQL("{idf} * f.t{i} * {k} / (f.t{i} + f.norm)").format(
-            idf=sql.Literal(idf), i=sql.SQL(str(i)), k=sql.Literal(K1 + 1))
-        for i, (_, idf) in enumerate(scored))
-    tf_columns = sql.SQL(", ").join(sql.SQL("{} AS t{}").format(tf, sql.SQL(str(i))) for i, tf in enumerate(tfs))
-    where: sql.Composable = sql.SQL("c.tsv @@ %s::tsquery")
-    params += [K1, B, B, avgdl, " | ".join(f"({_tsquery(w)})" for w, _ in scored)]
-    if doc_names is not None:
-        where = sql.SQL("{} AND c.doc_name = ANY(%s)").format(where)
-        params.append(list(doc_names))
-    params.append(n)
-    query = sql.SQL(
-        "SELECT c.chunk_id, {terms} AS score FROM chunks c, "
-        "LATERAL (SELECT {tfs}, %s * (1 - %s + %s * c.n_tokens / %s) AS norm) f "
-        "WHERE {where} ORDER BY score DESC, c.chunk_id LIMIT %s"
-    ).format(terms=terms, tfs=tf_columns, where=where)
-    return query, params
 
 
 class _PgClaims:
