@@ -6,6 +6,7 @@ are `python -m rag.cli` processes.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -360,3 +361,27 @@ def test_two_local_catalogs_on_one_chroma_server_no_longer_delete_each_others_ve
     finally:
         server.kill()
         server.wait()
+
+
+def test_cli_export_then_import_into_another_data_directory(stores, tmp_path):
+    from tests.test_cli import cli
+
+    write_corpus(tmp_path / "c", 2)
+    ingest([tmp_path / "c"], stores)
+    r = cli("export", str(tmp_path / "lib.jsonl.gz"), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["documents"] == 2
+    other = {"SHIFTBRIEF_DATA_DIR": str(tmp_path / "other")}
+    r = cli("import", str(tmp_path / "lib.jsonl.gz"), env=other)
+    assert r.returncode == 0 and "Imported 2 documents" in r.stdout, r.stderr
+    moved = open_stores(get_settings(data_dir=tmp_path / "other"))
+    assert moved.keywords.chunk_ids() == stores.keywords.chunk_ids() == moved.vectors.all_ids()
+    r = cli("import", str(tmp_path / "missing.jsonl.gz"), env=other)
+    assert r.returncode == 1 and "shiftbrief export" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "bad.jsonl.gz").write_bytes(gzip.compress(b'{"format": "something else"}\n'))
+    r = cli("import", str(tmp_path / "bad.jsonl.gz"), env=other)
+    assert r.returncode == 1 and "is not a shiftbrief library export" in " ".join(r.stderr.split())
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
+    r = cli("import", str(tmp_path / "bad.jsonl.gz"), env=other)
+    assert r.returncode == 1 and "not a readable shiftbrief library export" in " ".join(r.stderr.split())
+    assert "Traceback" not in r.stderr

@@ -80,23 +80,28 @@ def import_library(path: Path, stores: Stores, on_progress: Progress | None = No
         StoreError: the file is not a library export, or its vectors come from another embedding model.
     """
     report = MoveReport()
-    with gzip.open(path, "rt", encoding="utf-8") as f, stores.writing() as claims:
-        header = _header(f.readline(), path, stores.embedder.model_id)
-        log.info("importing library file=%s embedder=%s", path, header["embedder"])
-        stores.reconcile(claims)
-        for i, line in enumerate(f):
-            item = json.loads(line)
-            row, chunks = item["document"], item["chunks"]
-            name = row["doc_name"]
-            if on_progress:
-                on_progress(i, i + 1, name)
-            if not claims.take(name):
-                report.skipped.append((name, "another worker is writing it now; import again later"))
-                continue
-            vectors = [np.frombuffer(base64.b64decode(c.pop("vector")), dtype="<f4") for c in chunks]
-            _put(stores, row, chunks, vectors)
-            report.documents += 1
-            report.chunks += len(chunks)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f, stores.writing() as claims:
+            header = _header(f.readline(), path, stores.embedder.model_id)
+            log.info("importing library file=%s embedder=%s", path, header["embedder"])
+            stores.reconcile(claims)
+            for i, line in enumerate(f):
+                item = json.loads(line)
+                row, chunks = item["document"], item["chunks"]
+                name = row["doc_name"]
+                if on_progress:
+                    on_progress(i, i + 1, name)
+                if not claims.take(name):
+                    report.skipped.append((name, "another worker is writing it now; import again later"))
+                    continue
+                vectors = [np.frombuffer(base64.b64decode(c.pop("vector")), dtype="<f4") for c in chunks]
+                _put(stores, row, chunks, vectors)
+                report.documents += 1
+                report.chunks += len(chunks)
+    except (OSError, EOFError, ValueError, KeyError, UnicodeDecodeError) as exc:
+        # A damaged file stops here; documents already imported are complete (each lands in one transaction).
+        raise StoreError(f"{path} is not a readable shiftbrief library export ({type(exc).__name__}); "
+                         "write it again with `shiftbrief export`") from exc
     return report
 
 
