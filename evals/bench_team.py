@@ -37,6 +37,7 @@ def _servers(args: argparse.Namespace, work: Path) -> tuple[str, str, int, Calla
     pg = PgServer(free_port())
     pg.start()
     port = free_port()
+    shutil.rmtree(work / "chroma-server", ignore_errors=True)  # a fresh catalog must not meet old vectors
     chroma = start_chroma_server(work / "chroma-server", port)
 
     def stop() -> None:

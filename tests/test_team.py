@@ -296,6 +296,16 @@ def test_outages_give_a_clear_message_and_the_same_process_recovers(tmp_path, us
         _stop_team(team)
 
 
+@needs_pg
+def test_a_new_catalog_cannot_adopt_another_catalogs_collection(team, library, tmp_path, use_embedder):
+    first = open_stores(node(team, tmp_path / "a", library), use_embedder)
+    assert first.vectors.collection.metadata["catalog"] == first.keywords.library_id
+    other_db = team.pg.create_database(f"other_{library}")
+    with pytest.raises(StoreError, match="belongs to another catalog"):
+        open_stores(get_settings(data_dir=tmp_path / "b", database_url=other_db, chroma_host="127.0.0.1",
+                                 chroma_port=team.chroma_port, library=library), use_embedder)
+
+
 def test_team_settings_without_a_chroma_server_are_refused(tmp_path):
     with pytest.raises(StoreError, match="CHROMA_HOST"):
         open_stores(get_settings(database_url="postgresql://nobody@127.0.0.1:1/x"))

@@ -40,6 +40,7 @@ class Catalog(Protocol):
 
     where: str  # for messages: the file or the server
     shared: bool  # other processes on other machines write it too
+    library_id: str | None  # a shared catalog's id, recorded on its Chroma collection (None: not checked)
 
     def close(self) -> None: ...
 

@@ -69,6 +69,7 @@ class KeywordIndex:
     """
 
     shared = False
+    library_id: str | None = None
 
     def __init__(self, path: Path, lock_path: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

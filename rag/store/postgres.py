@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -95,6 +96,7 @@ class PostgresCatalog:
     """Documents, chunks and their BM25 index in one PostgreSQL schema, shared by a team's servers and workers."""
 
     shared = True
+    library_id: str | None = None  # set from the catalog's meta table when it is opened
 
     def __init__(self, url: str, library: str, model_id: str) -> None:
         info = conninfo_to_dict(url)
@@ -108,8 +110,9 @@ class PostgresCatalog:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.key("\x00schema"),))  # two nodes starting at once
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
             conn.execute(_SCHEMA.encode())
-            conn.execute("INSERT INTO meta VALUES ('library', %s), ('model', %s) ON CONFLICT DO NOTHING",
-                         (library, model_id))
+            conn.execute("INSERT INTO meta VALUES ('library', %s), ('model', %s), ('library_id', %s) "
+                         "ON CONFLICT DO NOTHING", (library, model_id, uuid.uuid4().hex))
+            self.library_id = str(_one(conn.execute("SELECT value FROM meta WHERE key = 'library_id'")))
 
     # --- connections ------------------------------------------------------------------------
     def connect(self) -> psycopg.Connection:

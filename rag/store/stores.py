@@ -44,7 +44,7 @@ def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keywords = open_catalog(settings, embedder.model_id)
     try:
-        vectors = VectorStore(settings, embedder, collection_name(settings, embedder.model_id))
+        vectors = VectorStore(settings, embedder, collection_name(settings, embedder.model_id), keywords.library_id)
     except Exception:
         keywords.close()
         raise

@@ -41,7 +41,9 @@ def _make_embedding_function(embedder: Embedder):
 class VectorStore:
     """One Chroma collection per library and embedding model, holding every chunk's vector and metadata."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, collection: str | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, collection: str | None = None,
+                 owner: str | None = None) -> None:
+        """Open (creating) the collection; `owner` is the id of the catalog it belongs to, checked when set."""
         try:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
@@ -67,10 +69,17 @@ class VectorStore:
             self.collection = self._client.get_or_create_collection(
                 name=self.name,
                 embedding_function=_make_embedding_function(embedder),
-                metadata={"hnsw:space": "cosine", "embedder": embedder.model_id},
+                metadata={"hnsw:space": "cosine", "embedder": embedder.model_id,
+                          **({"catalog": owner} if owner else {})},
             )
         except Exception as exc:
             raise StoreError(self._unreachable(settings)) from exc
+        found = (self.collection.metadata or {}).get("catalog")
+        if owner and found != owner:
+            # A new catalog would take the collection's vectors for orphans and remove them all.
+            raise StoreError(
+                f"The collection {self.name} on {self.where} belongs to another catalog (id {found}); point "
+                "SHIFTBRIEF_DATABASE_URL at the catalog it was built with, or choose a new SHIFTBRIEF_LIBRARY")
         self._batch = min(2000, self._client.get_max_batch_size())
 
     @staticmethod
