@@ -39,14 +39,17 @@ if [ ! -f "$PGDATA/PG_VERSION" ]; then
   chmod 700 "$PGDATA"
   umask 077
   python3 -c "import secrets; print(secrets.token_urlsafe(24))" > "$TEAM_DIR/postgres.password"
-  cp "$TEAM_DIR/postgres.password" "$PGDATA/.pwfile"
-  [ "$(id -u)" = 0 ] && chown "$PG_USER" "$PGDATA/.pwfile"
-  if ! as_pg "$PGBIN/initdb" -D "$PGDATA" -U shiftbrief --pwfile="$PGDATA/.pwfile" --auth=scram-sha-256 \
+  PWFILE="$TEAM_DIR/postgres.pwfile"  # initdb wants an empty data directory
+  cp "$TEAM_DIR/postgres.password" "$PWFILE"
+  [ "$(id -u)" = 0 ] && chown "$PG_USER" "$PWFILE"
+  if ! as_pg "$PGBIN/initdb" -D "$PGDATA" -U shiftbrief --pwfile="$PWFILE" --auth=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >"$TEAM_DIR/initdb.log" 2>&1; then
+    rm -f "$PWFILE"
+    rm -rf "$PGDATA"
     echo "initdb failed (see $TEAM_DIR/initdb.log); the user $PG_USER must be able to reach $PGDATA" >&2
     exit 1
   fi
-  rm -f "$PGDATA/.pwfile"
+  rm -f "$PWFILE"
 fi
 PASSWORD=$(cat "$TEAM_DIR/postgres.password")
 DATABASE_URL="postgresql://shiftbrief:${PASSWORD}@127.0.0.1:${PG_PORT}/shiftbrief"
