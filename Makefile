@@ -7,7 +7,8 @@ LLM    ?=
 LLM_PORT ?= 8088
 export SHIFTBRIEF_DATA_DIR ?= data
 
-.PHONY: run test lint test-fast screenshots bench install install-dev install-llm install-browser ingest serve serve-local-llm clean
+.PHONY: run test lint test-fast screenshots bench install install-dev install-llm install-browser ingest serve \
+	serve-local-llm clean install-postgres team bench-team
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,13 @@ install-browser:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; }
 
+# Debian's PostgreSQL for the team backend and its tests (they start their own throwaway cluster).
+install-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    postgresql >/dev/null; }
+
 ingest: install
 	$(BIN)/shiftbrief ingest corpus/ --prune
 
@@ -55,7 +63,7 @@ endif
 
 run: ingest serve
 
-test: lint install-llm install-browser
+test: lint install-llm install-browser install-postgres
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
 
 # The lint and type gate (configured in pyproject.toml): ruff (pyflakes, import order, complexity <= 12), mypy on rag/.
@@ -90,6 +98,18 @@ bench: install-dev
 	  --out evals/reports --name financebench_ja
 	$(BIN)/python -m evals.bench_figures
 	$(BIN)/python -m evals.bench_load --financebench $(FINANCEBENCH) --out evals/reports
+
+# A team on one machine: PostgreSQL (cluster in $(TEAM_DIR)/postgres) + a Chroma server on 127.0.0.1, corpus/
+# ingested, two app instances on ports $(TEAM_PORTS). See docs/team.md.
+TEAM_DIR   ?= data/team
+TEAM_PORTS ?= 8501 8502
+team: install install-postgres
+	$(BIN)/pip install --quiet -e '.[team]'
+	TEAM_DIR=$(TEAM_DIR) APP_PORTS="$(TEAM_PORTS)" bash scripts/team_up.sh $(VENV)
+
+# The team backend beside the embedded one on FinanceBench (retrieval, search p50/p95).
+bench-team: install-dev install-postgres
+	$(BIN)/python -m evals.bench_team --financebench $(FINANCEBENCH) --out evals/reports --work $(BENCH_DATA)/team
 
 clean:
 	rm -rf $(VENV) data

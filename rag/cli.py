@@ -355,6 +355,54 @@ def _sourced(doc: dict, field: str) -> Text:
     return _line(_data(value), *((("\n(", "dim"), _data(source, "dim"), (")", "dim")) if value and source else ()))
 
 
+# --- moving a library between backends (docs/team.md) ---------------------------------------------
+
+
+@app.command("export")
+def export_cmd(
+    path: Annotated[Path, typer.Argument(help="File to write, e.g. library.jsonl.gz.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Write the library (catalog, chunks, keyword text and vectors) to one file."""
+    from rag.store.migrate import export_library
+
+    stores = _stores()
+    try:
+        with _progress("export") as on_progress:
+            report = export_library(stores, path, on_progress)
+    except ShiftbriefError as exc:
+        _fail(exc)
+    _moved("Exported", report, path, as_json)
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A file written by `shiftbrief export`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Load an exported library into the configured stores, without re-embedding."""
+    from rag.store.migrate import import_library
+
+    if not path.is_file():
+        _fail(FileNotFoundError(f"{path} does not exist; write it with `shiftbrief export {path}`"))
+    stores = _stores()
+    try:
+        with _progress("import") as on_progress:
+            report = import_library(path, stores, on_progress)
+    except ShiftbriefError as exc:
+        _fail(exc)
+    _moved("Imported", report, path, as_json)
+
+
+def _moved(verb: str, report, path: Path, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    out.print(f"{verb} {report.documents} documents ({report.chunks} chunks) · {path}", highlight=False)
+    for name, why in report.skipped:
+        err.print(f"skipped {name}: {why}", highlight=False)
+
+
 def run() -> None:
     app()
 

@@ -103,6 +103,17 @@ class Settings(BaseSettings):
         5_000_000, validation_alias=AliasChoices("SHIFTBRIEF_MAX_DOC_CHARS", "max_doc_chars"),
         description="Characters kept from one document; later text and pages are skipped and noted.",
     )
+    # --- team backend (docs/team.md) ---
+    database_url: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SHIFTBRIEF_DATABASE_URL", "database_url"),
+        description="postgresql://… of a shared catalog and keyword index; unset means SQLite in the data directory. "
+                    "Needs CHROMA_HOST: a team keeps its vectors on a Chroma server.",
+    )
+    library: str = Field(
+        "shiftbrief", validation_alias=AliasChoices("SHIFTBRIEF_LIBRARY", "library"),
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
+        description="Name of a team library: its PostgreSQL schema and its Chroma collection are named for it.",
+    )
 
     @property
     def chroma_dir(self) -> Path:

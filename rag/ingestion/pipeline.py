@@ -27,6 +27,7 @@ from rag.ingestion.page_sections import classify_pages
 from rag.query.companies import company_key
 from rag.schema import Chunk, Document
 from rag.store.embeddings import embed_with_cache
+from rag.store.catalog import Claims
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -67,17 +68,6 @@ def ingest_lock(settings: Settings, timeout: float = 0) -> FileLock:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return FileLock(str(settings.data_dir / "ingest.lock"), timeout=timeout)
 
-
-def locked(settings: Settings, wait: float) -> FileLock:
-    """The data directory's ingest lock, held; IngestLockedError when another ingest keeps it past `wait` seconds."""
-    lock = ingest_lock(settings, wait)
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise IngestLockedError(
-            f"Another ingest or delete is running on {settings.data_dir}; wait for it to finish and try again"
-        ) from exc
-    return lock
 
 
 def file_sha256(path: Path) -> str:
@@ -125,24 +115,6 @@ def _store_facts(doc: Document, stores: Stores) -> None:
         stores.facts.replace(doc.doc_name, doc.company_key, facts)
 
 
-def reconcile(stores: Stores) -> int:
-    """Make Chroma hold exactly the chunks the catalog holds (after a crash). Returns vectors removed."""
-    if stores.vectors.count() == stores.keywords.count_chunks():
-        return 0
-    vector_ids = stores.vectors.all_ids()
-    keyword_ids = stores.keywords.chunk_ids()
-    orphans = sorted(vector_ids - keyword_ids)
-    if orphans:
-        log.warning("removing orphan vectors count=%s", len(orphans))
-        stores.vectors.delete_ids(orphans)
-    missing = keyword_ids - vector_ids
-    if missing:
-        # Their documents are re-embedded the next time their files are ingested.
-        docs = {c["doc_name"] for c in stores.keywords.get_chunks(sorted(missing)).values()}
-        for doc_name in docs:
-            stores.keywords.mark(doc_name, "stale")
-    return len(orphans)
-
 
 def ingest(
     paths: Iterable[str | Path],
@@ -169,7 +141,8 @@ def ingest(
         An IngestReport; one bad file is recorded in `failed` and never stops the rest.
 
     Raises:
-        IngestLockedError: another ingest holds the data directory.
+        IngestLockedError: another ingest holds the data directory (embedded library; a team's
+            workers share the work instead, each document claimed by one of them).
 
     Example:
         >>> report = ingest(["corpus/"], open_stores(get_settings()))
@@ -178,18 +151,19 @@ def ingest(
     """
     report = IngestReport()
     started = time.perf_counter()
-    with locked(stores.settings, lock_wait):
-        reconcile(stores)
+    paths = list(paths)
+    with stores.writing(lock_wait) as claims:
+        stores.reconcile(claims)
         found, errors = find_files(paths)
         roots = {f.path: f.root for f in found}
         files = list(roots)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
-        todo = [(path, name, fixes, roots[path]) for path, name, fixes in _plan(files, stores, report)]
+        todo = [(path, name, fixes, roots[path]) for path, name, fixes in _plan(files, stores, claims, report)]
         _run(todo, stores, report, _Ticker(on_progress, len(files), len(files) - len(todo)))
         if prune:
-            report.pruned = _prune(stores)
+            report.pruned = _prune(stores, claims, paths)
     report.timings["total"] = time.perf_counter() - started
     log.info("ingest done files=%s ingested=%s unchanged=%s chunks=%s embedded=%s failed=%s",
              report.files, report.ingested, report.unchanged, report.chunks, report.embedded, len(report.failed))
@@ -218,7 +192,8 @@ def _is_current(known: dict[str, Any] | None, path: Path, sha: str) -> bool:
                 and os.path.realpath(known["source"]) == os.path.realpath(path))
 
 
-def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[tuple[Path, str, dict[str, str]]]:
+def _plan(files: list[Path], stores: Stores, claims: Claims,
+          report: IngestReport) -> list[tuple[Path, str, dict[str, str]]]:
     """The files to (re)process, each with its document name and corrections; unchanged files are only counted."""
     names = DocNames(stores.keywords.list_documents())
     todo: list[tuple[Path, str, dict[str, str]]] = []
@@ -227,9 +202,14 @@ def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[tuple
         if sha is None:
             continue
         name = names.name_for(path)
+        # Claimed before it is read, so a worker elsewhere that has just finished it counts as done.
+        claimed = claims.take(name)
         known = stores.keywords.get_document(name)
         if _is_current(known, path, sha):
+            claims.release(name)
             report.unchanged += 1
+        elif not claimed:
+            report.skipped.append((_shown(path), f"{_shown(path.name)}: another worker is ingesting it now"))
         else:
             todo.append((path, name, stored_overrides(known or {})))
     return todo
@@ -370,11 +350,19 @@ def _write(doc: Document, chunks: list[Chunk], vectors, stores: Stores) -> None:
     stores.keywords.replace_document(doc, chunks)
 
 
-def _prune(stores: Stores) -> list[str]:
-    gone = [d["doc_name"] for d in stores.keywords.list_documents() if not Path(d["source"]).exists()]
+def _prune(stores: Stores, claims: Claims, paths: list[str | Path]) -> list[str]:
+    # A shared catalog holds other machines' files too: prune only under the folders this ingest covers.
+    roots = [Path(p).resolve() for p in paths]
+    gone = [d["doc_name"] for d in stores.keywords.list_documents() if not Path(d["source"]).exists()
+            and (not stores.keywords.shared or _covered(Path(d["source"]).resolve(), roots))]
+    gone = [name for name in gone if claims.take(name)]
     for name in gone:
         _delete(stores, name)
     return gone
+
+
+def _covered(source: Path, roots: list[Path]) -> bool:
+    return any(r == source or r in source.parents for r in roots)
 
 
 def _delete(stores: Stores, doc_name: str) -> None:
@@ -388,7 +376,9 @@ def _delete(stores: Stores, doc_name: str) -> None:
 
 def delete_document(doc_name: str, stores: Stores, lock_wait: float = 0) -> int:
     """Remove a document's chunks from both stores. Returns the number of chunks removed."""
-    with locked(stores.settings, lock_wait):
+    with stores.writing(lock_wait) as claims:
+        if not claims.take(doc_name, lock_wait):
+            raise IngestLockedError(f"{doc_name} is being ingested or deleted by another worker; try again when it is done")
         doc = stores.keywords.get_document(doc_name)
         if doc is None:
             raise not_found(stores, doc_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rag.errors import ShiftbriefError
+from rag.errors import IngestLockedError, ShiftbriefError
 from rag.ingestion.meta_value import MetaValue
 from rag.ingestion.metadata import one_company
 from rag.ingestion.overrides import (
@@ -17,7 +17,7 @@ from rag.ingestion.overrides import (
     stored_read,
     stored_sources,
 )
-from rag.ingestion.pipeline import company_keys, locked, not_found
+from rag.ingestion.pipeline import company_keys, not_found
 from rag.store.stores import Stores
 
 
@@ -54,7 +54,9 @@ def tag_document(stores: Stores, doc_name: str, company: str | None = None, peri
     if not given:
         raise ShiftbriefError("Nothing to change; give a company, a period or a document type")
     wanted = {f: normalize_override(f, v) for f, v in given.items()}
-    with locked(stores.settings, lock_wait):
+    with stores.writing(lock_wait) as claims:
+        if not claims.take(doc_name, lock_wait):
+            raise IngestLockedError(f"{doc_name} is being ingested or deleted by another worker; try again when it is done")
         row = stores.keywords.get_document(doc_name)
         if row is None:
             raise not_found(stores, doc_name)

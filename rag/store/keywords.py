@@ -1,23 +1,24 @@
-"""The document catalog and keyword index: SQLite with FTS5 (BM25), kept in step with Chroma."""
+"""The embedded catalog and keyword index: SQLite with FTS5 (BM25) in the data directory, kept in step with Chroma."""
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rag.errors import StoreError
-from rag.schema import Chunk, Document
+from filelock import FileLock, Timeout
 
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
-_WORD = re.compile(r"\w+", re.UNICODE)
+from rag.errors import IngestLockedError, StoreError
+from rag.schema import Chunk, Document
+from rag.store.analyser import keyword_text, query_phrases
+from rag.store.catalog import Claims, chunk_rows, document_row, flat_document
+
+__all__ = ["KeywordIndex", "keyword_text", "match_expression"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -46,46 +47,35 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 """
 
 
-def keyword_text(text: str) -> str:
-    """Text as the keyword index sees it: CJK runs as overlapping bigrams, numbers kept whole.
-
-    The unicode61 tokenizer treats a run of kanji/kana as one token, so Japanese is indexed
-    as character bigrams (as Lucene's CJK analyzer does); "1,818" and "161.6" stay one token.
-    """
-
-    def bigrams(m: re.Match[str]) -> str:
-        run = m.group(0)
-        if len(run) == 1:
-            return f" {run} "
-        return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
-
-    text = _THOUSANDS.sub("", text)
-    text = _DECIMAL.sub("d", text)
-    return _CJK_RUN.sub(bigrams, text)
-
-
 def match_expression(terms: Iterable[str]) -> str:
     """An FTS5 OR-query over terms; a multi-word term becomes a phrase."""
-    parts: list[str] = []
-    seen: set[str] = set()
-    for term in terms:
-        tokens = _WORD.findall(keyword_text(term).lower())
-        if not tokens:
-            continue
-        phrase = " ".join(tokens)
-        if phrase in seen:
-            continue
-        seen.add(phrase)
-        parts.append('"' + phrase.replace('"', "") + '"')
-    return " OR ".join(parts)
+    return " OR ".join('"' + " ".join(words).replace('"', "") + '"' for words in query_phrases(terms))
+
+
+class _OneWriter:
+    """Claims under the data directory's ingest lock: the only writer, so every document is its to write."""
+
+    def take(self, doc_name: str, wait: float = 0) -> bool:
+        return True
+
+    def release(self, doc_name: str) -> None:
+        pass
 
 
 class KeywordIndex:
-    """Documents, chunks and their FTS5 index in one SQLite file; every write is one transaction."""
+    """Documents, chunks and their FTS5 index in one SQLite file; every write is one transaction.
 
-    def __init__(self, path: Path) -> None:
+    One ingest or delete at a time writes it, under a file lock in the data directory.
+    """
+
+    shared = False
+    library_id: str | None = None
+
+    def __init__(self, path: Path, lock_path: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.where = str(path)
+        self.lock_path = lock_path or path.parent / "ingest.lock"
         try:
             self._conn = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -100,6 +90,21 @@ class KeywordIndex:
 
     def _tx(self):
         return _Transaction(self._conn, self._lock)
+
+    @contextmanager
+    def writing(self, wait: float = 0) -> Iterator[Claims]:
+        """Hold the data directory's ingest lock for an ingest or delete."""
+        lock = FileLock(str(self.lock_path), timeout=wait)
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise IngestLockedError(
+                f"Another ingest or delete is running on {self.lock_path.parent}; wait for it to finish and try again"
+            ) from exc
+        try:
+            yield _OneWriter()
+        finally:
+            lock.release()
 
     # --- documents -------------------------------------------------------------------------
     def get_document(self, doc_name: str) -> dict[str, Any] | None:
@@ -125,22 +130,23 @@ class KeywordIndex:
 
     def replace_document(self, doc: Document, chunks: Sequence[Chunk]) -> None:
         """Swap in a document's chunks and mark it complete, atomically."""
-        meta = {**doc.metadata(), "lang": doc.lang, **{k: v for k, v in doc.extra.items() if isinstance(v, str)}}
+        self.put_document(document_row(doc, len(chunks)), chunk_rows(chunks))
+
+    def put_document(self, row: dict[str, Any], chunks: Sequence[dict[str, Any]]) -> None:
+        """Store a document from catalog rows (see `catalog.chunk_rows`), replacing any of the same name."""
         with self._tx() as c:
-            self._delete_chunks(c, doc.doc_name)
+            self._delete_chunks(c, row["doc_name"])
             for ch in chunks:
                 cur = c.execute(
                     "INSERT INTO chunks (chunk_id, doc_name, page, ord, text, metadata) VALUES (?, ?, ?, ?, ?, ?)",
-                    (ch.chunk_id, ch.doc_name, ch.page, ch.ord, ch.text, json.dumps(ch.metadata, ensure_ascii=False)),
+                    (ch["chunk_id"], ch["doc_name"], ch["page"], ch["ord"], ch["text"],
+                     json.dumps(ch["metadata"], ensure_ascii=False)),
                 )
-                c.execute(
-                    "INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)",
-                    (cur.lastrowid, keyword_text(f"{ch.context}\n{ch.embed_text}" if ch.context else ch.embed_text)),
-                )
+                c.execute("INSERT INTO chunks_fts (rowid, body) VALUES (?, ?)", (cur.lastrowid, ch["body"]))
             c.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, 'complete', ?, ?, ?, ?)",
-                (doc.doc_name, doc.source, doc.sha256, len(doc.pages), len(chunks),
-                 json.dumps(meta, ensure_ascii=False), time.time()),
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row["doc_name"], row["source"], row["sha256"], row["status"], row["n_pages"], len(chunks),
+                 json.dumps(row["metadata"], ensure_ascii=False), time.time()),
             )
 
     def update_metadata(self, doc_name: str, fields: dict[str, Any], chunk_fields: dict[str, Any]) -> None:
@@ -155,6 +161,24 @@ class KeywordIndex:
             rows = c.execute("SELECT rowid, metadata FROM chunks WHERE doc_name = ?", (doc_name,)).fetchall()
             c.executemany("UPDATE chunks SET metadata = ? WHERE rowid = ?",
                           [(json.dumps({**json.loads(m), **chunk_fields}, ensure_ascii=False), r) for r, m in rows])
+
+    def export_document(self, doc_name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A document's row and its chunk rows; `body` is the indexed keyword text."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc_name, source, sha256, status, n_pages, n_chunks, metadata, updated_at "
+                "FROM documents WHERE doc_name = ?", (doc_name,)).fetchone()
+            if row is None:
+                raise StoreError(f"No document named {doc_name!r} in {self.path}")
+            rows = self._conn.execute(
+                "SELECT c.chunk_id, c.doc_name, c.page, c.ord, c.text, c.metadata, f.body FROM chunks c "
+                "JOIN chunks_fts f ON f.rowid = c.rowid WHERE c.doc_name = ? ORDER BY c.page, c.ord",
+                (doc_name,)).fetchall()
+        keys = ("doc_name", "source", "sha256", "status", "n_pages", "n_chunks", "metadata", "updated_at")
+        doc = dict(zip(keys, row))
+        doc["metadata"] = json.loads(doc["metadata"])
+        return doc, [{"chunk_id": r[0], "doc_name": r[1], "page": r[2], "ord": r[3], "text": r[4],
+                      "metadata": json.loads(r[5]), "body": r[6]} for r in rows]
 
     def delete_document(self, doc_name: str) -> None:
         with self._tx() as c:
@@ -242,7 +266,6 @@ class _Transaction:
 
 
 def _doc_row(row: Sequence[Any]) -> dict[str, Any]:
-    doc_name, source, sha, status, n_pages, n_chunks, meta, updated = row
-    return {"doc_name": doc_name, "source": source, "sha256": sha, "status": status, "n_pages": n_pages,
-            "n_chunks": n_chunks, "updated_at": updated, **{k: v for k, v in json.loads(meta).items()
-                                                            if k not in ("doc_name", "source", "sha256")}}
+    keys = ("doc_name", "source", "sha256", "status", "n_pages", "n_chunks", "metadata", "updated_at")
+    doc = dict(zip(keys, row))
+    return flat_document({**doc, "metadata": json.loads(doc["metadata"])})

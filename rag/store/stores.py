@@ -1,15 +1,16 @@
-"""The stores one data directory holds, opened together."""
+"""The stores one library uses, opened together: in the data directory, or a team's servers plus local caches."""
 
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
+from rag.store.catalog import Catalog, Claims, collection_name, open_catalog, reconcile
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
 from rag.store.facts import FactStore
-from rag.store.keywords import KeywordIndex
 from rag.store.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Stores:
-    """The embedder, the vector store, the keyword index and the embedding cache of one data directory."""
+    """The embedder, the vector store, the catalog (with its keyword index) and the local embedding cache."""
 
     settings: Settings
     embedder: Embedder
     vectors: VectorStore
-    keywords: KeywordIndex
+    keywords: Catalog
     cache: EmbeddingCache
     info: dict[str, str] = field(default_factory=dict)
     facts: FactStore | None = None  # figures read off statement tables, in the keyword index's file
@@ -39,6 +40,14 @@ class Stores:
             self.facts.close()
         self.cache.close()
 
+    def writing(self, wait: float = 0) -> AbstractContextManager[Claims]:
+        """Enter an ingest or delete: the claims it may write under (see `Catalog.writing`)."""
+        return self.keywords.writing(wait)
+
+    def reconcile(self, claims: Claims) -> int:
+        """Remove vectors the catalog does not own and mark documents missing vectors stale; returns vectors removed."""
+        return reconcile(self.keywords, self.vectors, claims)
+
 
 # Settings only the chat model reads; every other one can change what open_stores returns (where the vectors
 # live, which embedder, its threads and workers) or how ingest writes through stores.settings (chunk sizes).
@@ -51,11 +60,17 @@ def store_settings(settings: Settings) -> dict[str, Any]:
 
 
 def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
-    """Open (creating if needed) everything under the data directory for the configured embedder."""
+    """Open (creating if needed) the library the settings name, for the configured embedder."""
     embedder = embedder or get_embedder(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    keywords = KeywordIndex(settings.data_dir / f"index-{embedder.model_id}.sqlite")
+    keywords = open_catalog(settings, embedder.model_id)
+    try:
+        vectors = VectorStore(settings, embedder, collection_name(settings, embedder.model_id), keywords.library_id)
+    except Exception:
+        keywords.close()
+        raise
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
-    vectors = VectorStore(settings, embedder)
-    return Stores(settings, embedder, vectors, keywords, cache, {"embedder": embedder.model_id, "vectors": vectors.where},
-                  facts=FactStore(keywords.path))
+    info = {"embedder": embedder.model_id, "vectors": vectors.where, "catalog": keywords.where}
+    # Statement-table facts live beside the SQLite catalog; a team catalog (PostgreSQL) has none yet.
+    path = getattr(keywords, "path", None)
+    return Stores(settings, embedder, vectors, keywords, cache, info, facts=FactStore(path) if path else None)

@@ -39,15 +39,19 @@ def _make_embedding_function(embedder: Embedder):
 
 
 class VectorStore:
-    """One Chroma collection per embedding model, holding every chunk's vector and metadata."""
+    """One Chroma collection per library and embedding model, holding every chunk's vector and metadata."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, collection: str | None = None,
+                 owner: str | None = None) -> None:
+        """Open (creating) the collection; `owner` is the id of the catalog it belongs to, checked when set."""
         try:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
         except ImportError as exc:
             raise StoreError("chromadb is not installed; run `pip install -e .`") from exc
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.remote = bool(settings.chroma_host)  # other clients may write the same server
+        self.name = collection or f"chunks-{embedder.model_id}"
         self.where = (
             f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
             if settings.chroma_host
@@ -63,12 +67,19 @@ class VectorStore:
                 settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
             self.collection = self._client.get_or_create_collection(
-                name=f"chunks-{embedder.model_id}",
+                name=self.name,
                 embedding_function=_make_embedding_function(embedder),
-                metadata={"hnsw:space": "cosine", "embedder": embedder.model_id},
+                metadata={"hnsw:space": "cosine", "embedder": embedder.model_id,
+                          **({"catalog": owner} if owner else {})},
             )
         except Exception as exc:
             raise StoreError(self._unreachable(settings)) from exc
+        found = (self.collection.metadata or {}).get("catalog")
+        if owner and found != owner:
+            # A new catalog would take the collection's vectors for orphans and remove them all.
+            raise StoreError(
+                f"The collection {self.name} on {self.where} belongs to another catalog (id {found}); point "
+                "SHIFTBRIEF_DATABASE_URL at the catalog it was built with, or choose a new SHIFTBRIEF_LIBRARY")
         self._batch = min(2000, self._client.get_max_batch_size())
 
     @staticmethod
@@ -87,15 +98,19 @@ class VectorStore:
             raise StoreError(f"{self.where} failed to {what}: {type(exc).__name__}; is it running?") from exc
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        for i in range(0, len(chunks), self._batch):
-            part = chunks[i : i + self._batch]
+        self.upsert_rows([{"chunk_id": c.chunk_id, "metadata": c.metadata, "text": c.text} for c in chunks], vectors)
+
+    def upsert_rows(self, rows: Sequence[dict[str, Any]], vectors: Sequence[np.ndarray] | np.ndarray) -> None:
+        """Store vectors for catalog chunk rows (chunk_id, metadata, text), in batches."""
+        for i in range(0, len(rows), self._batch):
+            part = rows[i : i + self._batch]
             self._call(
                 "store chunks",
                 self.collection.upsert,
-                ids=[c.chunk_id for c in part],
+                ids=[r["chunk_id"] for r in part],
                 embeddings=[vectors[i + j] for j in range(len(part))],
-                metadatas=[_chroma_metadata(c.metadata) for c in part],
-                documents=[c.text for c in part],
+                metadatas=[_chroma_metadata(r["metadata"]) for r in part],
+                documents=[r["text"] for r in part],
             )
 
     def ids_for_doc(self, doc_name: str) -> set[str]:
@@ -117,6 +132,24 @@ class VectorStore:
             res = self._call("list chunks", self.collection.get, include=[], limit=10000, offset=offset)
             ids.update(res["ids"])
         return ids
+
+    def doc_names(self, ids: Sequence[str]) -> dict[str, str]:
+        """The document each vector belongs to, from its metadata ("" when it has none)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), self._batch):
+            res = self._call("list chunks", self.collection.get, ids=list(ids[i : i + self._batch]),
+                             include=["metadatas"])
+            out.update({cid: str((meta or {}).get("doc_name", "")) for cid, meta in zip(res["ids"], res["metadatas"])})
+        return out
+
+    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id (for export: moving a library never re-embeds)."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), self._batch):
+            res = self._call("read vectors", self.collection.get, ids=list(ids[i : i + self._batch]),
+                             include=["embeddings"])
+            out.update({cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(res["ids"], res["embeddings"])})
+        return out
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         ids = list(ids)
