@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from rag.config import Settings
 from rag.errors import DocumentNotFoundError, IngestLockedError, LoaderError, ShiftbriefError
@@ -26,8 +26,8 @@ from rag.ingestion.overrides import stored_overrides
 from rag.ingestion.page_sections import classify_pages
 from rag.query.companies import company_key
 from rag.schema import Chunk, Document
-from rag.store.embeddings import embed_with_cache
 from rag.store.catalog import Claims
+from rag.store.embeddings import embed_with_cache
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
