@@ -172,15 +172,23 @@ def figure_facts(rows: list[KeyFigureRow], hits: dict[str, Hit], sources: Source
         cite = sources.cite(hits[src.chunk_id], src.quote)
         src.n = cite["n"]
         fig = {"metric_key": row.metric_key, "value": row.value, "unit": row.unit, "period": row.period}
-        facts.append(Fact("figures", f"{row.label_en}: {row.value_en} ({row.period_en})",
-                          f"{row.label_ja}:{row.value_ja}({row.period_ja})", [fig], [cite]))
+        en, ja = f"{row.label_en}: {row.value_en} ({row.period_en})", f"{row.label_ja}:{row.value_ja}({row.period_ja})"
+        if row.prior is not None:
+            fig_prior = {**fig, "value": row.prior, "period": row.prior_period}
+            facts.append(Fact("figures", f"{en}; {row.prior_en}", f"{ja}、{row.prior_ja}", [fig, fig_prior], [cite]))
+        else:
+            facts.append(Fact("figures", en, ja, [fig], [cite]))
     return facts
 
 
 def check_row(row: KeyFigureRow, sources: SourceList) -> None:
-    """Mark a cited key-figures row supported when both languages' values are in its source passage."""
+    """Mark a cited key-figures row supported when both languages' values (and the prior period's) are in its source
+    passage; the change is computed from the two."""
     src = sources.items[sources.by_doc[row.source.doc_name] - 1]["text"]
-    ok = all(check_figures(f"{value} [1]", {1: src}).ok for value in (row.value_en, row.value_ja))
+    values = [row.value_en, row.value_ja]
+    if row.prior is not None:  # the prior period's value, without its period ("FY2021" is not a figure to check)
+        values += [row.prior_en.rsplit(" (", 1)[0], row.prior_ja.split("(", 1)[0]]
+    ok = all(check_figures(f"{value} [1]", {1: src}).ok for value in values)
     row.check = "supported" if ok else "unsupported"
 
 

@@ -25,6 +25,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "period": ("Period", "期間"),
     "source": ("Source", "出典"),
     "check": ("Check", "検証"),
+    "prior": ("Prior period", "前期"),
+    "change": ("Change", "増減"),
     "page": ("p.", "ページ"),
     "all_periods": ("all periods", "全期間"),
     "documents": ("documents", "資料"),
@@ -107,11 +109,22 @@ def _source_line(s: dict[str, Any], lang: str) -> str:
     return (f"{s['title']} — " if s.get("title") else "") + ", ".join(b for b in bits if b)
 
 
-def _figure_cells(row: KeyFigureRow, lang: str) -> list[str]:
+def _figure_head(b: Briefing, lang: str) -> list[str]:
+    """The key-figures columns; prior period and change only when some row comes from a statement table."""
+    keys = ("metric", "value", "period") + (("prior", "change") if _with_prior(b) else ()) + ("source", "check")
+    return [t(k, lang) for k in keys]
+
+
+def _with_prior(b: Briefing) -> bool:
+    return any(r.prior is not None for r in b.key_figures)
+
+
+def _figure_cells(row: KeyFigureRow, lang: str, prior: bool = False) -> list[str]:
     src = row.source
     mark = "✓" if row.check == "supported" else "⚠"
     n = "?" if src.n is None else src.n
-    return [*row.cells(lang), f"[{n}]", mark]
+    extra = [c or "—" for c in row.prior_cells(lang)] if prior else []
+    return [*row.cells(lang), *extra, f"[{n}]", mark]
 
 
 def render_markdown(b: Briefing, lang: str = "en") -> str:
@@ -125,9 +138,10 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
     for section in ORDER:
         out += [f"## {t(section, lang)}", ""]
         if section == "figures" and b.key_figures:
-            head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+            head = _figure_head(b, lang)
             out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang)) + " |" for r in b.key_figures]
+            out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang, _with_prior(b))) + " |"
+                    for r in b.key_figures]
             out.append("")
         lines = _section_lines(b, section, lang)
         for text, marks, badges, _ in lines:
@@ -153,14 +167,14 @@ def _plain(text: str) -> str:
 
 
 def _docx_figures(doc: Any, b: Briefing, lang: str) -> None:
-    head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+    head = _figure_head(b, lang)
     table = doc.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, head):
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
     for row in b.key_figures:
-        for cell, text in zip(table.add_row().cells, _figure_cells(row, lang)):
+        for cell, text in zip(table.add_row().cells, _figure_cells(row, lang, _with_prior(b))):
             cell.text = _plain(text)
 
 

@@ -159,12 +159,23 @@ class KeyFigureRow:
     docs: list[str]
     source: FigureSource
     check: str = ""  # "supported" or "unsupported" once checked against its source
+    # A statement-table row also shows the prior period and the change (computed from the two printed values).
+    prior: float | None = None
+    prior_period: str = ""
+    prior_en: str = ""
+    prior_ja: str = ""
+    change_en: str = ""
+    change_ja: str = ""
 
     def cells(self, lang: str) -> tuple[str, str, str]:
         """(label, value, period) in one language."""
         if lang == "ja":
             return self.label_ja, self.value_ja, self.period_ja
         return self.label_en, self.value_en, self.period_en
+
+    def prior_cells(self, lang: str) -> tuple[str, str]:
+        """(prior period's value with its period, change) in one language; empty for a sentence figure."""
+        return (self.prior_ja, self.change_ja) if lang == "ja" else (self.prior_en, self.change_en)
 
 
 def _distance(rule: _Rule, sentence: str, fig: Figure, seg: tuple[int, int], ja: bool) -> float | None:
