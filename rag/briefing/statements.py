@@ -20,7 +20,12 @@ from rag.answers.measures import OUTFLOWS
 from rag.figures.facts import Fact
 from rag.figures.format import format_figure
 from rag.figures.labels import FigureSource, KeyFigureRow
-from rag.figures.line_items import item_name, line_item, load_line_items, normalise_label
+from rag.figures.line_items import (
+    item_name,
+    line_item,
+    load_line_items,
+    normalise_label,
+)
 from rag.schema import Hit
 from rag.store.stores import Stores
 
