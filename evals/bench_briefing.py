@@ -10,8 +10,8 @@ Scores per language:
 - coverage: share of must-haves the half states (an event: a What-changed bullet of that month stating its
   figures; a figure: a key-figures row or bullet with its value; a disagreement: a Where-sources-disagree bullet
   with its value);
-- figure precision: of the key-figures rows whose value the checklist knows, the share with the right label and
-  period (rows the checklist lists as wrong count as wrong);
+- figure precision: of the key-figures values (a row's, and its prior period's) the checklist knows, the share
+  with the right label and period (rows the checklist lists as wrong count as wrong);
 - ja_in_ja: share of Japanese-half bullets that are Japanese sentences (not pointers to an English original).
 Writes briefing.json and briefing.md.
 """
@@ -62,9 +62,22 @@ def _date_of(text_en: str) -> str:
     return find_date(text_en.split(":", 1)[0])[0]
 
 
+def _cells(b: Briefing) -> list[tuple[str, float, str, str]]:
+    """(metric, value, unit, period) of every value the key-figures table shows: each row's, and its prior period's."""
+    out = []
+    for r in b.key_figures:
+        out.append((r.metric_key, r.value, r.unit, r.period))
+        if r.prior is not None:
+            out.append((r.metric_key, r.prior, r.unit, r.prior_period))
+    return out
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.006 * abs(b)
+
+
 def _figure_found(b: Briefing, fig: dict[str, Any], lang: str) -> bool:
-    rows = [r for r in b.key_figures if r.unit == fig["unit"] and abs(r.value - fig["value"]) <= 0.006 * fig["value"]]
-    if rows:
+    if any(unit == fig["unit"] and _close(value, fig["value"]) for _, value, unit, _ in _cells(b)):
         return True
     return any(_states(f.text(lang), fig["value"], fig["unit"]) for f in b.facts if f.section != "disagree")
 
@@ -72,17 +85,14 @@ def _figure_found(b: Briefing, fig: dict[str, Any], lang: str) -> bool:
 def _precision(b: Briefing, item: dict[str, Any]) -> tuple[int, int]:
     """(right, judged) over key-figures rows whose value the checklist knows."""
     right = judged = 0
-    def close(a: float, b: float) -> bool:
-        return abs(a - b) <= 0.006 * abs(b)
-
-    for r in b.key_figures:
-        known = [f for f in item["figures"] if f["unit"] == r.unit and close(r.value, f["value"])]
-        wrong = [w for w in item.get("wrong", []) if w["metric"] == r.metric_key and close(r.value, w["value"])]
+    for metric, value, unit, period in _cells(b):
+        known = [f for f in item["figures"] if f["unit"] == unit and _close(value, f["value"])]
+        wrong = [w for w in item.get("wrong", []) if w["metric"] == metric and _close(value, w["value"])]
         if wrong:
             judged += 1
         elif known:
             judged += 1
-            right += any(f["metric"] == r.metric_key and f["period"] == r.period for f in known)
+            right += any(f["metric"] == metric and f["period"] == period for f in known)
     return right, judged
 
 

@@ -145,8 +145,10 @@ def _not_about(sentence: str, start: int, end: int, keys: Sequence[str]) -> bool
 def mentions_of(doc: dict[str, Any], sentences: list[Sentence], keys: Sequence[str] = ()) -> list[Mention]:
     """Every labelled figure of a document's sentences about the company; the period is the sentence's own."""
     out = []
+    # "At the end of September" in a 2025 note is September 2025.
+    year = next((str(v)[:4] for v in (doc.get("period"), doc.get("date")) if re.match(r"(?:19|20)\d\d", str(v or ""))), "")
     for s in sentences:
-        for fig, metric, period, claim, distance in label_figures(s.text):
+        for fig, metric, period, claim, distance in label_figures(s.text, year=year):
             if distance >= 99 or (not claim and _not_about(s.text, fig.start, fig.end, keys)):
                 continue  # no words say what the figure is, or it is not the company's
             out.append(Mention(doc["doc_name"], str(doc.get("doc_type", "")), s.text, fig, metric, period, claim,
