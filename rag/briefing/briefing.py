@@ -220,7 +220,7 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     quoted.update({m.hit.chunk_id: m.hit for m in mentions})
     facts += figure_facts(rows, quoted, sources)
     if chat is None:
-        facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed)
+        facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display)
     facts += disagreement_facts(mentions, docs_by_name, sources) + dedupe(from_model)
     for fact in facts:
         verify_fact(fact, sources)

@@ -156,7 +156,7 @@ def context_period(s: Sentence, doc: dict[str, Any]) -> str:
         if quarter == bool(re.fullmatch(r"\d{4}Q[1-4]", period)) and re.match(r"\d{4}", period):
             return period
     at = s.hit.text.find(s.text[:40])
-    headings = _HEADING.findall(s.hit.text[: at if at >= 0 else 0])
+    headings = _HEADING.findall(s.hit.text[: max(at, 0)])
     # The nearest heading only, without its asides: "Headline figures (reported 2 March 2026)" names no period.
     if headings and (periods := find_periods(re.sub(r"\([^)]*\)", " ", headings[-1]))[0]):
         return str(periods[0])

@@ -33,6 +33,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "mode": ("mode", "モード"),
     "generated": ("generated", "作成"),
     "none": ("Nothing on this in the selected documents.", "選択した資料には該当する記述がありません。"),
+    "only_other": ("Stated only in Japanese sources: see the originals under {marks}.",
+                   "この項目の記述は英語の資料のみにあります。出典{marks}の原文を参照してください。"),
     "original": ("quoted", "原文"),
     "unsupported": ("not found in the cited passages", "出典で確認できない数値"),
     "mismatch": ("differs from the English", "英語版と数値が異なる"),
@@ -81,7 +83,8 @@ def _badges(fact: Fact, lang: str) -> list[str]:
 
 def _section_lines(b: Briefing, section: str, lang: str) -> list[tuple[str, str, list[str], bool]]:
     """(text, citation marks, badges, is a quote) bullets of a section, from its facts."""
-    facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")]
+    facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")
+             and f.text(lang)]  # a quote only in the other language is shown as the original under its source
     out = []
     for f in facts:
         text = f.text(lang)
@@ -107,6 +110,20 @@ def _source_line(s: dict[str, Any], lang: str) -> str:
     pages = ", ".join(str(p + 1) for p in s.get("pages", [s["page"]]))
     bits = [s["doc_name"], s.get("doc_type", ""), str(s.get("date", "") or ""), f"{t('page', lang)} {pages}"]
     return (f"{s['title']} — " if s.get("title") else "") + ", ".join(b for b in bits if b)
+
+
+def _left_out(b: Briefing, section: str, lang: str) -> str:
+    """Citation marks of the section's quotes this half leaves out (shown as originals under their sources)."""
+    return "".join(dict.fromkeys(_marks(f.citations) for f in b.facts if f.section == section and not f.text(lang)))
+
+
+def _originals(b: Briefing, source: dict[str, Any], lang: str) -> list[str]:
+    """Quotes of a source in the other language to show as originals: every one a bullet of this half left out,
+    then others up to two."""
+    other = [q for q in source.get("quotes", []) if (lang == "ja") != bool(_JA.search(q))]
+    left_out = {c["quote"] for f in b.facts if not f.text(lang) for c in f.citations if c["n"] == source["n"]}
+    must = [q for q in other if q in left_out]
+    return must + [q for q in other if q not in left_out][: max(0, 2 - len(must))]
 
 
 def _figure_head(b: Briefing, lang: str) -> list[str]:
@@ -147,13 +164,15 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
         for text, marks, badges, _ in lines:
             badge = "".join(f" **{_md(x)}**" for x in badges)
             out.append(f"- {_md(text)}" + (f" {_md(marks)}" if marks else "") + badge)
-        if not lines and not (section == "figures" and b.key_figures):
+        if marks := _left_out(b, section, lang):
+            out.append(f"_{_md(t('only_other', lang).format(marks=marks))}_")
+        elif not lines and not (section == "figures" and b.key_figures):
             out.append(f"- _{_md(t('none', lang))}_")
         out.append("")
     out += [f"## {t('sources', lang)}", ""]
     for s in b.sources:
         out += [f"{s['n']}. {_md(_source_line(s, lang))}"]
-        quotes = [q for q in s.get("quotes", []) if (lang == "ja") != bool(_JA.search(q))][:2]
+        quotes = _originals(b, s, lang)
         out += [f"    - {_md(t('original', lang))}: {_md(_quote(q[:300], 'en' if lang == 'ja' else 'ja'))}"
                 for q in quotes]
     return "\n".join(out).rstrip() + "\n"
@@ -189,7 +208,9 @@ def _docx_section(doc: Any, b: Briefing, section: str, lang: str) -> None:
         p.add_run(_plain(f"{text} {marks}"))
         for badge in badges:
             p.add_run(f" {_plain(badge)}").bold = True
-    if not lines and not table:
+    if marks := _left_out(b, section, lang):
+        doc.add_paragraph().add_run(t("only_other", lang).format(marks=marks)).italic = True
+    elif not lines and not table:
         doc.add_paragraph().add_run(t("none", lang)).italic = True
 
 
