@@ -10,9 +10,10 @@ Scores per language:
 - coverage: share of must-haves the half states (an event: a What-changed bullet of that month stating its
   figures; a figure: a key-figures row or bullet with its value; a disagreement: a Where-sources-disagree bullet
   with its value);
-- figure precision: of the key-figures rows whose value the checklist knows, the share with the right label and
-  period (rows the checklist lists as wrong count as wrong);
-- ja_in_ja: share of Japanese-half bullets that are Japanese sentences (not pointers to an English original).
+- figure precision: of the key-figures values (a row's, and its prior period's) the checklist knows, the share
+  with the right label and period (rows the checklist lists as wrong count as wrong);
+- ja_in_ja: share of Japanese-half bullets that are Japanese sentences (not pointers to an English original);
+  quotes the Japanese half leaves out (shown there as 原文 under their source) are counted apart, as left_out.
 Writes briefing.json and briefing.md.
 """
 
@@ -62,9 +63,23 @@ def _date_of(text_en: str) -> str:
     return find_date(text_en.split(":", 1)[0])[0]
 
 
+def _cells(b: Briefing) -> list[tuple[str, float, str, str]]:
+    """(metric, value, unit, period) of every value the key-figures table shows: each row's, and its prior period's."""
+    out = []
+    for r in b.key_figures:
+        out.append((r.metric_key, r.value, r.unit, r.period))
+        if r.prior is not None:
+            out.append((r.metric_key, r.prior, r.unit, r.prior_period))
+    return out
+
+
+def _close(a: float, b: float) -> bool:
+    # Tables write four significant digits; a looser match would take $460 million of buybacks for $458 million cash.
+    return abs(a - b) <= 0.002 * abs(b)
+
+
 def _figure_found(b: Briefing, fig: dict[str, Any], lang: str) -> bool:
-    rows = [r for r in b.key_figures if r.unit == fig["unit"] and abs(r.value - fig["value"]) <= 0.006 * fig["value"]]
-    if rows:
+    if any(unit == fig["unit"] and _close(value, fig["value"]) for _, value, unit, _ in _cells(b)):
         return True
     return any(_states(f.text(lang), fig["value"], fig["unit"]) for f in b.facts if f.section != "disagree")
 
@@ -72,30 +87,31 @@ def _figure_found(b: Briefing, fig: dict[str, Any], lang: str) -> bool:
 def _precision(b: Briefing, item: dict[str, Any]) -> tuple[int, int]:
     """(right, judged) over key-figures rows whose value the checklist knows."""
     right = judged = 0
-    def close(a: float, b: float) -> bool:
-        return abs(a - b) <= 0.006 * abs(b)
-
-    for r in b.key_figures:
-        known = [f for f in item["figures"] if f["unit"] == r.unit and close(r.value, f["value"])]
-        wrong = [w for w in item.get("wrong", []) if w["metric"] == r.metric_key and close(r.value, w["value"])]
+    for metric, value, unit, period in _cells(b):
+        known = [f for f in item["figures"] if f["unit"] == unit and _close(value, f["value"])]
+        wrong = [w for w in item.get("wrong", []) if w["metric"] == metric and _close(value, w["value"])]
         if wrong:
             judged += 1
         elif known:
             judged += 1
-            right += any(f["metric"] == r.metric_key and f["period"] == r.period for f in known)
+            right += any(f["metric"] == metric and f["period"] == period for f in known)
     return right, judged
 
 
-def _ja_bullets(b: Briefing) -> tuple[int, int]:
-    ok = total = 0
+def _ja_bullets(b: Briefing) -> tuple[int, int, int]:
+    """(Japanese sentences, bullets of the Japanese half, quotes left out of it and shown as originals instead)."""
+    ok = total = left_out = 0
     for f in b.facts:
         if f.section == "figures" and f.origin != "model":
             continue  # the table, not bullets
+        if not f.text_ja:
+            left_out += 1  # not a bullet of the Japanese half: its English sentence is shown as 原文 under the source
+            continue
         total += 1
         text = re.sub(r"\[\d+\]|「[^」]*」", "", f.text_ja)
         ja, latin = len(_JA.findall(text)), len(_LATIN.findall(text))
         ok += f.origin != "pointer" and ja >= latin
-    return ok, total
+    return ok, total, left_out
 
 
 def score(b: Briefing, item: dict[str, Any]) -> dict[str, Any]:
@@ -114,8 +130,8 @@ def score(b: Briefing, item: dict[str, Any]) -> dict[str, Any]:
                      + [f"{f['metric']} {f['period']}" for f in item["figures"] if not _figure_found(b, f, lang)]}
     right, judged = _precision(b, item)
     out["figure_precision"] = {"right": right, "judged": judged, "rows": len(b.key_figures)}
-    ok, total = _ja_bullets(b)
-    out["ja_in_ja"] = {"ok": ok, "total": total}
+    ok, total, left_out = _ja_bullets(b)
+    out["ja_in_ja"] = {"ok": ok, "total": total, "left_out": left_out}
     out["disagree_bullets"] = len(b.section("disagree"))
     return out
 
@@ -145,7 +161,8 @@ def run(checklist: Path, corpus_data: Path, tenk_data: Path | None) -> dict[str,
     # Table rows are the same facts in both languages, so precision is the same per language.
     return {"coverage": total, "figure_precision": {"en": round(right / max(1, judged), 3),
                                                     "ja": round(right / max(1, judged), 3), "judged": judged},
-            "ja_in_ja": round(ok / max(1, bullets), 3), "briefings": results}
+            "ja_in_ja": round(ok / max(1, bullets), 3),
+            "ja_left_out": sum(r["ja_in_ja"]["left_out"] for r in results), "briefings": results}
 
 
 def write_report(report: dict[str, Any], out: Path) -> None:
@@ -153,15 +170,16 @@ def write_report(report: dict[str, Any], out: Path) -> None:
     (out / "briefing.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     summary = (f"coverage EN {report['coverage']['en']} · JA {report['coverage']['ja']} (target ≥ 0.85); figure "
                f"precision {report['figure_precision']['en']} over {report['figure_precision']['judged']} judged rows "
-               f"(target ≥ 0.95); Japanese bullets in Japanese {report['ja_in_ja']} (target ≥ 0.90)")
+               f"(target ≥ 0.95); Japanese bullets in Japanese {report['ja_in_ja']} (target ≥ 0.90); "
+               f"{report['ja_left_out']} English-only quotes left out of the Japanese half (shown there as 原文)")
     head = ("| briefing | docs | seconds | EN events | EN figures | EN disagree | JA events | JA figures | JA disagree "
-            "| precision | JA in JA |")
-    lines = ["# Briefing checklist", "", summary, "", head, "|" + "---|" * 11]
+            "| precision | JA in JA | JA left out |")
+    lines = ["# Briefing checklist", "", summary, "", head, "|" + "---|" * 12]
     for r in report["briefings"]:
         p, j = r["figure_precision"], r["ja_in_ja"]
         lines.append(f"| {r['id']} | {r['docs']} | {r['seconds']} | {r['en']['events']} | {r['en']['figures']} | "
                      f"{r['en']['disagreements']} | {r['ja']['events']} | {r['ja']['figures']} | "
-                     f"{r['ja']['disagreements']} | {p['right']}/{p['judged']} | {j['ok']}/{j['total']} |")
+                     f"{r['ja']['disagreements']} | {p['right']}/{p['judged']} | {j['ok']}/{j['total']} | {j['left_out']} |")
     lines += ["", "Missing (EN):", ""] + [f"- {r['id']}: {', '.join(r['en']['missing']) or '—'}"
                                           for r in report["briefings"]]
     (out / "briefing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

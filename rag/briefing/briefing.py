@@ -34,6 +34,7 @@ from rag.briefing.gather import MemoEmbedder, Sentence, focus, gather
 from rag.briefing.japanese import event_ja, format_date
 from rag.briefing.quotes import bilingual_quotes
 from rag.briefing.select import company_keys, display_name, select_documents
+from rag.briefing.statements import statement_rows
 from rag.figures.labels import KeyFigureRow, Mention
 from rag.retrieval.hybrid import HybridRetriever
 from rag.store.stores import Stores
@@ -211,11 +212,15 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     contested = disputed(mentions, docs_by_name)
     events = _undisputed(find_events(sentences, docs_by_name, display, keys), contested)
     facts = _one_per_sentence([_event_fact(e, set(keys), sources) for e in events])
-    rows = key_figures(mentions, contested, max_key_figures)
-    quoted = {m.hit.chunk_id: m.hit for m in mentions}
+    # Filings' line items come from their statement tables; sentence figures fill the rest of the table, from the
+    # documents without tables (news, notes).
+    table_rows, quoted, with_tables = statement_rows(stores, selected)
+    told = [m for m in mentions if m.doc_name not in with_tables]
+    rows = table_rows + key_figures(told, contested, max(0, max_key_figures - len(table_rows)))
+    quoted.update({m.hit.chunk_id: m.hit for m in mentions})
     facts += figure_facts(rows, quoted, sources)
     if chat is None:
-        facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed)
+        facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display)
     facts += disagreement_facts(mentions, docs_by_name, sources) + dedupe(from_model)
     for fact in facts:
         verify_fact(fact, sources)

@@ -20,6 +20,7 @@ from rag.figures.labels import KeyFigureRow, Mention, key_figure_rows, label_fig
 from rag.figures.parse import CITATION_RE
 from rag.figures.verify import check_figures, parse_citations
 from rag.query.companies import find_companies
+from rag.query.periods import find_periods
 from rag.schema import Hit
 
 SECTIONS = ("changed", "figures", "drivers", "risks", "disagree", "watch")
@@ -142,11 +143,34 @@ def _not_about(sentence: str, start: int, end: int, keys: Sequence[str]) -> bool
     return bool(others) or sector or bool(_FORWARD.search(near))
 
 
+_HEADING = re.compile(r"^#{1,6}\s*(.+)$", re.MULTILINE)
+_DEICTIC = re.compile(r"\b(?:the|this) (quarter|year)\b|(当|同)(四半期|期)", re.IGNORECASE)
+
+
+def context_period(s: Sentence, doc: dict[str, Any]) -> str:
+    """The period a sentence that names none is about: the document's when the sentence points at it ("The quarter
+    included …" in a Q3 report), else its nearest heading's ("## Third quarter 2025"); else ""."""
+    period, m = str(doc.get("period", "") or ""), _DEICTIC.search(s.text)
+    if m and period:
+        quarter = bool(m.group(1) and m.group(1).lower() == "quarter" or m.group(3) == "四半期")
+        if quarter == bool(re.fullmatch(r"\d{4}Q[1-4]", period)) and re.match(r"\d{4}", period):
+            return period
+    at = s.hit.text.find(s.text[:40])
+    headings = _HEADING.findall(s.hit.text[: max(at, 0)])
+    # The nearest heading only, without its asides: "Headline figures (reported 2 March 2026)" names no period.
+    if headings and (periods := find_periods(re.sub(r"\([^)]*\)", " ", headings[-1]))[0]):
+        return str(periods[0])
+    return ""
+
+
 def mentions_of(doc: dict[str, Any], sentences: list[Sentence], keys: Sequence[str] = ()) -> list[Mention]:
     """Every labelled figure of a document's sentences about the company; the period is the sentence's own."""
     out = []
+    # "At the end of September" in a 2025 note is September 2025.
+    year = next((str(v)[:4] for v in (doc.get("period"), doc.get("date")) if re.match(r"(?:19|20)\d\d", str(v or ""))), "")
     for s in sentences:
-        for fig, metric, period, claim, distance in label_figures(s.text):
+        context = context_period(s, doc)
+        for fig, metric, period, claim, distance in label_figures(s.text, context, year=year):
             if distance >= 99 or (not claim and _not_about(s.text, fig.start, fig.end, keys)):
                 continue  # no words say what the figure is, or it is not the company's
             out.append(Mention(doc["doc_name"], str(doc.get("doc_type", "")), s.text, fig, metric, period, claim,
@@ -172,15 +196,23 @@ def figure_facts(rows: list[KeyFigureRow], hits: dict[str, Hit], sources: Source
         cite = sources.cite(hits[src.chunk_id], src.quote)
         src.n = cite["n"]
         fig = {"metric_key": row.metric_key, "value": row.value, "unit": row.unit, "period": row.period}
-        facts.append(Fact("figures", f"{row.label_en}: {row.value_en} ({row.period_en})",
-                          f"{row.label_ja}:{row.value_ja}({row.period_ja})", [fig], [cite]))
+        en, ja = f"{row.label_en}: {row.value_en} ({row.period_en})", f"{row.label_ja}:{row.value_ja}({row.period_ja})"
+        if row.prior is not None:
+            fig_prior = {**fig, "value": row.prior, "period": row.prior_period}
+            facts.append(Fact("figures", f"{en}; {row.prior_en}", f"{ja}、{row.prior_ja}", [fig, fig_prior], [cite]))
+        else:
+            facts.append(Fact("figures", en, ja, [fig], [cite]))
     return facts
 
 
 def check_row(row: KeyFigureRow, sources: SourceList) -> None:
-    """Mark a cited key-figures row supported when both languages' values are in its source passage."""
+    """Mark a cited key-figures row supported when both languages' values (and the prior period's) are in its source
+    passage; the change is computed from the two."""
     src = sources.items[sources.by_doc[row.source.doc_name] - 1]["text"]
-    ok = all(check_figures(f"{value} [1]", {1: src}).ok for value in (row.value_en, row.value_ja))
+    values = [row.value_en, row.value_ja]
+    if row.prior is not None:  # the prior period's value, without its period ("FY2021" is not a figure to check)
+        values += [row.prior_en.rsplit(" (", 1)[0], row.prior_ja.split("(", 1)[0]]
+    ok = all(check_figures(f"{value} [1]", {1: src}).ok for value in values)
     row.check = "supported" if ok else "unsupported"
 
 

@@ -1,12 +1,14 @@
 """Drivers, risks and what to watch, in both languages: each quoted sentence paired with its counterpart in the
 other language, found by the multilingual encoder among the company's sentences.
 
-Where no counterpart exists, the other language gets a sentence built from the quote's labelled figures, or a
-short note pointing at the original; such bullets are marked `origin="pointer"` so the evals can count them.
+Where no counterpart exists, the other language gets a sentence built from the quote's labelled figures
+(`origin="structured"`); a quote without labelled figures is left out of that half and shown there as the original
+under its source (`origin="original"`, the other text empty).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,10 +28,22 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
-def _from_figures(text: str, lang: str) -> str:
-    """'Per the English source, net income was $104.5 million (Q3 2025).' from a sentence's labelled figures."""
+# How each section introduces what a source in the other language states: (Japanese, English).
+_LEADS = {
+    "drivers": ("変化の要因として、英語の資料は{who}{parts}と述べている。", "On the drivers, the Japanese source states {who}{parts}."),
+    "risks": ("リスクとして、英語の資料は{who}{parts}と指摘している。", "As a risk, the Japanese source notes {who}{parts}."),
+    "watch": ("今後の注目点として、英語の資料は{who}{parts}と述べている。", "Looking ahead, the Japanese source states {who}{parts}."),
+}
+_TABLE_LIKE = re.compile(r"\d[\d,.]*")
+
+
+def _from_figures(s: Sentence, section: str, lang: str, company: str = "") -> str:
+    """A sentence in `lang` stating what the quote's labelled figures state, with their periods:
+    「リスクとして、英語の資料はRiot Platformsの純利益は1億450万ドル(2025年第3四半期)と指摘している。」 — or "" when
+    no figure in it is labelled."""
+    year = str(s.hit.metadata.get("period", "") or "")[:4] if s.hit is not None else ""
     parts = []
-    for fig, metric, period, claim, distance in label_figures(text):
+    for fig, metric, period, claim, distance in label_figures(s.text, year=year):
         if claim or not metric or distance >= 99:
             continue
         label, value = term(metric, lang), format_figure(fig.value, fig.unit, lang)
@@ -38,9 +52,10 @@ def _from_figures(text: str, lang: str) -> str:
                      else f"{label} {value}" + (f" ({when})" if when else ""))
     if not parts:
         return ""
+    ja, en = _LEADS[section]
     if lang == "ja":
-        return "英語の資料によれば、" + "、".join(parts) + "。"
-    return "Per the Japanese source: " + "; ".join(parts) + "."
+        return ja.format(who=f"{company}の" if company else "", parts="、".join(parts))
+    return en.format(who=f"{company}'s " if company else "", parts="; ".join(parts))
 
 
 def _pick(sentences: list[Sentence], section: str, used: set[str], per_section: int) -> list[Sentence]:
@@ -52,13 +67,20 @@ def _pick(sentences: list[Sentence], section: str, used: set[str], per_section: 
             break
         if s.hit.doc_name in {o.hit.doc_name for o in out} or is_claim(s.text):
             continue
+        if len(_TABLE_LIKE.findall(s.text)) >= 6 and len(s.text) < 40 * len(_TABLE_LIKE.findall(s.text)):
+            continue  # a table row read as a sentence ("2023 2024 2025 2026 2027 Debt $5,128 …") says nothing
         out.append(s)
     return out
 
 
 def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embed,
-                     per_section: int = 3) -> list[Fact]:
-    """Quoted bullets for drivers, risks and what to watch, each with an English and a Japanese text."""
+                     per_section: int = 3, company: str = "") -> list[Fact]:
+    """Quoted bullets for drivers, risks and what to watch, each with an English and a Japanese text.
+
+    A quote with no counterpart in the other language gets a sentence built from its labelled figures; without
+    any, its other-language text is empty: that half leaves the bullet out and shows the quote as the original
+    (原文) under its source.
+    """
     picks = {}
     used: set[str] = set()
     for section in SECTIONS:
@@ -86,11 +108,8 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
                 cites.append(sources.cite(best.hit, best.text))
                 counterpart = best.text
             else:
-                counterpart = _from_figures(s.text, other)
-                origin = "structured" if counterpart else "pointer"
-                if not counterpart:
-                    counterpart = (f"(英語の資料のみの記述。原文は出典[{cites[0]['n']}]を参照)" if other == "ja" else
-                                   f"(Stated only in a Japanese source; see the original at [{cites[0]['n']}].)")
+                counterpart = _from_figures(s, section, other, company)
+                origin = "structured" if counterpart else "original"
             en, ja = (s.text, counterpart) if s.lang == "en" else (counterpart, s.text)
             facts.append(Fact(section, en, ja, [], cites, origin=origin))
     return facts

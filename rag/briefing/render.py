@@ -25,12 +25,16 @@ TITLES: dict[str, tuple[str, str]] = {
     "period": ("Period", "期間"),
     "source": ("Source", "出典"),
     "check": ("Check", "検証"),
+    "prior": ("Prior period", "前期"),
+    "change": ("Change", "増減"),
     "page": ("p.", "ページ"),
     "all_periods": ("all periods", "全期間"),
     "documents": ("documents", "資料"),
     "mode": ("mode", "モード"),
     "generated": ("generated", "作成"),
     "none": ("Nothing on this in the selected documents.", "選択した資料には該当する記述がありません。"),
+    "only_other": ("Stated only in Japanese sources: see the originals under {marks}.",
+                   "この項目の記述は英語の資料のみにあります。出典{marks}の原文を参照してください。"),
     "original": ("quoted", "原文"),
     "unsupported": ("not found in the cited passages", "出典で確認できない数値"),
     "mismatch": ("differs from the English", "英語版と数値が異なる"),
@@ -79,7 +83,8 @@ def _badges(fact: Fact, lang: str) -> list[str]:
 
 def _section_lines(b: Briefing, section: str, lang: str) -> list[tuple[str, str, list[str], bool]]:
     """(text, citation marks, badges, is a quote) bullets of a section, from its facts."""
-    facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")]
+    facts = [f for f in b.facts if f.section == section and (section != "figures" or f.origin == "model")
+             and f.text(lang)]  # a quote only in the other language is shown as the original under its source
     out = []
     for f in facts:
         text = f.text(lang)
@@ -107,11 +112,36 @@ def _source_line(s: dict[str, Any], lang: str) -> str:
     return (f"{s['title']} — " if s.get("title") else "") + ", ".join(b for b in bits if b)
 
 
-def _figure_cells(row: KeyFigureRow, lang: str) -> list[str]:
+def _left_out(b: Briefing, section: str, lang: str) -> str:
+    """Citation marks of the section's quotes this half leaves out (shown as originals under their sources)."""
+    return "".join(dict.fromkeys(_marks(f.citations) for f in b.facts if f.section == section and not f.text(lang)))
+
+
+def _originals(b: Briefing, source: dict[str, Any], lang: str) -> list[str]:
+    """Quotes of a source in the other language to show as originals: every one a bullet of this half left out,
+    then others up to two."""
+    other = [q for q in source.get("quotes", []) if (lang == "ja") != bool(_JA.search(q))]
+    left_out = {c["quote"] for f in b.facts if not f.text(lang) for c in f.citations if c["n"] == source["n"]}
+    must = [q for q in other if q in left_out]
+    return must + [q for q in other if q not in left_out][: max(0, 2 - len(must))]
+
+
+def _figure_head(b: Briefing, lang: str) -> list[str]:
+    """The key-figures columns; prior period and change only when some row comes from a statement table."""
+    keys = ("metric", "value", "period") + (("prior", "change") if _with_prior(b) else ()) + ("source", "check")
+    return [t(k, lang) for k in keys]
+
+
+def _with_prior(b: Briefing) -> bool:
+    return any(r.prior is not None for r in b.key_figures)
+
+
+def _figure_cells(row: KeyFigureRow, lang: str, prior: bool = False) -> list[str]:
     src = row.source
     mark = "✓" if row.check == "supported" else "⚠"
     n = "?" if src.n is None else src.n
-    return [*row.cells(lang), f"[{n}]", mark]
+    extra = [c or "—" for c in row.prior_cells(lang)] if prior else []
+    return [*row.cells(lang), *extra, f"[{n}]", mark]
 
 
 def render_markdown(b: Briefing, lang: str = "en") -> str:
@@ -125,21 +155,24 @@ def render_markdown(b: Briefing, lang: str = "en") -> str:
     for section in ORDER:
         out += [f"## {t(section, lang)}", ""]
         if section == "figures" and b.key_figures:
-            head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+            head = _figure_head(b, lang)
             out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang)) + " |" for r in b.key_figures]
+            out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang, _with_prior(b))) + " |"
+                    for r in b.key_figures]
             out.append("")
         lines = _section_lines(b, section, lang)
         for text, marks, badges, _ in lines:
             badge = "".join(f" **{_md(x)}**" for x in badges)
             out.append(f"- {_md(text)}" + (f" {_md(marks)}" if marks else "") + badge)
-        if not lines and not (section == "figures" and b.key_figures):
+        if marks := _left_out(b, section, lang):
+            out.append(f"_{_md(t('only_other', lang).format(marks=marks))}_")
+        elif not lines and not (section == "figures" and b.key_figures):
             out.append(f"- _{_md(t('none', lang))}_")
         out.append("")
     out += [f"## {t('sources', lang)}", ""]
     for s in b.sources:
         out += [f"{s['n']}. {_md(_source_line(s, lang))}"]
-        quotes = [q for q in s.get("quotes", []) if (lang == "ja") != bool(_JA.search(q))][:2]
+        quotes = _originals(b, s, lang)
         out += [f"    - {_md(t('original', lang))}: {_md(_quote(q[:300], 'en' if lang == 'ja' else 'ja'))}"
                 for q in quotes]
     return "\n".join(out).rstrip() + "\n"
@@ -153,14 +186,14 @@ def _plain(text: str) -> str:
 
 
 def _docx_figures(doc: Any, b: Briefing, lang: str) -> None:
-    head = [t(k, lang) for k in ("metric", "value", "period", "source", "check")]
+    head = _figure_head(b, lang)
     table = doc.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, head):
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
     for row in b.key_figures:
-        for cell, text in zip(table.add_row().cells, _figure_cells(row, lang)):
+        for cell, text in zip(table.add_row().cells, _figure_cells(row, lang, _with_prior(b))):
             cell.text = _plain(text)
 
 
@@ -175,7 +208,9 @@ def _docx_section(doc: Any, b: Briefing, section: str, lang: str) -> None:
         p.add_run(_plain(f"{text} {marks}"))
         for badge in badges:
             p.add_run(f" {_plain(badge)}").bold = True
-    if not lines and not table:
+    if marks := _left_out(b, section, lang):
+        doc.add_paragraph().add_run(t("only_other", lang).format(marks=marks)).italic = True
+    elif not lines and not table:
         doc.add_paragraph().add_run(t("none", lang)).italic = True
 
 

@@ -114,6 +114,10 @@ _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _MONTH_JA = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月")
 _MONTH_BEFORE = _rx(r"\b(?:" + "|".join(_MONTHS) + r")\s+$")
+_MONTH_NAMES = "|".join(m.title() for m in _MONTHS)
+_MONTH_RANGE = re.compile(r"\b(" + _MONTH_NAMES + r")\s*(?:[–—-]|to|through)\s*(" + _MONTH_NAMES + r")\b"
+                          r"(?:\s+((?:19|20)\d{2})\b)?")
+_FISCAL = _rx(r"\bfiscal\b(?:\s+\w+)?\s*$|会計年度|期の?\s*$")
 
 
 @dataclass
@@ -159,12 +163,23 @@ class KeyFigureRow:
     docs: list[str]
     source: FigureSource
     check: str = ""  # "supported" or "unsupported" once checked against its source
+    # A statement-table row also shows the prior period and the change (computed from the two printed values).
+    prior: float | None = None
+    prior_period: str = ""
+    prior_en: str = ""
+    prior_ja: str = ""
+    change_en: str = ""
+    change_ja: str = ""
 
     def cells(self, lang: str) -> tuple[str, str, str]:
         """(label, value, period) in one language."""
         if lang == "ja":
             return self.label_ja, self.value_ja, self.period_ja
         return self.label_en, self.value_en, self.period_en
+
+    def prior_cells(self, lang: str) -> tuple[str, str]:
+        """(prior period's value with its period, change) in one language; empty for a sentence figure."""
+        return (self.prior_ja, self.change_ja) if lang == "ja" else (self.prior_en, self.change_en)
 
 
 def _distance(rule: _Rule, sentence: str, fig: Figure, seg: tuple[int, int], ja: bool) -> float | None:
@@ -194,15 +209,37 @@ def _due(sentence: str, m: re.Match[str]) -> bool:
     return bool(_DUE.search(sentence[: m.start()]) or _DUE_JA.match(sentence[m.end():]))
 
 
-def period_near(sentence: str, fig: Figure, default: str = "") -> str:
-    """The period a figure refers to: the nearest month ("2025-12"), else a period named around it, else `default`."""
-    # A month without a year ("at the end of November") takes the document's year, else the sentence's.
-    year = default[:4] if _YEAR.fullmatch(default[:4]) else next(iter(_YEAR.findall(sentence)), "")
-    options = [(m.start(), m.end(), f"{m.group(2) or year}-{_MONTHS.index(m.group(1).lower()) + 1:02d}")
-               for m in _MONTH_EN.finditer(sentence) if (m.group(2) or year) and not _due(sentence, m)]
+def _month_range(m: re.Match[str], year: str) -> str:
+    """'October–December 2025' -> '2025Q4', 'January–June 2025' -> '2025H1', else the last month ('2025-09')."""
+    first, last = (_MONTHS.index(m.group(i).lower()) + 1 for i in (1, 2))
+    y = m.group(3) or year
+    if last - first == 2 and first % 3 == 1:
+        return f"{y}Q{last // 3}"
+    if last - first == 5 and first in (1, 7):
+        return f"{y}H{last // 6}"
+    return f"{y}-{last:02d}"
+
+
+def period_near(sentence: str, fig: Figure, default: str = "", year: str = "") -> str:
+    """The period a figure refers to: the nearest month ("2025-12"), else a period named around it, else `default`.
+
+    A month without a year ("at the end of September") takes `year`, else the year of `default`, else the
+    sentence's. A month range is its calendar quarter or half ("October–December 2025" -> "2025Q4"), and a
+    company's fiscal quarter ("its fiscal first quarter of 2026") yields to a calendar period the sentence names.
+    """
+    if not _YEAR.fullmatch(year[:4]):
+        year = default[:4] if _YEAR.fullmatch(default[:4]) else next(iter(_YEAR.findall(sentence)), "")
+    year = year[:4]
+    ranges = [m for m in _MONTH_RANGE.finditer(sentence) if (m.group(3) or year) and not _due(sentence, m)]
+    inside = [(m.start(), m.end()) for m in ranges]
+    options = [(m.start(), m.end(), _month_range(m, year)) for m in ranges]
+    options += [(m.start(), m.end(), f"{m.group(2) or year}-{_MONTHS.index(m.group(1).lower()) + 1:02d}")
+                for m in _MONTH_EN.finditer(sentence) if (m.group(2) or year) and not _due(sentence, m)
+                and not any(a <= m.start() < b for a, b in inside)]
     options += [(m.start(), m.end(), f"{m.group(1)}-{int(m.group(2)):02d}") for m in _MONTH_JA.finditer(sentence)]
+    calendar = bool(options)
     for m in _QUARTER.finditer(sentence):
-        if _due(sentence, m):
+        if _due(sentence, m) or (calendar and _FISCAL.search(sentence[max(0, m.start() - 20): m.start()])):
             continue
         y = m.group(2) or m.group(3) or (_YEAR.search(sentence[m.end(): m.end() + 12]) or [None, year])[1]
         q = _ORDINAL.get((m.group(1) or "").lower()) or _ORDINAL.get(m.group(4) or "") or int(m.group(4) or 0)
@@ -220,12 +257,12 @@ def period_near(sentence: str, fig: Figure, default: str = "") -> str:
     return periods[0] if periods else default
 
 
-def label_figures(sentence: str, default_period: str = "", keep_all: bool = False) -> list[tuple]:
+def label_figures(sentence: str, default_period: str = "", keep_all: bool = False, year: str = "") -> list[tuple]:
     """The figures of a sentence with the glossary key of the metric each states (None when unrecognised).
 
     Returns (figure, metric key, period, claim, distance) tuples; `claim` marks a figure the sentence attributes
     to someone else, `distance` how far the metric's words are. Rates ("$88,870 per bitcoin") and unrecognised
-    figures are left out unless `keep_all`.
+    figures are left out unless `keep_all`; `year` dates a month named without one.
     """
     ja = bool(KANA_KANJI.search(sentence))
     figs = [f for f in parse_figures(sentence) if f.unit and not (
@@ -249,7 +286,7 @@ def label_figures(sentence: str, default_period: str = "", keep_all: bool = Fals
                 metric, distance = out[-1][1], 50.0  # "…exceeding $600 million, reaching a total of $600.53 million"
             else:
                 metric = next((r.key for r in RULES if r.generic and r.words is None and fig.unit in r.units), None)
-        out.append((fig, metric, period_near(sentence, fig, default_period) if metric or keep_all else "", claim,
+        out.append((fig, metric, period_near(sentence, fig, default_period, year) if metric or keep_all else "", claim,
                     distance))
     return [o for o in out if o[1] or keep_all]
 
@@ -337,6 +374,22 @@ def _specific(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
+HEADLINE = ("revenue", "net_income", "net_loss")  # results an analyst reads first, in this order
+
+
+def _full_year(g: list[Mention]) -> bool:
+    return bool(re.fullmatch(r"(?:19|20)\d\d", consensus_period([m.period for m in g if not m.claim])))
+
+
+def _headline_rank(g: list[Mention]) -> tuple[int, bool, bool, str]:
+    """Headline metrics first: a full year before a shorter period, a dated figure before an undated one, the latest
+    first; everything else after, in the order it came."""
+    if g[0].metric not in HEADLINE:
+        return (1, False, False, "")
+    period = consensus_period([m.period for m in g if not m.claim])
+    return (0, not _full_year(g), not period, "".join(chr(0x10FFFF - ord(c)) for c in period))
+
+
 def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 3) -> list[KeyFigureRow]:
     """The key-figures table: the best-attested value of each metric first, then the runners-up, up to `limit` rows."""
     groups = _clusters(_specific([m for m in mentions if m.metric]), same_metric=True)
@@ -349,17 +402,21 @@ def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 
     # Best attested first; on a tie the later period (holdings at the end of December before November's).
     groups.sort(key=lambda g: consensus_period([m.period for m in g]), reverse=True)
     groups.sort(key=lambda g: (-weight(g), _RULE_ORDER[g[0].metric]))
+    # Headline results take their slots first, the latest full year before a quarter: an analyst reads the
+    # year's revenue before anything else, and a busy table must not crowd it out.
+    groups.sort(key=lambda g: _headline_rank(g))
     chosen: list[list[Mention]] = []
-    for round_ in range(per_metric):  # one row per metric before any metric gets a second
-        seen: dict[str, int] = {}
+    for round_ in range(per_metric):  # one row per metric (and kind of period) before any gets a second
+        seen: dict[tuple[str, bool], int] = {}
         for g in groups:
-            seen[g[0].metric] = seen.get(g[0].metric, -1) + 1
-            if seen[g[0].metric] == round_ and len(chosen) < limit:
+            slot = (g[0].metric, g[0].metric in HEADLINE and _full_year(g))
+            seen[slot] = seen.get(slot, -1) + 1
+            if seen[slot] == round_ and len(chosen) < limit:
                 chosen.append(g)
         if len(chosen) >= limit:
             break
     rows = []
-    for g in sorted(chosen, key=lambda g: (_RULE_ORDER[g[0].metric], -weight(g))):
+    for g in sorted(chosen, key=lambda g: (_RULE_ORDER[g[0].metric], _headline_rank(g), -weight(g))):
         src = min(g, key=_quality)
         shown = _display([m for m in g if not m.claim] or g)
         period = consensus_period([m.period for m in g if not m.claim]) or src.period

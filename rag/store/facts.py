@@ -102,6 +102,16 @@ class FactStore:
             rows = self._conn.execute(sql, args).fetchall()
         return [_fact(r) for r in rows]
 
+    def of_documents(self, doc_names: Sequence[str]) -> list[Fact]:
+        """Every statement-table fact of these documents, labelled with a line item or not (sentence facts left out)."""
+        if not doc_names:
+            return []
+        sql = (f"SELECT {','.join(_COLUMNS)} FROM facts WHERE statement != 'text' "
+               f"AND doc_name IN ({','.join('?' * len(doc_names))})")
+        with self._lock:
+            rows = self._conn.execute(sql, list(doc_names)).fetchall()
+        return [_fact(r) for r in rows]
+
     def period_ends(self, doc_names: Sequence[str]) -> dict[str, dict[str, str]]:
         """doc_name -> {fiscal year label ('FY2018'): the date it ends ('2018-12-31')}, from the year columns."""
         if not doc_names:
