@@ -11,7 +11,12 @@ from app_pages.common import get_stores, lang
 from app_pages.ui_text import source_label, t
 from rag.errors import ShiftbriefError
 from rag.ingestion.files import SUPPORTED_SUFFIXES
-from rag.ingestion.overrides import TAGGABLE, stored_overrides, stored_sources
+from rag.ingestion.overrides import (
+    TAGGABLE,
+    normalize_override,
+    stored_overrides,
+    stored_sources,
+)
 from rag.ingestion.pipeline import delete_document, ingest, list_documents
 from rag.ingestion.tagging import tag_document
 from rag.ingestion.uploads import MAX_FILES_PER_UPLOAD, remove_upload, save_uploads
@@ -99,7 +104,15 @@ def _changes(row: dict[str, Any]) -> dict[str, str]:
     """The fields the form changed; an emptied field counts only when it takes a correction back."""
     corrected = stored_overrides(row)
     given = {f: " ".join(str(st.session_state.get(f"tag_{f}", "")).split()) for f in TAGGABLE}
-    return {f: v for f, v in given.items() if v != str(row.get(f) or "") and (v or f in corrected)}
+    return {f: v for f, v in given.items() if not _same(f, v, str(row.get(f) or "")) and (v or f in corrected)}
+
+
+def _same(field: str, given: str, current: str) -> bool:
+    """True when the typed value is the stored one as the index writes it ('10-K' is '10k')."""
+    try:
+        return normalize_override(field, given) == current
+    except ShiftbriefError:
+        return False  # tag_document says why
 
 
 def correction_form(docs: list[dict[str, Any]]) -> None:

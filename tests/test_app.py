@@ -143,6 +143,18 @@ def test_library_corrects_a_company_everywhere_then_undoes_it(indexed):
     assert "tag_reset" not in [b.key for b in at.button]  # nothing left to undo
 
 
+def test_library_saves_nothing_when_only_the_spelling_of_a_value_changed(indexed):
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    at.selectbox(key="tag_doc").set_value("riot_reporting_cadence").run()
+    at.text_input(key="tag_doc_type").set_value(at.text_input(key="tag_doc_type").value.upper() + " ")
+    at.button(key="tag_save").click().run()
+    assert not at.exception
+    assert "Nothing changed" in at.info[0].value
+    assert "overrides" not in indexed.keywords.get_document("riot_reporting_cadence") or \
+        not indexed.keywords.get_document("riot_reporting_cadence")["overrides"]
+
+
 def test_library_rejects_a_bad_period_with_the_reason(indexed):
     at = _app()
     at.switch_page("app_pages/library.py").run()
