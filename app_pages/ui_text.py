@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 STRINGS: dict[str, tuple[str, str]] = {
     "ask": ("Ask", "質問"),
     "brief": ("Brief", "ブリーフィング"),
@@ -51,12 +53,67 @@ STRINGS: dict[str, tuple[str, str]] = {
     "deleted": ("Deleted", "削除しました"),
     "skipped": ("Skipped", "スキップ"),
     "failed": ("Failed", "失敗"),
+    "no_files": (("No file to ingest. Choose files first; each may be at most {mb} MB (the uploader refuses "
+                  "larger ones: ingest those with `shiftbrief ingest PATH`)."),
+                 ("取り込むファイルがありません。先にファイルを選んでください。1ファイル{mb} MBまでです(それより"
+                  "大きいファイルは `shiftbrief ingest PATH` で取り込んでください)。")),
+    "too_many_files": ("Only the first {n} files are taken; upload the rest separately.",
+                       "最初の{n}ファイルだけを取り込みます。残りは別にアップロードしてください。"),
+    "document": ("Document", "資料"),
+    "source": ("Source", "出典"),
+    "source_of": ("{field}: source", "{field}の出典"),
+    "language": ("Language", "言語"),
+    "pages": ("Pages", "ページ数"),
+    "title": ("Title", "タイトル"),
+    "correct": ("Correct a document's company, period or type", "資料の企業・期間・種類を修正"),
+    "correct_which": ("Document to correct", "修正する資料"),
+    "correct_help": (("A correction is kept across re-ingests and changes no passage's embedding. Leave a "
+                      "field empty to go back to what the document says."),
+                     "修正は再取り込み後も保持され、埋め込みは再計算しません。欄を空にすると資料の記載に戻ります。"),
+    "save": ("Save correction", "修正を保存"),
+    "reset": ("Undo my corrections", "修正を取り消す"),
+    "saved": ("Saved", "保存しました"),
+    "reset_done": ("Corrections undone", "修正を取り消しました"),
+    "nothing_changed": ("Nothing changed.", "変更はありません。"),
+    "upload_removed": ("its uploaded file was removed", "アップロードされたファイルも削除しました"),
     "question_set": ("Question set", "質問セット"),
     "limit": ("Questions to run", "実行する質問数"),
     "run_eval": ("Run evaluation", "評価を実行"),
     "failures": ("Failures, question by question", "失敗した質問"),
     "empty_question": ("Type a question first.", "質問を入力してください。"),
 }
+
+
+# Where a document's company, period or type came from, as the ingest records it ('cover page p.1', 'tag', ...).
+SOURCES: list[tuple[str, str, str]] = [
+    ("tag", "corrected by you", "ユーザーが修正"),
+    ("file name", "file name", "ファイル名"),
+    ("front matter", "front matter", "フロントマター"),
+    ("sidecar", ".meta.json beside the file", "隣の .meta.json"),
+    ("xbrl:", "XBRL tag ", "XBRLタグ "),
+    ("xbrl", "XBRL", "XBRL"),
+    ("cover page", "cover page", "表紙"),
+    ("headline", "headline", "見出し"),
+    ("dateline", "dateline", "日付欄"),
+    ("byline", "byline", "署名欄"),
+    ("title", "title", "表題"),
+    ("first lines", "first lines", "冒頭"),
+    ("first line", "first line", "冒頭"),
+    ("alias table, by prominence", "company names in the text, most frequent first", "本文中の企業名(出現の多い順)"),
+]
+_PAGE = re.compile(r"\bp\.\s?(\d+)")
+
+
+def source_label(source: str, lang: str = "en") -> str:
+    """Where a metadata value came from, in the interface language ('cover page p.1' -> '表紙 1ページ')."""
+    for raw, en, ja in SOURCES:
+        if source == raw or source.startswith(raw):
+            rest = source[len(raw):].replace("+xbrl:", " + ")
+            if lang == "ja":
+                rest = _PAGE.sub(r"\1ページ", rest)
+                return (ja + rest).strip()
+            return (en + _PAGE.sub(r"p. \1", rest)).strip()
+    return source
 
 
 def t(key: str, lang: str = "en") -> str:

@@ -90,6 +90,113 @@ def test_library_lists_and_deletes(indexed):
     assert "riot_reporting_cadence" not in names and len(names) == 15
 
 
+def _row(at: AppTest, doc_name: str) -> dict:
+    frame = at.dataframe[0].value
+    [row] = frame[frame.iloc[:, 0] == doc_name].to_dict("records")
+    return row
+
+
+def test_library_shows_each_value_with_its_source_in_the_interface_language(indexed):
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    assert not at.exception
+    row = _row(at, "riot_reporting_cadence")
+    assert row["Company"] == "Riot Platforms" and row["Company: source"] == "front matter"
+    assert row["Period: source"] == "front matter" and row["Document type"]
+    at.sidebar.radio[0].set_value("日本語").run()
+    assert not at.exception
+    row = _row(at, "riot_reporting_cadence")
+    assert row["企業"] == "Riot Platforms" and row["企業の出典"] == "フロントマター"
+
+
+def test_library_corrects_a_company_everywhere_then_undoes_it(indexed):
+    from app_pages.common import get_stores
+    from rag.retrieval.hybrid import retriever_for
+
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    at.selectbox(key="tag_doc").set_value("riot_reporting_cadence").run()
+    assert at.text_input(key="tag_company").value == "Riot Platforms"  # prefilled from the catalog
+    assert retriever_for(get_stores()).analyze("What did Northwind Mining report?").companies == []
+    at.text_input(key="tag_company").set_value("Northwind Mining")
+    at.button(key="tag_save").click().run()
+    assert not at.exception and not at.error
+    assert "Saved" in at.success[0].value
+    row = _row(at, "riot_reporting_cadence")
+    assert row["Company"] == "Northwind Mining" and row["Company: source"] == "corrected by you"
+    assert row["Period: source"] == "front matter"  # fields left alone keep their source
+    stored = indexed.keywords.get_document("riot_reporting_cadence")
+    assert stored["company"] == "Northwind Mining"
+    # The cached retriever and the Brief page see the correction without a restart.
+    assert retriever_for(get_stores()).analyze("What did Northwind Mining report?").companies
+    at.switch_page("app_pages/brief.py").run()
+    assert "Northwind Mining" in at.selectbox(key="brief_company").options
+
+    at.switch_page("app_pages/library.py").run()
+    at.selectbox(key="tag_doc").set_value("riot_reporting_cadence").run()
+    assert at.text_input(key="tag_company").value == "Northwind Mining"
+    at.button(key="tag_reset").click().run()
+    assert not at.exception and not at.error
+    row = _row(at, "riot_reporting_cadence")
+    assert row["Company"] == "Riot Platforms" and row["Company: source"] == "front matter"
+    assert at.text_input(key="tag_company").value == "Riot Platforms"
+    assert "tag_reset" not in [b.key for b in at.button]  # nothing left to undo
+
+
+def test_library_saves_nothing_when_only_the_spelling_of_a_value_changed(indexed):
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    at.selectbox(key="tag_doc").set_value("riot_reporting_cadence").run()
+    at.text_input(key="tag_doc_type").set_value(at.text_input(key="tag_doc_type").value.upper() + " ")
+    at.button(key="tag_save").click().run()
+    assert not at.exception
+    assert "Nothing changed" in at.info[0].value
+    assert not indexed.keywords.get_document("riot_reporting_cadence").get("overrides")
+
+
+def test_library_rejects_a_bad_period_with_the_reason(indexed):
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    at.selectbox(key="tag_doc").set_value("riot_reporting_cadence").run()
+    at.text_input(key="tag_period").set_value("last spring")
+    at.button(key="tag_save").click().run()
+    assert not at.exception
+    assert "is not a period" in at.error[0].value
+    assert indexed.keywords.get_document("riot_reporting_cadence")["period"] != "last spring"
+
+
+def test_ingest_with_no_file_says_why(monkeypatch):
+    monkeypatch.setenv("SHIFTBRIEF_MAX_FILE_MB", "7")
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    at.button[0].click().run()  # Ingest, with nothing chosen (what a file over the size limit leaves)
+    assert not at.exception
+    assert "No file to ingest" in at.warning[0].value and "at most 7 MB" in at.warning[0].value
+
+
+def test_deleting_an_uploaded_document_deletes_its_file_and_nothing_else(stores, tmp_path):
+    from rag.ingestion.pipeline import ingest
+    from rag.ingestion.uploads import save_uploads
+
+    [upload] = save_uploads([("uploaded_note.md", b"---\ncompany: Upload Co\n---\nUpload Co opened a site.\n")],
+                            stores.settings).saved
+    assert ingest([upload], stores).ingested == 1
+    ingest_notes(stores, tmp_path / "mine", {"my_note": "My Co opened a 20 MW site in 2026."})
+    mine = tmp_path / "mine" / "my_note.md"
+    assert mine.exists()
+    at = _app()
+    at.switch_page("app_pages/library.py").run()
+    at.selectbox(key="delete_choice").set_value("uploaded_note")
+    at.button(key="delete_button").click().run()
+    assert not at.exception and not at.error
+    assert "uploaded file was removed" in at.success[0].value and not upload.exists()
+    at.selectbox(key="delete_choice").set_value("my_note")
+    at.button(key="delete_button").click().run()
+    assert not at.exception and not at.error
+    assert "uploaded file was removed" not in at.success[0].value and mine.exists()  # the user's own file
+    assert at.info and "No documents yet" in at.info[0].value
+
+
 def test_brief_page_generates_both_languages(indexed):
     at = _app()
     at.switch_page("app_pages/brief.py").run()

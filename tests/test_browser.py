@@ -7,6 +7,7 @@ docs/screenshots to refresh the README's images (a plain test run never touches 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -175,4 +176,75 @@ def test_riot_brief_side_by_side_at_1280_px(served_app, shot):
             .filter(t => t.scrollWidth > t.closest('[data-testid="stColumn"]').clientWidth + 1).length""")
         assert overflow == 0
         shot(page, "06-brief-riot-1280")
+        browser.close()
+
+
+MISNAMED = """---
+title: Quarterly update
+company: Nortwind
+period: 2026Q1
+doc_type: note
+---
+# First-quarter 2026 update
+
+Northwind Mining sold 420 bitcoin in March 2026 for net proceeds of $35.2 million.
+
+Northwind Mining signed a ten-year lease with an AI cloud tenant for 40 MW at its Texas site in February 2026.
+
+Northwind Mining warned that the new capacity may sit idle if the tenant delays its move-in.
+"""
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose an option of a Streamlit selectbox by typing into it (its list shows only some options)."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    box.click()
+    box.locator("input").fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_correct_a_company_on_the_library_page_then_brief_it(served_app, shot, tmp_path):
+    """A note whose front matter misnames its company is corrected on the Library page, shown as
+    corrected by the user, and briefed under the corrected name."""
+    from playwright.sync_api import expect, sync_playwright
+
+    note = tmp_path / "northwind_update.md"
+    note.write_text(MISNAMED, encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        expect.set_options(timeout=120_000)
+        page.goto(served_app)
+        page.get_by_role("link", name="Library").click()
+        page.locator("input[type=file]").set_input_files(str(note))
+        expect(page.get_by_role("button", name="Remove northwind_update.md")).to_be_visible()
+        page.get_by_role("button", name="Ingest").click()
+        expect(page.get_by_text("1 ingested").first).to_be_visible()
+
+        _pick(page, "Document to correct", "northwind_update")
+        form = page.get_by_test_id("stForm").filter(has_text="Save correction")
+        company = form.get_by_label("Company", exact=True)
+        expect(company).to_have_value("Nortwind")
+        expect(form).to_contain_text("Source: front matter")
+        company.fill("Northwind Mining")
+        form.get_by_role("button", name="Save correction").click()
+        expect(page.get_by_text("Saved: northwind_update").first).to_be_visible()
+        expect(form.get_by_label("Company", exact=True)).to_have_value("Northwind Mining")
+        expect(form).to_contain_text("Source: corrected by you")
+        shot(page, "07-library-correction")
+
+        page.get_by_role("link", name="Brief").click()
+        picker = page.get_by_test_id("stSelectbox").filter(has_text="Company")
+        picker.click()
+        picker.locator("input").fill("North")
+        expect(page.get_by_role("option", name="Northwind Mining", exact=True)).to_be_visible()
+        picker.locator("input").fill("Nortwind")
+        expect(page.get_by_role("option", name="Nortwind", exact=True)).to_have_count(0)  # the wrong name is gone
+        picker.locator("input").fill("Northwind Mining")
+        page.get_by_role("option", name="Northwind Mining", exact=True).click()
+        page.get_by_role("button", name="Generate briefing").click()
+        expect(page.get_by_role("heading", name=re.compile(r"Briefing: Northwind Mining")).first).to_be_visible()
+        expect(page.get_by_text("420").first).to_be_visible()
+        shot(page, "08-brief-corrected-company")
         browser.close()

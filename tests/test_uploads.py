@@ -1,6 +1,11 @@
 import pytest
 
-from rag.ingestion.uploads import MAX_FILES_PER_UPLOAD, safe_filename, save_uploads
+from rag.ingestion.uploads import (
+    MAX_FILES_PER_UPLOAD,
+    remove_upload,
+    safe_filename,
+    save_uploads,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +45,16 @@ def test_too_many_files(settings):
     result = save_uploads(files, settings)
     assert len(result.saved) == MAX_FILES_PER_UPLOAD and len(result.rejected) == 2
     assert "per upload" in result.rejected[0][1]
+
+
+def test_remove_upload_deletes_only_files_inside_the_uploads_folder(settings, tmp_path):
+    [saved] = save_uploads([("note.md", b"# A note")], settings).saved
+    outside = tmp_path / "elsewhere" / "note.md"
+    outside.parent.mkdir()
+    outside.write_text("# Mine")
+    sneaky = settings.data_dir / "uploads" / ".." / "escape.md"  # a path that only looks like it is inside
+    sneaky.write_text("# Not an upload")
+    assert remove_upload(saved, settings) and not saved.exists()
+    assert not remove_upload(saved, settings)  # already gone
+    assert not remove_upload(outside, settings) and outside.exists()
+    assert not remove_upload(str(sneaky), settings) and sneaky.exists()

@@ -70,3 +70,19 @@ def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> Uplo
         target.write_bytes(data)
         saved.append(target)
     return UploadResult(saved, rejected)
+
+
+def remove_upload(source: str | Path, settings: Settings) -> bool:
+    """Delete a document's file when it is one the app saved (inside uploads/); True when a file was removed.
+
+    Files elsewhere (a folder the user ingested from the command line) are never touched.
+    """
+    folder = upload_dir(settings).resolve()
+    try:
+        target = Path(source).resolve()
+    except (OSError, RuntimeError):
+        return False
+    if folder not in target.parents or not target.is_file():
+        return False
+    target.unlink(missing_ok=True)
+    return True
