@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
@@ -206,7 +206,7 @@ def _retry_delay(exc: Exception, attempt: int) -> float:
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         try:
-            wait = float(headers.get(name)) * scale
+            wait = float(headers.get(name) or "") * scale
         except (TypeError, ValueError):
             continue
         if 0 <= wait <= 60:
@@ -377,7 +377,7 @@ def get_chat_model(
                 raise ConfigError("langchain-openai is not installed; run `pip install langchain-openai`") from exc
             llm = ChatOpenAI(
                 model=settings.llm_model,
-                api_key=key or "not-needed",  # local servers ignore it, the SDK insists on one
+                api_key=SecretStr(key or "not-needed"),  # local servers ignore it, the SDK insists on one
                 base_url=base_url,
                 timeout=settings.llm_timeout,
                 max_retries=0,  # ChatModel retries, without retrying timeouts (which would multiply the wait)

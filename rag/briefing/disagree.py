@@ -31,7 +31,8 @@ def _desc(doc: dict[str, Any], lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def _phrase(metric: str, lang: str) -> str:
+def _phrase(metric: str | None, lang: str) -> str:
+    metric = metric or ""
     entry = load_glossary().get(metric, {})
     return entry.get(f"phrase_{lang}") or (term(metric, lang) if entry else metric.replace("_", " "))
 

@@ -361,14 +361,19 @@ def _display(mentions: list[Mention]) -> Mention:
     return min(mentions, key=lambda m: (m.fig.scale == 1, -_sig_digits(m.fig)))
 
 
+def _key(m: Mention) -> str:
+    """The metric of a mention that has one (key figures and disagreements only take those)."""
+    return m.metric or ""
+
+
 def _specific(mentions: list[Mention]) -> list[Mention]:
     """Generic mentions ("25 MW") take the specific metric another mention gives the same value ("25 MW of critical IT")."""
     out = []
     for m in mentions:
-        rule = _RULE_BY_KEY[m.metric]
+        rule = _RULE_BY_KEY[_key(m)]
         if rule.generic:
-            twin = next((o for o in mentions if not _RULE_BY_KEY[o.metric].generic and
-                         _RULE_BY_KEY[o.metric].family == rule.family and _same_value(o.fig, m.fig)), None)
+            twin = next((o for o in mentions if not _RULE_BY_KEY[_key(o)].generic and
+                         _RULE_BY_KEY[_key(o)].family == rule.family and _same_value(o.fig, m.fig)), None)
             m = dataclasses.replace(m, metric=twin.metric) if twin else m
         out.append(m)
     return out
@@ -401,7 +406,7 @@ def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 
     groups = [g for g in groups if any(not m.claim for m in g)]
     # Best attested first; on a tie the later period (holdings at the end of December before November's).
     groups.sort(key=lambda g: consensus_period([m.period for m in g]), reverse=True)
-    groups.sort(key=lambda g: (-weight(g), _RULE_ORDER[g[0].metric]))
+    groups.sort(key=lambda g: (-weight(g), _RULE_ORDER[_key(g[0])]))
     # Headline results take their slots first, the latest full year before a quarter: an analyst reads the
     # year's revenue before anything else, and a busy table must not crowd it out.
     groups.sort(key=lambda g: _headline_rank(g))
@@ -409,20 +414,20 @@ def key_figure_rows(mentions: list[Mention], limit: int = 14, per_metric: int = 
     for round_ in range(per_metric):  # one row per metric (and kind of period) before any gets a second
         seen: dict[tuple[str, bool], int] = {}
         for g in groups:
-            slot = (g[0].metric, g[0].metric in HEADLINE and _full_year(g))
+            slot = (_key(g[0]), _key(g[0]) in HEADLINE and _full_year(g))
             seen[slot] = seen.get(slot, -1) + 1
             if seen[slot] == round_ and len(chosen) < limit:
                 chosen.append(g)
         if len(chosen) >= limit:
             break
     rows = []
-    for g in sorted(chosen, key=lambda g: (_RULE_ORDER[g[0].metric], _headline_rank(g), -weight(g))):
+    for g in sorted(chosen, key=lambda g: (_RULE_ORDER[_key(g[0])], _headline_rank(g), -weight(g))):
         src = min(g, key=_quality)
         shown = _display([m for m in g if not m.claim] or g)
         period = consensus_period([m.period for m in g if not m.claim]) or src.period
         value, unit = shown.fig.value, shown.fig.unit
         rows.append(KeyFigureRow(
-            metric_key=src.metric, label_en=_label(src.metric, "en"), label_ja=_label(src.metric, "ja"),
+            metric_key=_key(src), label_en=_label(_key(src), "en"), label_ja=_label(_key(src), "ja"),
             value=value, unit=unit, period=period,
             value_en=format_figure(value, unit, "en"), value_ja=format_figure(value, unit, "ja"),
             period_en=format_period(period, "en"), period_ja=format_period(period, "ja"),
@@ -449,7 +454,7 @@ def find_disagreements(mentions: list[Mention]) -> list[dict[str, Any]]:
         framing: dict[str, set[str]] = {}
         for m in group:
             if not m.claim:
-                framing.setdefault(m.doc_name, set()).add(m.metric)
+                framing.setdefault(m.doc_name, set()).add(_key(m))
         pairs = [(a, b) for a in framing for b in framing if a < b and any(
             _conflict(x, y) for x in framing[a] - framing[b] for y in framing[b] - framing[a])]
         if not pairs:
@@ -457,7 +462,7 @@ def find_disagreements(mentions: list[Mention]) -> list[dict[str, Any]]:
         involved = {d for p in pairs for d in p}
         metrics: dict[str, list[str]] = {}
         for doc in sorted(involved, key=lambda d: min(i for i, m in enumerate(group) if m.doc_name == d)):
-            for metric in sorted(framing[doc], key=_RULE_ORDER.get):
+            for metric in sorted(framing[doc], key=lambda k: _RULE_ORDER[k]):
                 metrics.setdefault(metric, []).append(doc)
         cited = []
         for metric, docs in metrics.items():

@@ -260,6 +260,7 @@ def _figure_at(norm: str, m: re.Match[str], floor: int) -> _Draft | None:
     opened = bool(left and (left.group("open") or left.group("open2")))
     close = re.match(r"\s?\)", norm[pos:pos + 2])
     if opened and close and unit in _SIGNED_UNITS:
+        assert left is not None  # opened implies it
         opener = left.start("open") if left.group("open") else left.start("open2")
         if not cur and not unit and scale == 1 and opener and norm[opener - 1].isalpha() and number < 100:
             return None  # amortization(1): a footnote marker
@@ -267,6 +268,7 @@ def _figure_at(norm: str, m: re.Match[str], floor: int) -> _Draft | None:
         if not unit and (pct := re.match(r"\s?%", norm[pos:pos + 2])):
             unit, pos = "%", pos + pct.end()  # (0.4)%
     elif opened:  # a parenthesis that does not close on the figure is punctuation
+        assert left is not None
         start = left.start("cur") if cur else s
         negative = negative and not left.group("open")
     return _Draft(start, pos, number, unit, scale, ulp, bool(cur), negative, factor)

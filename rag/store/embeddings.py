@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -42,10 +42,10 @@ class UseEmbedder:
         self.threads = threads
         self.batch_size = batch_size
         self.workers = workers
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
         self._parallel = False
-        self._pool = None
+        self._pool: Any = None  # an EncoderPool, started on the first bulk encode
 
     def _load(self):
         with self._lock:
@@ -109,7 +109,7 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self._api_key = api_key or "not-needed"
         self._base_url = base_url
-        self._client = None
+        self._client: Any = None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         import openai

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 # pickling and the task round trip stay negligible next to ~10 ms of encoding per chunk.
 TASK_TEXTS = 32
 
-_model = None
+_model: Any = None
 
 
 def _watch_parent(parent: int) -> None:
