@@ -12,7 +12,8 @@ from rag.evaluation.evaluate import (EvalReport, _summarise, answered_right, che
                                      figure_in, figure_match, flatten, gold_citation_precision, gold_figures,
                                      judge_answer, unsupported_rate)
 from rag.evaluation.metrics import (answer_in_japanese, contains_evidence, default_key_terms, evidence_metrics,
-                                    key_terms_score, majority)
+                                    figure_stated, key_terms_score, majority)
+from rag.figures.parse import parse_figures
 from rag.evaluation.sets import EvalItem, QuestionSetError, load_questions
 from tests.conftest import CORPUS, REPO
 from tests.fakes import FakeChat
@@ -128,6 +129,21 @@ def test_answered_right_is_scale_aware_and_language_blind_for_figures():
     assert answered_right(_gold(), ja) == (True, "")
     full = _cited("Riot sold 1,818 BTC for $161,600,000 [1].", [("riot_sales", 0, SALE)])
     assert answered_right(_gold(), full) == (True, "")
+
+
+@pytest.mark.parametrize(
+    "gold, text, expected",
+    [
+        (161.6, "$161.6 million", True), (161.6, "$161,600,000", True), (161.6, "1億6,160万ドル", True),
+        (161.6, "$162 million", True),  # the answer's own rounding
+        (161.6, "$160 million", False), (161.6, "$0.2 billion", False),  # rounding capped at 1% of the gold
+        (198.6, "$199.6 million", False),  # a neighbouring figure, inside the old 0.6% tolerance
+        (600.53, "more than $600 million", False), (600.53, "6億53万ドル", True),
+        (1.7, "1.7 GW", True), (12.7, "約1,270万株", True), (0.1235, "0.1235", True), (20.4, "$20.40", True),
+    ],
+)
+def test_figure_stated_is_scale_aware_within_rounding(gold, text, expected):
+    assert figure_stated(gold, parse_figures(text)[0]) is expected
 
 
 def test_refusals_and_unanswerable_items():

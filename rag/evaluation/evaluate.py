@@ -92,8 +92,9 @@ def answered_right(item: EvalItem, answer: Answer) -> tuple[bool | None, str]:
     1. not refused (the pipeline's refusal, or a refusal sentence from the model);
     2. at least one cited passage is gold evidence (see is_gold_passage), when the item names any;
     3. every gold figure (`numbers`, else the figures of the gold answer) is stated in the answer's text,
-       scale-aware ($161.6 million = 161,600,000 = 1億6,160万ドル), in a piece of the answer whose
-       citation is a gold passage: a figure in a quote from an unrelated passage does not count;
+       scale-aware and within rounding ($161.6 million = 161,600,000 = 1億6,160万ドル; see `figure_stated`),
+       in a piece of the answer whose citation is a gold passage: a figure in a quote from an unrelated
+       passage does not count;
     4. the key terms (`key_terms`, else for an item without figures terms read off the gold answer): more
        than half of them appear in the answer, any listed alternative (EN or JA form) counting.
     """

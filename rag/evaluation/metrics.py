@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
-from rag.figures.parse import parse_figures
+from rag.figures.parse import Figure, parse_figures
 from rag.text.lang import JA_CHARS, script_counts
 from rag.text.normalize import squash
 
@@ -88,11 +89,34 @@ def _close(a: float, b: float, rel: float = 0.006) -> bool:
 
 
 def figure_in(gold: float, values: Sequence[float]) -> bool:
-    """True when some value equals gold within rounding, at any scale (161.6 ~ 161,600,000)."""
+    """True when some value equals gold within 0.6%, at any scale (161.6 ~ 161,600,000): the old figure match."""
     for v in values:
         for s in _SCALES:
             if _close(abs(v), abs(gold) * s) or _close(abs(v) * s, abs(gold)):
                 return True
+    return False
+
+
+def _gold_ulp(gold: float) -> float:
+    """The unit in the last place of a gold figure as written: 161.6 -> 0.1, 1818 -> 1, 311.0 -> 1."""
+    exponent = Decimal(repr(abs(float(gold)))).normalize().as_tuple().exponent
+    return float(Decimal(1).scaleb(min(0, int(exponent))))
+
+
+def figure_stated(gold: float, figure: Figure) -> bool:
+    """True when a stated figure is the gold one at some scale, within the rounding of either.
+
+    Gold 161.6 (millions) is met by "$161.6 million", "$161,600,000", "1億6,160万ドル" and "$162 million"
+    (the answer's own rounding, capped at 1% of the gold value), not by "$160 million" or "$0.2 billion";
+    a neighbouring figure such as $199.6 million for gold 198.6 does not pass, as it would within a flat
+    0.6% tolerance.
+    """
+    value = abs(figure.value)
+    for scale in _SCALES:
+        target = abs(gold) * scale
+        tolerance = max(min(figure.ulp / 2, 0.01 * target), _gold_ulp(gold) * scale / 2) + 1e-9 * target
+        if abs(value - target) <= tolerance:
+            return True
     return False
 
 
@@ -124,11 +148,11 @@ def figures_stated(gold: Sequence[float], text: str, allowed: set[int] | None) -
 
     This keeps an extractive answer from scoring on a figure that sits in a quote from an unrelated passage.
     """
-    values: list[float] = []
+    figures: list[Figure] = []
     for piece, cites in cited_segments(text):
         if allowed is None or cites & allowed:
-            values += [f.value for f in parse_figures(piece)]
-    return [g for g in gold if not figure_in(g, values)]
+            figures += parse_figures(piece)
+    return [g for g in gold if not any(figure_stated(g, f) for f in figures)]
 
 
 # ---------------------------------------------------------------- key terms of narrative answers
