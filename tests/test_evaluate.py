@@ -163,6 +163,9 @@ def test_narrative_items_need_a_majority_of_key_terms_in_either_language():
     assert answered_right(item, _cited("ロックデールでAMDとリース契約 [1]", passage)) == (True, "")
     assert answered_right(item, _cited("Riot signed with AMD [1].", passage)) == (False, "key terms 1/3")
     assert key_terms_score([["AMD"]], "amdx and Ａ Ｍ Ｄ") == (0, 1)  # a short term must be a whole word
+    hut = _gold(numbers=(), key_terms=[["Fluidstack"], ["Anthropic"]], answer="Hut 8 leases River Bend to Fluidstack.")
+    passage = [("riot_sales", 0, "Hut 8 signed a lease with Fluidstack for Anthropic.")]
+    assert answered_right(hut, _cited("Fluidstack, for Anthropic [1].", passage)) == (True, "")  # no "8" needed
     assert majority(2, 3) and majority(2, 2) and not majority(1, 2) and not majority(2, 4)
 
 

@@ -78,6 +78,13 @@ def gold_citation_precision(item: EvalItem, answer: Answer) -> float | None:
     return sum(is_gold_passage(item, c) for c in answer.citations) / len(answer.citations)
 
 
+def required_figures(item: EvalItem) -> list[float]:
+    """The figures a right answer states: `numbers`; for an item with neither numbers nor key terms (FinanceBench),
+    the figures of its gold answer. An item that lists key terms but no numbers asks for words, not figures
+    (the "8" of "Hut 8" in its gold answer is not a figure to state)."""
+    return list(item.numbers) if item.numbers or item.key_terms else gold_figures(item)
+
+
 def answer_key_terms(item: EvalItem) -> list[list[str]]:
     """The item's key terms; for an item with no gold figures and none listed, terms read off its gold answer."""
     if item.key_terms:
@@ -91,7 +98,7 @@ def answered_right(item: EvalItem, answer: Answer) -> tuple[bool | None, str]:
     Right means all of:
     1. not refused (the pipeline's refusal, or a refusal sentence from the model);
     2. at least one cited passage is gold evidence (see is_gold_passage), when the item names any;
-    3. every gold figure (`numbers`, else the figures of the gold answer) is stated in the answer's text,
+    3. every gold figure (see `required_figures`) is stated in the answer's text,
        scale-aware and within rounding ($161.6 million = 161,600,000 = 1億6,160万ドル; see `figure_stated`),
        in a piece of the answer whose citation is a gold passage: a figure in a quote from an unrelated
        passage does not count;
@@ -106,7 +113,7 @@ def answered_right(item: EvalItem, answer: Answer) -> tuple[bool | None, str]:
     gold_n = {c["n"] for c in answer.citations if is_gold_passage(item, c)}
     if named and not gold_n:
         return False, "cites no gold evidence"
-    missing = figures_stated(gold_figures(item), answer.answer, gold_n if named else None)
+    missing = figures_stated(required_figures(item), answer.answer, gold_n if named else None)
     if missing:
         return False, "gold figures not stated from gold evidence: " + ", ".join(f"{g:g}" for g in missing)
     terms = answer_key_terms(item)
