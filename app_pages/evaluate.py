@@ -10,6 +10,8 @@ from app_pages.common import get_chat, get_stores, lang
 from app_pages.ui_text import t
 from rag.errors import ShiftbriefError
 from rag.evaluation.evaluate import EvalReport, evaluate
+from rag.evaluation.report import LABELS, NEW
+from rag.evaluation.report import failed as failed_row
 from rag.evaluation.sets import EvalItem, load_questions
 
 L = lang()
@@ -53,14 +55,15 @@ if st.button(t("run_eval", L), key="eval_run"):
 report: EvalReport | None = st.session_state.get("eval_report")
 if report is not None:
     m = report.metrics
-    rows = [{"group": g, "n": v["n"], **v["retrieval"], **{k: v["answers"][k] for k in
-             ("figure_match", "refusal_accuracy", "citation_precision", "unsupported_figure_rate")},
+    rows = [{"group": g, "n": v["n"], **{LABELS[k]: v[s].get(k) for s, k in NEW}, **v["retrieval"],
+             **{k: v["answers"][k] for k in ("figure_match", "refusal_accuracy", "citation_precision",
+                                             "unsupported_figure_rate")},
              "p50 ms": v["latency"]["p50_ms"]} for g, v in {"all": m, **m["by_lang"], **m["by_kind"]}.items()]
     st.dataframe(rows, hide_index=True, use_container_width=True)
     st.bar_chart({k: v for k, v in m["retrieval"].items() if v is not None})
-    failed = [r for r in report.rows if (r["retrieval"] and not r["retrieval"]["page_hit@5"])
-              or r["figure_match"] == 0 or not r["refusal_correct"]]
+    failed = [r for r in report.rows if failed_row(r)]
     st.subheader(t("failures", L))
     st.dataframe([{"id": r["id"], "lang": r["lang"], "kind": r["kind"], "question": r["question"],
-                   "gold": r["gold"], "answer": r["answer"], "gold pages": str(r["gold_pages"]),
+                   "gold": r["gold"], "answer": r["answer"], "why": r.get("why_wrong", ""),
+                   "gold pages": str(r["gold_pages"]),
                    "retrieved": str(r["retrieved"][:5])} for r in failed], hide_index=True, use_container_width=True)

@@ -265,7 +265,7 @@ def _parse_floors(values: list[str]) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep:
-            _fail(ValueError(f"--min expects METRIC=VALUE, e.g. page_hit@5=0.8, not {v!r}"), 2)
+            _fail(ValueError(f"--min/--max expect METRIC=VALUE, e.g. page_hit@5=0.8, not {v!r}"), 2)
     return floors
 
 
@@ -278,14 +278,17 @@ def eval_cmd(
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N questions.")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Report folder.")] = Path("evals/reports"),
     name: Annotated[str, typer.Option(help="Report file name (without extension).")] = "eval",
-    floors: Annotated[list[str], typer.Option("--min", help="Fail when METRIC < VALUE, e.g. page_hit@5=0.8.")] = [],
+    floors: Annotated[list[str], typer.Option(
+        "--min", help="Fail when METRIC < VALUE, e.g. answered_right=0.8 or by_lang.ja.answered_right=0.8.")] = [],
+    ceilings: Annotated[list[str], typer.Option(
+        "--max", help="Fail when METRIC > VALUE, e.g. wrong_refusal_rate=0.1.")] = [],
 ) -> None:
     """Run a question set through the pipeline and write a report (JSON, Markdown, PNG)."""
     from rag.evaluation.evaluate import check_floors, evaluate, get_judge
-    from rag.evaluation.report import write_report
+    from rag.evaluation.report import headline, write_report
     from rag.evaluation.sets import load_questions
 
-    floor_map = _parse_floors(floors)
+    floor_map, ceiling_map = _parse_floors(floors), _parse_floors(ceilings)
     if questions is None and financebench is None:
         _fail(ValueError("Give --questions FILE.jsonl or --financebench DIR"), 2)
     stores = _stores()
@@ -310,20 +313,19 @@ def eval_cmd(
         _fail(exc)
     written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or financebench).name}")
     m = result.metrics
-    r, a = m["retrieval"], m["answers"]
-    table = Table("n", "page hit@1", "page hit@5", "page hit@10", "doc hit@5", "MRR@10", "figure match",
-                  "refusal acc.", "citation prec.", "unsupported fig.", "p50 ms")
+    groups = {**m.get("by_lang", {}), "all": m}
+    table = Table("metric", *groups)
     f = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
-    table.add_row(str(m["n"]), f(r["page_hit@1"]), f(r["page_hit@5"]), f(r["page_hit@10"]), f(r["doc_hit@5"]),
-                  f(r["mrr@10"]), f(a["figure_match"]), f(a["refusal_accuracy"]), f(a["citation_precision"]),
-                  f(a["unsupported_figure_rate"]), str(m["latency"]["p50_ms"]))
+    for row in zip(*(headline(g) for g in groups.values())):
+        table.add_row(row[0][0], *(f(v) for _, v in row))
+    table.add_row("n", *(str(g["n"]) for g in groups.values()))
     out.print(table)
     if m.get("judge"):
-        out.print(_line("Judge score (model-judged by ", _data(m["judge"]), f"): {f(a['judge_score'])}"))
+        out.print(_line("Judge score (model-judged by ", _data(m["judge"]), f"): {f(m['answers'].get('judge_score'))}"))
     out.print(_line("Report: ", _data(written["md"])))
-    failures = check_floors(m, floor_map)
+    failures = check_floors(m, floor_map, ceiling_map)
     for msg in failures:
-        err.print(_line(("Below floor:", "red"), " ", _data(msg)))
+        err.print(_line(("Gate:", "red"), " ", _data(msg)))
     if failures:
         raise typer.Exit(1)
 

@@ -28,6 +28,10 @@ class EvalItem:
     numbers: list[float] = field(default_factory=list)
     gold_pages: list[tuple[str, int | None]] = field(default_factory=list)
     qtype: str = ""
+    evidence: list[str] = field(default_factory=list)  # sentences copied from the gold documents
+    key_terms: list[list[str]] = field(default_factory=list)  # each term: its alternatives (EN, JA forms)
+    history: list[dict[str, str]] = field(default_factory=list)  # earlier turns of a follow-up question
+    company: str | None = None
 
     @property
     def gold_docs(self) -> set[str]:
@@ -65,7 +69,37 @@ def _from_financebench(obj: dict, where: str) -> EvalItem:
         kind="numeric" if obj.get("question_type") == "metrics-generated" else "lookup",
         gold_pages=pages,
         qtype=str(obj.get("question_type", "")),
+        company=obj.get("company") if isinstance(obj.get("company"), str) else None,
     )
+
+
+def _strings(obj: dict, key: str, where: str) -> list[str]:
+    """An optional field holding a string or a list of non-empty strings."""
+    value = obj.get(key) or []
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise QuestionSetError(f"{where}: field '{key}' must be a string or a list of non-empty strings")
+    return value
+
+
+def _key_terms(obj: dict, where: str) -> list[list[str]]:
+    terms = obj.get("key_terms") or []
+    alternatives = [_strings({"key_terms": t}, "key_terms", where) for t in terms] if isinstance(terms, list) else []
+    if not isinstance(terms, list) or not all(alternatives):
+        raise QuestionSetError(f"{where}: field 'key_terms' must be a list of terms, each a string or a list of "
+                               "alternatives such as [\"AMD\", \"エーエムディー\"]")
+    return alternatives
+
+
+def _history(obj: dict, where: str) -> list[dict[str, str]]:
+    turns = obj.get("history") or []
+    ok = isinstance(turns, list) and all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in turns)
+    if not ok:
+        raise QuestionSetError(f"{where}: field 'history' must be a list of {{\"role\": \"user\" | \"assistant\", "
+                               "\"content\": \"...\"}} turns")
+    return [{"role": t["role"], "content": t["content"]} for t in turns]
 
 
 def _from_project(obj: dict, where: str) -> EvalItem:
@@ -92,6 +126,10 @@ def _from_project(obj: dict, where: str) -> EvalItem:
         numbers=[float(n) for n in numbers],
         gold_pages=[(doc, page)] if doc else [],
         qtype=str(obj.get("question_type", kind)),
+        evidence=_strings(obj, "evidence", where),
+        key_terms=_key_terms(obj, where),
+        history=_history(obj, where),
+        company=obj.get("company") if isinstance(obj.get("company"), str) else None,
     )
 
 
