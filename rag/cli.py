@@ -7,7 +7,7 @@ import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -47,7 +47,7 @@ def _line(*parts: str | Text | tuple[str, str]) -> Text:
     return Text.assemble(*parts)
 
 
-def _fail(exc: Exception, code: int = 1) -> None:
+def _fail(exc: Exception, code: int = 1) -> NoReturn:
     # soft_wrap: one line however narrow the terminal, so the message can be grepped and copied whole.
     err.print(_line(("Error:", "red"), " ", _data(exc)), soft_wrap=True)
     raise typer.Exit(code)
@@ -192,6 +192,7 @@ def ask_cmd(
                 else:
                     answer = item
             out.print()
+            assert answer is not None  # the stream ends with the Answer
         else:
             answer = answer_question(question, stores, filters=filters, chat=chat, k=k)
     except ShiftbriefError as exc:
@@ -289,11 +290,15 @@ def eval_cmd(
     from rag.evaluation.sets import load_questions
 
     floor_map, ceiling_map = _parse_floors(floors), _parse_floors(ceilings)
-    if questions is None and financebench is None:
+    if questions is not None:
+        question_file = questions
+    elif financebench is not None:
+        question_file = financebench / "data" / "financebench_open_source.jsonl"
+    else:
         _fail(ValueError("Give --questions FILE.jsonl or --financebench DIR"), 2)
     stores = _stores()
     try:
-        items = load_questions(questions or financebench / "data" / "financebench_open_source.jsonl")
+        items = load_questions(question_file)
         paths = list(corpus)
         if financebench is not None:
             pdfs = {p.stem: p for p in (financebench / "pdfs").glob("*.pdf")}
@@ -311,7 +316,7 @@ def eval_cmd(
             result = evaluate(items, stores, chat=chat, k=k, judge=judge, on_progress=on_progress)
     except ShiftbriefError as exc:
         _fail(exc)
-    written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or financebench).name}")
+    written = write_report(result, out_dir, name, title=f"Evaluation: {(questions or question_file.parents[1]).name}")
     m = result.metrics
     groups = {**m.get("by_lang", {}), "all": m}
     table = Table("metric", *groups)

@@ -265,6 +265,10 @@ STORE_SETTINGS = {
     "chunk_tokens": ("SHIFTBRIEF_CHUNK_TOKENS", "200"),
     "chunk_overlap": ("SHIFTBRIEF_CHUNK_OVERLAP", "4"),
     "max_file_mb": ("SHIFTBRIEF_MAX_FILE_MB", "5"),
+    "max_page_chars": ("SHIFTBRIEF_MAX_PAGE_CHARS", "1000"),
+    "max_doc_chars": ("SHIFTBRIEF_MAX_DOC_CHARS", "100000"),
+    "database_url": ("SHIFTBRIEF_DATABASE_URL", None),  # a team library is exercised in test_team.py; unset here
+    "library": ("SHIFTBRIEF_LIBRARY", "other-library"),
 }
 
 
