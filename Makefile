@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@# GNU time measures the peak memory of ingesting hostile files (tests/test_hostile.py skips without it).
 	@[ -x /usr/bin/time ] || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null \
+	  { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; } \
 	  || echo "could not install GNU time (apt-get install time); the peak-memory tests will be skipped"; }
 	touch $@
 
