@@ -177,6 +177,10 @@ def ingest(
     with locked(stores.settings, lock_wait):
         reconcile(stores)
         files, errors = iter_files(paths)
+        # Absolute before naming and storing: a relative source in the catalog would be read against whatever
+        # folder a later ingest, prune or app runs from (a second spelling of the same folder re-processed it,
+        # and a prune from elsewhere deleted it). Not realpath: a linked file keeps the path the user named.
+        files = [Path(os.path.abspath(f)) for f in files]
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
