@@ -55,3 +55,18 @@ def test_computed_measures_and_missing_inputs(filing, stores):
     # FY2022's average inventory needs the end of FY2021, which the filing does not print: no guessed number.
     a = answer_question("What is ACME's FY2022 inventory turnover ratio?", stores)
     assert not a.calculation and "**" not in a.answer
+
+
+def test_a_definition_in_the_question_wins(filing, stores):
+    from rag.ingestion.pipeline import ingest
+
+    ingest([filing], stores)
+    default = answer_question("What is ACME's FY2023 fixed asset turnover? Round to two decimal places.", stores)
+    assert "**4.37**" in default.answer  # 5,020 / ((1,200 + 1,100) / 2)
+    defined = answer_question("What is ACME's FY2023 fixed asset turnover? Fixed asset turnover is defined as: FY2023 "
+                              "revenue / total assets. Round to two decimal places.", stores)
+    assert "**1.00**" in defined.answer  # 5,020 / 5,000
+    assert {i["line_item"] for i in defined.calculation["inputs"]} == {"revenue", "total_assets"}
+    ja = answer_question("ACMEの2023年度の運転資本は？運転資本は流動資産合計から流動負債合計を引いたものと定義する。"
+                         "百万米ドル単位で答えよ。", stores)
+    assert ja.calculation["result"] == pytest.approx(750e6) and ja.answer.endswith("。")  # 2,000 − 1,250

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.answers.definitions import defined_measure
 from rag.answers.measures import OUTFLOWS, Input, Measure, find_measure, role_key
 from rag.answers.numeric_text import Request, read_request, render_answer
 from rag.figures.facts import Fact
@@ -195,7 +196,7 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     """
     if stores.facts is None:
         return None
-    measure = find_measure(analysis.text)
+    measure = defined_measure(analysis.text) or find_measure(analysis.text)
     company = _company(analysis, hits)
     if measure is None or not company:
         return None
