@@ -70,3 +70,24 @@ def test_a_definition_in_the_question_wins(filing, stores):
     ja = answer_question("ACMEの2023年度の運転資本は？運転資本は流動資産合計から流動負債合計を引いたものと定義する。"
                          "百万米ドル単位で答えよ。", stores)
     assert ja.calculation["result"] == pytest.approx(750e6) and ja.answer.endswith("。")  # 2,000 − 1,250
+
+
+def test_the_model_gets_the_calculation_as_a_cited_passage(filing, stores):
+    from rag.ingestion.pipeline import ingest
+    from tests.fakes import FakeChat
+
+    ingest([filing], stores)
+    question = "What is ACME's FY2023 fixed asset turnover? Round to two decimal places."
+    chat = FakeChat([{"answer": "ACME's fixed asset turnover in FY2023 was 4.37 [1-12].", "citations": [],
+                      "answerable": True},
+                     {"answer": "ACME's fixed asset turnover in FY2023 was 4.52 [1-12].", "citations": [],
+                      "answerable": True}])
+    a = answer_question(question, stores, chat=chat)
+    prompt = chat.calls[0][1][-1]["content"]
+    assert "Calculation from statement figures" in prompt and "4.37" in prompt
+    calc = next(p for p in a.passages if p["chunk_id"].startswith("calculation:"))
+    assert a.calculation["measure"] == "fixed_asset_turnover" and calc["n"] == len(a.passages)
+    checked = {f["raw"]: f for f in a.figures["supported"]}
+    assert checked["4.37"]["computed"] and not a.figures["unsupported"]
+    invented = answer_question(question, stores, chat=chat)
+    assert [f["raw"] for f in invented.figures["unsupported"]] == ["4.52"] and invented.warnings

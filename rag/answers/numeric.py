@@ -22,6 +22,7 @@ from rag.answers.definitions import defined_measure
 from rag.answers.measures import OUTFLOWS, Input, Measure, find_measure, role_key
 from rag.answers.numeric_text import Request, read_request, render_answer
 from rag.figures.facts import Fact
+from rag.figures.verify import CALCULATION
 from rag.figures.line_items import load_line_items, normalise_label
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
@@ -230,3 +231,16 @@ def _cite(used: list[Used], hits: list[Hit], stores: Stores) -> tuple[list[Hit],
         else:
             u.n = by_page.get((f.doc_name, f.page), 0)
     return hits, list(dict.fromkeys(u.n for u in used if u.n))
+
+
+def calculation_hit(result: NumericResult) -> Hit:
+    """The computed figure as one more passage for the chat model: the answer's text, citing its inputs' [n].
+
+    Its chunk id starts with "calculation:", which the figure checker reads as computed support."""
+    calc = result.calculation
+    first = calc["inputs"][0] if calc.get("inputs") else {}
+    source = next((h for h in result.hits if h.doc_name == first.get("doc_name")), None)
+    text = "Calculation from statement figures: " + result.text.replace("**", "")
+    meta = {**(source.metadata if source else {}), "kind": "calculation"}
+    return Hit(f"{CALCULATION}{calc.get('measure', '')}", str(first.get("doc_name", "")), int(first.get("page", 0)),
+               text, 0.0, meta)
