@@ -91,3 +91,12 @@ def test_the_model_gets_the_calculation_as_a_cited_passage(filing, stores):
     assert checked["4.37"]["computed"] and not a.figures["unsupported"]
     invented = answer_question(question, stores, chat=chat)
     assert [f["raw"] for f in invented.figures["unsupported"]] == ["4.52"] and invented.warnings
+
+
+def test_the_answer_names_the_company_as_its_filing_does(filing, stores):
+    from rag.ingestion.pipeline import ingest
+
+    (filing / "ACME_2023_10K.txt.meta.json").write_text(json.dumps({"company": "Acme Inc."}))
+    ingest([filing], stores)
+    a = answer_question("What was ACME's capital expenditure in FY2023 (in USD millions)?", stores)
+    assert a.answer.startswith("Acme Inc.'s capital expenditure in FY2023 was **$310 million**"), a.answer

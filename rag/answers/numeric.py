@@ -210,8 +210,16 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
         log.info("numeric answer missing measure=%s company=%s missing=%s", measure.key, company, missing)
         return NumericResult(missing=missing or [f"{measure.key}: implausible {value:.4g}"])
     hits_out, cited = _cite(used, list(hits), stores)
-    text, calculation = render_answer(analysis.lang, company, measure, request, value, used, per_year)
+    text, calculation = render_answer(analysis.lang, _display_name(lookup, used, company), measure, request, value,
+                                      used, per_year)
     return NumericResult(text=text, hits=hits_out, cited=cited, calculation=calculation)
+
+
+def _display_name(lookup: _Lookup, used: Sequence[Used], key: str) -> str:
+    """The company as its filings' metadata names it ("Netflix Inc."), not its key ("NETFLIX"), when one does."""
+    names = [str(lookup.docs.get(u.fact.doc_name, {}).get("company") or "").strip() for u in used]
+    named = [n for n in names if n and n != key and "," not in n]  # "A, B": a document about several firms
+    return max(named, key=named.count) if named else key
 
 
 def _cite(used: list[Used], hits: list[Hit], stores: Stores) -> tuple[list[Hit], list[int]]:
