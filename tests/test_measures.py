@@ -127,3 +127,15 @@ def test_a_definition_in_the_question_is_read(question, key, expected):
 ])
 def test_no_definition_leaves_the_catalogue(question):
     assert defined_measure(question) is None
+
+
+@pytest.mark.parametrize(("question", "quarter"), [
+    ("What was ACME's revenue in Q2 FY2024?", 2),
+    ("What was ACME's revenue in the second quarter of fiscal 2024?", 2),
+    ("ACMEの2024年度第3四半期の売上高は？", 3),
+    ("What was ACME's revenue growth in FY2024?", 0),
+])
+def test_a_quarter_is_asked_for(question, quarter):
+    request = read_request(analyze_query(question), find_measure(question), [2024])
+    assert request is not None and request.quarter == quarter and request.years[-1] == 2024
+    assert request.mode == ("value" if quarter else "growth")  # a quarter's change is not computed

@@ -100,3 +100,22 @@ def test_the_answer_names_the_company_as_its_filing_does(filing, stores):
     ingest([filing], stores)
     a = answer_question("What was ACME's capital expenditure in FY2023 (in USD millions)?", stores)
     assert a.answer.startswith("Acme Inc.'s capital expenditure in FY2023 was **$310 million**"), a.answer
+
+
+@pytest.mark.slow
+def test_a_quarter_is_read_from_the_10q(stores, tmp_path):
+    """A real 10-Q: the quarter's own column and the balance at its end, in English and Japanese."""
+    from rag.ingestion.pipeline import ingest
+    from tests.conftest import FINANCEBENCH
+
+    pdf = FINANCEBENCH / "pdfs" / "BESTBUY_2024Q2_10Q.pdf"
+    if not pdf.is_file():
+        pytest.skip(f"FinanceBench is not at {FINANCEBENCH}")
+    ingest([pdf], stores)
+    a = answer_question("What was Best Buy's revenue in Q2 FY2024 (in USD millions)?", stores)
+    assert "in Q2 FY2024 was **$9,583 million**" in a.answer and a.calculation["quarter"] == 2
+    assert a.calculation["inputs"][0]["period"] == "Q2 2024"
+    ja = answer_question("ベストバイの2024年度第2四半期の売上高は？", stores)
+    assert "2024年度第2四半期" in ja.answer and ja.calculation["result"] == pytest.approx(9583e6)
+    first_half = answer_question("What was Best Buy's revenue in FY2024 (in USD millions)?", stores)
+    assert not first_half.calculation  # a year is not computed from a quarter's column

@@ -66,6 +66,8 @@ class _Lookup:
                      if company in str(d.get("company_key", "")).split(",")}
         self.ends = stores.facts.period_ends(sorted(self.docs)) if stores.facts else {}
         self._cache: dict[str, list[Fact]] = {}
+        self.quarter = 0  # set when the question asks for a fiscal quarter: pick() then reads 10-Q columns
+        self._q_ends: dict[str, dict[str, str]] | None = None
 
     def facts(self, item: str) -> list[Fact]:
         if item not in self._cache:
@@ -87,9 +89,21 @@ class _Lookup:
         m = re.fullmatch(r"FY(\d{4})", f.period)
         return int(m.group(1)) if m and f.months in (12, -1) else None
 
+    def _in_quarter(self, f: Fact, year: int) -> bool:
+        """Is the fact the quarter's own figure, or a balance at the quarter's end, of fiscal `year`?"""
+        label = f"Q{self.quarter} {year}"
+        if f.months == 3:
+            return f.period == label
+        if self._q_ends is None:
+            self._q_ends = self.stores.facts.period_ends(sorted(self.docs), months=3) if self.stores.facts else {}
+        return f.months in (0, -1) and f.period == self._q_ends.get(f.doc_name, {}).get(label)
+
     def pick(self, item: str, year: int) -> Fact | None:
-        """The best fact of an item for a fiscal year, or None."""
-        found = [f for f in self.facts(item) if self._year(f) == year]
+        """The best fact of an item for a fiscal year (or its quarter, when one is asked), or None."""
+        if self.quarter:
+            found = [f for f in self.facts(item) if self._in_quarter(f, year)]
+        else:
+            found = [f for f in self.facts(item) if self._year(f) == year]
         if not found:
             return None
         counts: dict[float, int] = {}
@@ -205,6 +219,9 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     request = read_request(analysis, measure, lookup.years(measure.inputs[0].items[0]))
     if request is None:
         return NumericResult(missing=[f"{measure.key}: no year"])
+    if request.quarter and any(i.average or i.at for i in measure.inputs):
+        return NumericResult(missing=[f"{measure.key}: needs the quarter before"])
+    lookup.quarter = request.quarter
     value, used, missing, per_year = _compute(measure, request, lookup)
     if missing or not _plausible(measure, value):
         log.info("numeric answer missing measure=%s company=%s missing=%s", measure.key, company, missing)
