@@ -151,9 +151,7 @@ class _Parser:
             raise ValueError(f"an operand was expected, not {kind or 'the end'}")
         tok = self.tokens[self.i]
         self.i += 1
-        if kind == "num":
-            return lambda v, c=float(tok.text): c
-        return self._operand(tok)
+        return _constant(float(tok.text)) if kind == "num" else self._operand(tok)
 
     def _operand(self, tok: _Tok) -> Formula:
         item = tok.text
@@ -166,6 +164,10 @@ class _Parser:
         key = role_key(inp)
         self.inputs[key] = inp
         return lambda v: v[key]
+
+
+def _constant(c: float) -> Formula:
+    return lambda v: c
 
 
 def _binary(op: str, a: Formula, b: Formula) -> Formula:
