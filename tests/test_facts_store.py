@@ -45,3 +45,21 @@ def test_ingest_stores_facts_with_their_chunks(stores, tmp_path):
     assert ingest([folder], stores).unchanged == 1 and stores.facts.count("ACME_2023_10K") == n
     delete_document("ACME_2023_10K", stores)
     assert stores.facts.count("ACME_2023_10K") == 0
+
+
+def test_one_folder_by_two_spellings_is_one_document(stores, tmp_path, monkeypatch):
+    """The catalog keeps absolute sources: the same folder named relatively, from elsewhere, or absolutely is
+    the same document, unchanged, and a prune run from another folder keeps it."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ACME_2023_10K.txt").write_text(STATEMENTS.read_text())
+    monkeypatch.chdir(tmp_path)
+    assert ingest([Path("docs")], stores).ingested == 1
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    again = ingest([Path("../docs")], stores)
+    assert (again.ingested, again.unchanged) == (0, 1)
+    pruned = ingest([folder], stores, prune=True)
+    assert (pruned.unchanged, pruned.pruned) == (1, [])
+    docs = stores.keywords.list_documents()
+    assert [d["doc_name"] for d in docs] == ["ACME_2023_10K"] and Path(docs[0]["source"]).is_absolute()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answers.definitions import defined_measure
 from rag.answers.measures import BY_KEY, MEASURES, find_measure, role_key, share_of_revenue
 from rag.answers.numeric_text import Request, format_result, read_request
 from rag.query.analyze import analyze_query
@@ -95,3 +96,46 @@ def test_request_modes_and_rounding():
 ])
 def test_format_result(value, unit, request_, lang, shown):
     assert format_result(value, unit, request_, lang) == shown
+
+
+@pytest.mark.parametrize(("question", "key", "expected"), [
+    ("What is ACME's FY2019 fixed asset turnover? It is defined as: FY2019 revenue / (average PP&E between FY2018 "
+     "and FY2019). Round to two decimal places.", "fixed_asset_turnover", 2.5),
+    ("What is the FY2023 asset turnover? Define asset turnover as revenue divided by total assets.", "asset_turnover",
+     1000 / 1900),
+    ("What is ACME's FY2017 DPO? DPO is defined as: 365 * (average accounts payable between FY2016 and FY2017) / "
+     "(FY2017 COGS + change in inventory between FY2016 and FY2017).", "dpo", 365 * 61 / (600 + 130 - 110)),
+    ("What is ACME's operating margin? Operating margin is defined as (operating income + D&A) / revenue.",
+     "operating_margin", 20.0),  # a percent measure defined as a quotient is shown in percent
+    ("ACMEの2017年度のROAは？ROAは「2017年度の純利益÷2016年度と2017年度の総資産の平均」と定義する。", "roa", 0.05),
+    ("ACMEの2021年度の正味運転資本は？正味運転資本は流動資産合計から流動負債合計を引いたものと定義する。",
+     "working_capital", 250.0),
+    ("ACMEのDPOは？DPOは「365×(2017年度と2018年度の買掛金の平均)÷(2018年度の売上原価+2017年度から2018年度にかけての"
+     "棚卸資産の増減)」と定義する。", "dpo", 365 * 61 / (600 + 130 - 110)),
+])
+def test_a_definition_in_the_question_is_read(question, key, expected):
+    measure = defined_measure(question)
+    assert measure is not None and measure.key == key
+    values = {**V, "total_assets": 1900.0, "accounts_payable_avg": 61.0}
+    assert measure.formula({role_key(i): values[role_key(i)] for i in measure.inputs}) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the FY2019 CCC? CCC is defined as: DIO + DSO - DPO.",  # names no line item: the catalogue's answers
+    "What is the FY2019 ROA? ROA is defined as what management considers the most relevant return measure.",
+    "What was ACME's revenue in FY2023?",
+])
+def test_no_definition_leaves_the_catalogue(question):
+    assert defined_measure(question) is None
+
+
+@pytest.mark.parametrize(("question", "quarter"), [
+    ("What was ACME's revenue in Q2 FY2024?", 2),
+    ("What was ACME's revenue in the second quarter of fiscal 2024?", 2),
+    ("ACMEの2024年度第3四半期の売上高は？", 3),
+    ("What was ACME's revenue growth in FY2024?", 0),
+])
+def test_a_quarter_is_asked_for(question, quarter):
+    request = read_request(analyze_query(question), find_measure(question), [2024])
+    assert request is not None and request.quarter == quarter and request.years[-1] == 2024
+    assert request.mode == ("value" if quarter else "growth")  # a quarter's change is not computed

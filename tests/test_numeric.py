@@ -55,3 +55,67 @@ def test_computed_measures_and_missing_inputs(filing, stores):
     # FY2022's average inventory needs the end of FY2021, which the filing does not print: no guessed number.
     a = answer_question("What is ACME's FY2022 inventory turnover ratio?", stores)
     assert not a.calculation and "**" not in a.answer
+
+
+def test_a_definition_in_the_question_wins(filing, stores):
+    from rag.ingestion.pipeline import ingest
+
+    ingest([filing], stores)
+    default = answer_question("What is ACME's FY2023 fixed asset turnover? Round to two decimal places.", stores)
+    assert "**4.37**" in default.answer  # 5,020 / ((1,200 + 1,100) / 2)
+    defined = answer_question("What is ACME's FY2023 fixed asset turnover? Fixed asset turnover is defined as: FY2023 "
+                              "revenue / total assets. Round to two decimal places.", stores)
+    assert "**1.00**" in defined.answer  # 5,020 / 5,000
+    assert {i["line_item"] for i in defined.calculation["inputs"]} == {"revenue", "total_assets"}
+    ja = answer_question("ACMEの2023年度の運転資本は？運転資本は流動資産合計から流動負債合計を引いたものと定義する。"
+                         "百万米ドル単位で答えよ。", stores)
+    assert ja.calculation["result"] == pytest.approx(750e6) and ja.answer.endswith("。")  # 2,000 − 1,250
+
+
+def test_the_model_gets_the_calculation_as_a_cited_passage(filing, stores):
+    from rag.ingestion.pipeline import ingest
+    from tests.fakes import FakeChat
+
+    ingest([filing], stores)
+    question = "What is ACME's FY2023 fixed asset turnover? Round to two decimal places."
+    chat = FakeChat([{"answer": "ACME's fixed asset turnover in FY2023 was 4.37 [1-12].", "citations": [],
+                      "answerable": True},
+                     {"answer": "ACME's fixed asset turnover in FY2023 was 4.52 [1-12].", "citations": [],
+                      "answerable": True}])
+    a = answer_question(question, stores, chat=chat)
+    prompt = chat.calls[0][1][-1]["content"]
+    assert "Calculation from statement figures" in prompt and "4.37" in prompt
+    calc = next(p for p in a.passages if p["chunk_id"].startswith("calculation:"))
+    assert a.calculation["measure"] == "fixed_asset_turnover" and calc["n"] == len(a.passages)
+    checked = {f["raw"]: f for f in a.figures["supported"]}
+    assert checked["4.37"]["computed"] and not a.figures["unsupported"]
+    invented = answer_question(question, stores, chat=chat)
+    assert [f["raw"] for f in invented.figures["unsupported"]] == ["4.52"] and invented.warnings
+
+
+def test_the_answer_names_the_company_as_its_filing_does(filing, stores):
+    from rag.ingestion.pipeline import ingest
+
+    (filing / "ACME_2023_10K.txt.meta.json").write_text(json.dumps({"company": "Acme Inc."}))
+    ingest([filing], stores)
+    a = answer_question("What was ACME's capital expenditure in FY2023 (in USD millions)?", stores)
+    assert a.answer.startswith("Acme Inc.'s capital expenditure in FY2023 was **$310 million**"), a.answer
+
+
+@pytest.mark.slow
+def test_a_quarter_is_read_from_the_10q(stores, tmp_path):
+    """A real 10-Q: the quarter's own column and the balance at its end, in English and Japanese."""
+    from rag.ingestion.pipeline import ingest
+    from tests.conftest import FINANCEBENCH
+
+    pdf = FINANCEBENCH / "pdfs" / "BESTBUY_2024Q2_10Q.pdf"
+    if not pdf.is_file():
+        pytest.skip(f"FinanceBench is not at {FINANCEBENCH}")
+    ingest([pdf], stores)
+    a = answer_question("What was Best Buy's revenue in Q2 FY2024 (in USD millions)?", stores)
+    assert "in Q2 FY2024 was **$9,583 million**" in a.answer and a.calculation["quarter"] == 2
+    assert a.calculation["inputs"][0]["period"] == "Q2 2024"
+    ja = answer_question("ベストバイの2024年度第2四半期の売上高は？", stores)
+    assert "2024年度第2四半期" in ja.answer and ja.calculation["result"] == pytest.approx(9583e6)
+    first_half = answer_question("What was Best Buy's revenue in FY2024 (in USD millions)?", stores)
+    assert not first_half.calculation  # a year is not computed from a quarter's column

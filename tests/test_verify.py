@@ -219,3 +219,36 @@ def test_translate_label(label: str, lang: str, out: str) -> None:
 def test_glossary_preferred_wordings_are_unambiguous() -> None:
     for key, entry in load_glossary().items():
         assert lookup(entry["en"]) == key and lookup(entry["ja"]) == key, key
+
+
+SALES = "Net sales were $5,020 million in 2023 and $4,911 million in 2022; net PP&E was $1,150 million."
+
+
+@pytest.mark.parametrize(("text", "how"), [
+    ("Fixed asset turnover was 4.37 ($5,020 million / $1,150 million) [1].", "$5,020 million / $1,150 million"),
+    ("Sales grew 2.2% from $4,911 million to $5,020 million [1].", "($5,020 million − $4,911 million) / $4,911 million"),
+    ("Sales rose by $109 million, from $4,911 million to $5,020 million [1].", "$5,020 million − $4,911 million"),
+])
+def test_a_figure_derived_from_supported_figures_is_computed(text, how):
+    report = check_figures(text, [SALES])
+    assert report.ok
+    derived = [f for f in report.supported if f.computed]
+    assert len(derived) == 1 and derived[0].derivation == how
+
+
+@pytest.mark.parametrize("text", [
+    "Fixed asset turnover was 4.52 ($5,020 million / $1,150 million) [1].",  # not what the figures give
+    "Sales grew 3.1% from $4,911 million to $5,020 million [1].",
+    "Fixed asset turnover was 4.37 [1].",  # no working shown and no calculation passage: nothing to derive it from
+])
+def test_an_invented_figure_is_still_flagged(text):
+    report = check_figures(text, [SALES])
+    assert not report.ok and not any(f.computed for f in report.supported)
+
+
+def test_a_figure_from_a_calculation_passage_is_computed():
+    calc = {"n": 2, "text": "ACME's fixed asset turnover in FY2023 was 4.37 (revenue / average PP&E) [1].",
+            "chunk_id": "calculation:fixed_asset_turnover"}
+    report = check_figures("Fixed asset turnover was 4.37 [2] on sales of $5,020 million [1].", [SALES, calc])
+    assert report.ok
+    assert [(f.raw, f.computed) for f in report.supported] == [("4.37", True), ("$5,020 million", False)]

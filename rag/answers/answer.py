@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from rag.answers.extractive import clip, format_quotes, pick_quotes, quote_confidence
 from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
 from rag.answers.llm import ChatModel, Usage
-from rag.answers.numeric import NumericResult, numeric_answer
+from rag.answers.numeric import NumericResult, calculation_hit, numeric_answer
 from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
 from rag.figures.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
 from rag.query.analyze import MAX_QUESTION_CHARS, QueryAnalysis, as_analysis, check_question
@@ -249,6 +249,7 @@ def _answer_events(question: str, stores: Stores, filters: Filters | None, histo
                    chat: ChatModel | None, k: int, stream: bool) -> Iterator[str | Answer]:
     usage = Usage()
     r = _prepare(question, stores, filters, history, chat, k, usage)
+    calculation = _with_calculation(r, stores) if chat is not None and r.support.supported else {}
     if chat is None:
         result = extractive_answer(r, stores)
     elif not r.support.supported:
@@ -260,12 +261,25 @@ def _answer_events(question: str, stores: Stores, filters: Filters | None, histo
             pieces.append(piece)
             yield piece
         text = "".join(pieces)
-        yield _finish(r, chat, text, [], not is_refusal(text), usage)
+        result = _finish(r, chat, text, [], not is_refusal(text), usage)
+        result.calculation = calculation if result.answerable else {}
+        yield result
         return
     else:
         result = _model_answer(r, chat, usage)
+        result.calculation = calculation if result.answerable else {}
     yield result.answer
     yield result
+
+
+def _with_calculation(r: _Retrieved, stores: Stores) -> dict[str, Any]:
+    """The model sees the figure computed from facts as one more numbered passage (its inputs' passages join
+    the hits); returns the calculation, or {} when the question asks for no figure the facts give."""
+    numeric = numeric_answer(r.analysis, r.hits, stores)
+    if numeric is None or not numeric.text:
+        return {}
+    r.hits = [*numeric.hits, calculation_hit(numeric)]
+    return numeric.calculation
 
 
 def _model_answer(r: _Retrieved, chat: ChatModel, usage: Usage) -> Answer:

@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.answers.definitions import defined_measure
 from rag.answers.measures import OUTFLOWS, Input, Measure, find_measure, role_key
 from rag.answers.numeric_text import Request, read_request, render_answer
 from rag.figures.facts import Fact
 from rag.figures.line_items import load_line_items, normalise_label
+from rag.figures.verify import CALCULATION
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
 from rag.store.stores import Stores
@@ -64,6 +66,8 @@ class _Lookup:
                      if company in str(d.get("company_key", "")).split(",")}
         self.ends = stores.facts.period_ends(sorted(self.docs)) if stores.facts else {}
         self._cache: dict[str, list[Fact]] = {}
+        self.quarter = 0  # set when the question asks for a fiscal quarter: pick() then reads 10-Q columns
+        self._q_ends: dict[str, dict[str, str]] | None = None
 
     def facts(self, item: str) -> list[Fact]:
         if item not in self._cache:
@@ -85,9 +89,21 @@ class _Lookup:
         m = re.fullmatch(r"FY(\d{4})", f.period)
         return int(m.group(1)) if m and f.months in (12, -1) else None
 
+    def _in_quarter(self, f: Fact, year: int) -> bool:
+        """Is the fact the quarter's own figure, or a balance at the quarter's end, of fiscal `year`?"""
+        label = f"Q{self.quarter} {year}"
+        if f.months == 3:
+            return f.period == label
+        if self._q_ends is None:
+            self._q_ends = self.stores.facts.period_ends(sorted(self.docs), months=3) if self.stores.facts else {}
+        return f.months in (0, -1) and f.period == self._q_ends.get(f.doc_name, {}).get(label)
+
     def pick(self, item: str, year: int) -> Fact | None:
-        """The best fact of an item for a fiscal year, or None."""
-        found = [f for f in self.facts(item) if self._year(f) == year]
+        """The best fact of an item for a fiscal year (or its quarter, when one is asked), or None."""
+        if self.quarter:
+            found = [f for f in self.facts(item) if self._in_quarter(f, year)]
+        else:
+            found = [f for f in self.facts(item) if self._year(f) == year]
         if not found:
             return None
         counts: dict[float, int] = {}
@@ -195,7 +211,7 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     """
     if stores.facts is None:
         return None
-    measure = find_measure(analysis.text)
+    measure = defined_measure(analysis.text) or find_measure(analysis.text)
     company = _company(analysis, hits)
     if measure is None or not company:
         return None
@@ -203,13 +219,24 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     request = read_request(analysis, measure, lookup.years(measure.inputs[0].items[0]))
     if request is None:
         return NumericResult(missing=[f"{measure.key}: no year"])
+    if request.quarter and any(i.average or i.at for i in measure.inputs):
+        return NumericResult(missing=[f"{measure.key}: needs the quarter before"])
+    lookup.quarter = request.quarter
     value, used, missing, per_year = _compute(measure, request, lookup)
     if missing or not _plausible(measure, value):
         log.info("numeric answer missing measure=%s company=%s missing=%s", measure.key, company, missing)
         return NumericResult(missing=missing or [f"{measure.key}: implausible {value:.4g}"])
     hits_out, cited = _cite(used, list(hits), stores)
-    text, calculation = render_answer(analysis.lang, company, measure, request, value, used, per_year)
+    text, calculation = render_answer(analysis.lang, _display_name(lookup, used, company), measure, request, value,
+                                      used, per_year)
     return NumericResult(text=text, hits=hits_out, cited=cited, calculation=calculation)
+
+
+def _display_name(lookup: _Lookup, used: Sequence[Used], key: str) -> str:
+    """The company as its filings' metadata names it ("Netflix Inc."), not its key ("NETFLIX"), when one does."""
+    names = [str(lookup.docs.get(u.fact.doc_name, {}).get("company") or "").strip() for u in used]
+    named = [n for n in names if n and n != key and "," not in n]  # "A, B": a document about several firms
+    return max(named, key=named.count) if named else key
 
 
 def _cite(used: list[Used], hits: list[Hit], stores: Stores) -> tuple[list[Hit], list[int]]:
@@ -229,3 +256,16 @@ def _cite(used: list[Used], hits: list[Hit], stores: Stores) -> tuple[list[Hit],
         else:
             u.n = by_page.get((f.doc_name, f.page), 0)
     return hits, list(dict.fromkeys(u.n for u in used if u.n))
+
+
+def calculation_hit(result: NumericResult) -> Hit:
+    """The computed figure as one more passage for the chat model: the answer's text, citing its inputs' [n].
+
+    Its chunk id starts with "calculation:", which the figure checker reads as computed support."""
+    calc = result.calculation
+    first = calc["inputs"][0] if calc.get("inputs") else {}
+    source = next((h for h in result.hits if h.doc_name == first.get("doc_name")), None)
+    text = "Calculation from statement figures: " + result.text.replace("**", "")
+    meta = {**(source.metadata if source else {}), "kind": "calculation"}
+    return Hit(f"{CALCULATION}{calc.get('measure', '')}", str(first.get("doc_name", "")), int(first.get("page", 0)),
+               text, 0.0, meta)

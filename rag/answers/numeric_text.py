@@ -26,6 +26,9 @@ _SCALES = ((1e9, re.compile(r"billions?|十億|10億", re.IGNORECASE)),
            (1e3, re.compile(r"thousands?|千(?:米)?ドル|千円", re.IGNORECASE)))
 _DECIMALS = re.compile(r"(\d|one|two|three|zero)\s+decimal|小数(?:点以下|第)\s*([0-9一二三])", re.IGNORECASE)
 _PERCENT = re.compile(r"percent|%|％|パーセント|百分率", re.IGNORECASE)
+_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+(?:fiscal\s+)?quarter|第\s*([1-4一二三四])\s*四半期",
+                      re.IGNORECASE)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 _STATEMENT = {"cash_flow": ("cash-flow statement", "キャッシュ・フロー計算書"),
               "income_statement": ("income statement", "損益計算書"),
               "balance_sheet": ("balance sheet", "貸借対照表")}
@@ -42,6 +45,7 @@ class Request:
     scale: float | None = None
     decimals: int | None = None
     percent: bool = False
+    quarter: int = 0  # 1-4 when the question asks for a fiscal quarter ("Q2 FY2024", 「第2四半期」)
 
 
 def _years(analysis: QueryAnalysis) -> list[int]:
@@ -62,6 +66,10 @@ def read_request(analysis: QueryAnalysis, measure: Measure, available: Sequence[
     if m and decimals is None:
         decimals = int(m.group(1) or m.group(2))
     request = Request([years[-1]], "value", scale, decimals, bool(_PERCENT.search(text)))
+    if q := _QUARTER.search(text):
+        word = (q.group(1) or q.group(2) or q.group(3)).lower()
+        request.quarter = int(word) if word.isdigit() else _ORDINAL[word]
+        return request  # a quarter's own figure; its changes and averages are not computed
     span = list(range(years[0], years[-1] + 1)) if len(years) > 1 else [years[0] - 1, years[0]]
     if _CAGR.search(text):
         request.years, request.mode = [span[0], span[-1]], "cagr"
@@ -144,18 +152,21 @@ def render_answer(lang: str, company: str, measure: Measure, request: Request, v
     single = len(measure.inputs) == 1 and request.mode == "value"
     if lang == "ja":
         span = f"{ys[0]}年度から{ys[-1]}年度" if len(ys) > 1 else f"{ys[-1]}年度"
+        span += f"第{request.quarter}四半期" if request.quarter else ""
         what = {"growth": "の前年比増減率", "cagr": "の年平均成長率", "change": "の変化幅", "average": "の平均"}.get(request.mode, "")
         formula = measure.ja if len(measure.inputs) == 1 else measure.formula_text
         how = _label(used[0], "ja") if single else f"{formula}：{_inputs_text(used, 'ja')}"
         text = f"{company}の{span}の{measure.ja}{what}は**{figure}**でした（{how}）{cites}。"
     else:
         span = f"from FY{ys[0]} to FY{ys[-1]}" if len(ys) > 1 else f"in FY{ys[-1]}"
+        span = f"in Q{request.quarter} FY{ys[-1]}" if request.quarter else span
         what = {"growth": " year-over-year change", "cagr": " CAGR", "change": " change",
                 "average": f" {_NUMBER_WORDS.get(len(ys), len(ys))}-year average"}.get(request.mode, "")
         how = _label(used[0], "en") if single else f"{measure.formula_text}: {_inputs_text(used, 'en')}"
         text = f"{company}'s {measure.en}{what} {span} was **{figure}** ({how}) {cites}.".replace(" .", ".")
     calculation = {
         "measure": measure.key, "formula": measure.formula_text, "mode": request.mode, "years": ys,
+        "quarter": request.quarter or None,
         "result": value, "unit": unit, "shown": figure,
         "per_year": {f"FY{y}": v for y, v in per_year.items()},
         "inputs": [{"label": u.fact.label, "line_item": u.fact.line_item, "role": u.role, "period": u.fact.period,

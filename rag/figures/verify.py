@@ -5,6 +5,12 @@ figure of a compatible unit with the same value, allowing the rounding the answe
 ("$1.6 billion" for "$1,618 million", 「16億ドル」 for "$1.6 billion") and the scale a table
 declares ("(in millions)", 「単位:百万円」). The passages cited in the figure's own sentence
 are tried first; a match elsewhere still counts as support, with `cited_ok` False.
+
+A figure no passage prints is still supported, as `computed`, when it is a ratio, difference, sum or growth of two
+other figures of the same text that passages do support (an answer that shows its working: "5,020 / 1,150 = 4.37"),
+or when it comes from a calculation passage (chunk id "calculation:…", figures computed from statement facts).
+Only the text's own supported figures are combined, never every figure of the passages: pairs of a whole table's
+figures would "derive" almost any invented ratio.
 """
 
 from __future__ import annotations
@@ -63,6 +69,8 @@ class FigureCheck:
     cited: list[int]
     matched: PassageMatch | None = None
     cited_ok: bool = False  # the support is one of the passages its own sentence cites
+    computed: bool = False  # derived from supported figures, or read off a calculation passage
+    derivation: str = ""  # how, when derived from the text's own figures: "5,020 / 1,150"
 
 
 @dataclass
@@ -310,6 +318,7 @@ def check_figures(text: str, passages: Sequence[Mapping[str, Any]] | Sequence[st
     report.bad_citations = [n for n in dict.fromkeys(parse_citations(text)) if n not in by_n]
     fallback = [int(n) for n in (cited.keys() if isinstance(cited, Mapping) else cited or [])]
     spans = _sentences(text)
+    written: dict[int, Figure] = {}
     for fig in parse_figures(text):
         if not _checkable(fig):
             continue
@@ -317,10 +326,51 @@ def check_figures(text: str, passages: Sequence[Mapping[str, Any]] | Sequence[st
         first = [by_n[n] for n in citing if n in by_n]
         rest = [p for p in pool if p.n not in set(citing)]
         entry = FigureCheck(fig.raw, fig.value, fig.unit, fig.start, fig.end, citing)
+        written[id(entry)] = fig
         for group, is_cited in ((first, True), (rest, False)):
             hit = next(((p, m) for p in group if (m := _match(fig, p)) is not None), None)
             if hit:
                 entry.matched, entry.cited_ok = _matched(*hit), is_cited
                 break
+        if entry.matched:
+            entry.computed = bool(entry.matched.chunk_id and str(entry.matched.chunk_id).startswith(CALCULATION))
         (report.supported if entry.matched else report.unsupported).append(entry)
+    _derive(report, written)
     return report
+
+
+CALCULATION = "calculation:"  # the chunk-id prefix of a passage of figures computed from statement facts
+_MAX_OPERANDS = 12  # a text's supported figures combined pairwise: at most 132 ordered pairs
+
+
+def _derivations(a: FigureCheck, b: FigureCheck) -> Iterable[tuple[float, str, bool]]:
+    """(value, how, is a percentage) of the figures two supported figures give: ratio, difference, sum, growth."""
+    pa, pb = a.unit in PERCENT_UNITS, b.unit in PERCENT_UNITS
+    if pa == pb and b.value:
+        yield a.value / b.value, f"{a.raw} / {b.raw}", False
+        yield 100 * a.value / b.value, f"{a.raw} / {b.raw}", True
+        yield 100 * (a.value - b.value) / abs(b.value), f"({a.raw} − {b.raw}) / {b.raw}", True
+    if pa == pb:
+        yield a.value - b.value, f"{a.raw} − {b.raw}", pa
+        yield a.value + b.value, f"{a.raw} + {b.raw}", pa
+
+
+def _derive(report: FigureReport, written: Mapping[int, Figure]) -> None:
+    """Move to `supported` (as computed) the unsupported figures that two supported figures of the text give;
+    `written` holds each check's figure as parsed (its rounding). Sizes are compared: outflows print negative."""
+    operands = [f for f in report.supported if not f.computed][:_MAX_OPERANDS]
+    still: list[FigureCheck] = []
+    for fig in report.unsupported:
+        tol = tolerance(written[id(fig)])
+        is_pct = fig.unit in PERCENT_UNITS
+        found = [(abs(v - fig.value), abs(abs(v) - abs(fig.value)), h) for a in operands for b in operands
+                 if a is not b for v, h, pct in _derivations(a, b) if pct == is_pct]
+        # The signed value first ("grew 2.2%"), then the size ("fell 2.2%", an outflow printed "(310)").
+        how = next((h for signed, _, h in found if signed <= tol + 1e-9 * abs(fig.value)), "") or next(
+            (h for _, size, h in found if size <= tol + 1e-9 * abs(fig.value)), "")
+        if how:
+            fig.computed, fig.derivation = True, how
+            report.supported.append(fig)
+        else:
+            still.append(fig)
+    report.unsupported = still

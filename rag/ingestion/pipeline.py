@@ -155,7 +155,10 @@ def ingest(
     with stores.writing(lock_wait) as claims:
         stores.reconcile(claims)
         found, errors = find_files(paths)
-        roots = {f.path: f.root for f in found}
+        # Absolute before naming and storing: a relative source in the catalog would be read against whatever
+        # folder a later ingest, prune or app runs from (a second spelling of the same folder re-processed it,
+        # and a prune from elsewhere deleted it). Not realpath: a linked file keeps the path the user named.
+        roots = {Path(os.path.abspath(f.path)): f.root for f in found}
         files = list(roots)
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")

@@ -112,15 +112,15 @@ class FactStore:
             rows = self._conn.execute(sql, list(doc_names)).fetchall()
         return [_fact(r) for r in rows]
 
-    def period_ends(self, doc_names: Sequence[str]) -> dict[str, dict[str, str]]:
-        """doc_name -> {fiscal year label ('FY2018'): the date it ends ('2018-12-31')}, from the year columns."""
+    def period_ends(self, doc_names: Sequence[str], months: int = 12) -> dict[str, dict[str, str]]:
+        """doc_name -> {period label ('FY2018', or 'Q2 2024' with months=3): the date it ends ('2018-12-31')}."""
         if not doc_names:
             return {}
-        sql = (f"SELECT doc_name, period, period_end, count(*) FROM facts WHERE months = 12 AND period_end != '' "
+        sql = (f"SELECT doc_name, period, period_end, count(*) FROM facts WHERE months = ? AND period_end != '' "
                f"AND doc_name IN ({','.join('?' * len(doc_names))}) GROUP BY 1, 2, 3 ORDER BY 4")
         out: dict[str, dict[str, str]] = {}
         with self._lock:
-            for doc, period, end, _ in self._conn.execute(sql, list(doc_names)):
+            for doc, period, end, _ in self._conn.execute(sql, [months, *doc_names]):
                 out.setdefault(doc, {})[period] = end  # the most printed end wins (ordered by count)
         return out
 
