@@ -145,7 +145,7 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
 
 
 ASK_JSON_KEYS = ("question", "answer", "answerable", "mode", "model", "lang", "confidence", "citations", "figures",
-                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason")
+                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason", "evidence")
 
 
 @app.command("ask")
@@ -183,11 +183,17 @@ def ask_cmd(
         out.print(answer.answer, highlight=False, markup=False)
     elif answer.dropped_citations:  # the streamed text still showed them
         out.print(f"(citations to unknown passages removed: {answer.dropped_citations})", style="dim", highlight=False)
+    other = [e for e in answer.evidence if e.get("lang") != answer.lang]
+    if other:  # the sentences a Japanese answer to an English source rests on (or the other way round)
+        out.print("\n[bold]" + ("原文" if answer.lang == "ja" else "Original (Japanese)") + "[/bold]")
+        for e in other:
+            out.print(f"  [{e['n']}] {e['quote']}", highlight=False, markup=False)
     if answer.citations:
-        out.print("\n[bold]Sources[/bold]")
+        out.print("\n[bold]" + ("出典" if answer.lang == "ja" else "Sources") + "[/bold]")
         for c in answer.citations:
             snippet = " ".join((c.quote or c.text).split())
-            out.print(f"  [{c.n}] {c.doc_name}, page {c.page}: "
+            title = str(c.metadata.get("title") or c.doc_name)
+            out.print(f"  [{c.n}] {title}, page {c.page + 1}: "
                       + (snippet[:160] + ("…" if len(snippet) > 160 else "")), highlight=False, markup=False)
     for f in answer.figures.get("unsupported", []):
         out.print(f"  [yellow]unsupported figure:[/yellow] {escape(f['raw'])}", highlight=False)

@@ -92,13 +92,25 @@ def best_first(scores: Mapping[str, float], rows: Rows) -> list[str]:
     return [cid for cid in sorted(scores, key=lambda c: scores[c], reverse=True) if cid in rows]
 
 
+# Files without real pages: a note is one long "page", and its chunks are its sections.
+_UNPAGINATED = (".md", ".markdown", ".txt", ".text", ".html", ".htm")
+
+
+def diversity_key(row: Mapping[str, Any]) -> tuple[str, int, int]:
+    """What diversify spreads over: the page of a paginated document, the chunk (a section) of a text note."""
+    meta = row.get("metadata") or {}
+    source = str(meta.get("source", "")).lower()
+    unpaginated = source.endswith(_UNPAGINATED)
+    return row["doc_name"], row["page"], int(row.get("ord", meta.get("ord", 0)) or 0) if unpaginated else -1
+
+
 def diversify(ranked: Sequence[str], rows: Rows) -> list[str]:
-    """One chunk per page before any page repeats; otherwise the order is kept."""
+    """One chunk per page (per section of an un-paginated note) before any repeats; otherwise the order is kept."""
     first: list[str] = []
     rest: list[str] = []
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int, int]] = set()
     for cid in ranked:
-        page = (rows[cid]["doc_name"], rows[cid]["page"])
+        page = diversity_key(rows[cid])
         (rest if page in seen else first).append(cid)
         seen.add(page)
     return first + rest
