@@ -10,12 +10,13 @@ carries the qualifier with it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from rag.answers.when import When, periods_in
-from rag.query.companies import find_companies, load_companies
+from rag.query.companies import company_key, find_companies, load_companies
 from rag.text.normalize import normalize
 from rag.schema import Hit
 from rag.text.lang import KANA_KANJI
@@ -130,7 +131,13 @@ def join_wrapped(text: str) -> list[str]:
     return out
 
 
-def _year_of(meta: dict) -> int | None:
+def document_companies(meta: Mapping[str, Any]) -> tuple[str, ...]:
+    """The company keys a document is about: its company_key metadata, else the key of its company name."""
+    keys = tuple(k for k in str(meta.get("company_key", "")).split(",") if k)
+    return keys or tuple(k for k in [company_key(meta)] if k)
+
+
+def _year_of(meta: Mapping[str, Any]) -> int | None:
     m = _YEAR.search(str(meta.get("period", "")) or str(meta.get("date", "")))
     return int(m.group(0)) if m else None
 
@@ -150,7 +157,7 @@ def passage_units(n: int, hit: Hit, heading: str = "") -> list[Unit]:
     """The quotable units of hit [n], in order, each attributed to a company and periods; `heading` is the one
     the chunk continues under (see carried_heading)."""
     meta = hit.metadata or {}
-    doc_keys = tuple(k for k in str(meta.get("company_key", "")).split(",") if k)
+    doc_keys = document_companies(meta)
     doc_subject = doc_keys[0] if len(doc_keys) == 1 else None
     year = _year_of(meta)
     doc_periods = tuple(periods_in(str(meta.get("period", "")), year)) or ((When(year, 1, 12),) if year else ())

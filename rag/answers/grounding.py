@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.answers.attribution import companies_named
+from rag.answers.attribution import companies_named, document_companies
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.query.companies import load_companies
 from rag.schema import Hit
@@ -204,7 +204,7 @@ def missing_companies(question: str | QueryAnalysis, hits: Sequence[Hit]) -> lis
         return []
     present: set[str] = set()
     for h in hits:
-        present |= set(str((h.metadata or {}).get("company_key", "")).split(","))
+        present |= set(document_companies(h.metadata or {}))
         present |= set(companies_named(h.text))
     return [_written_as(analysis.text, k) for k in analysis.companies if k not in present]
 
