@@ -56,6 +56,7 @@ class Unit:
     periods: tuple[When, ...] = ()  # periods the unit names itself
     context_periods: tuple[When, ...] = ()  # of its heading, else of the document
     lang: str = "en"
+    doc_type: str = ""
     table: bool = False
     qualifier: str = ""  # the next sentence, when it qualifies this one
     prefix: str = ""  # the sentence before, when this one continues it ("He added …")
@@ -188,6 +189,7 @@ def passage_units(n: int, hit: Hit, heading: str = "") -> list[Unit]:
         else:
             parts, table = split_sentences(line), False
         para_subject = context
+        denial: Unit | None = None
         for j, part in enumerate(parts):
             text = clean_unit(part)
             if not text:
@@ -199,9 +201,17 @@ def passage_units(n: int, hit: Hit, heading: str = "") -> list[Unit]:
             named = companies_named(text)
             subject = _subject(text, named, para_subject)
             unit = Unit(n, text, heading, subject, named, tuple(periods_in(text, year)), context_periods,
-                        "ja" if KANA_KANJI.search(text) else "en", table, doc_companies=doc_keys)
+                        "ja" if KANA_KANJI.search(text) else "en", str(meta.get("doc_type", "")).lower(), table,
+                        doc_companies=doc_keys)
             if units and not unit.table and QUALIFIER.search(text) and units[-1].n == n and not units[-1].qualifier:
                 units[-1].qualifier = text
+                denial = units[-1]
+            elif denial is not None and not unit.table and j > 0:
+                # "… does not support this reading. The figure is …": the correction belongs with the denial
+                denial.qualifier = f"{denial.qualifier} {text}"
+                denial = None
+            else:
+                denial = None
             if units and j > 0 and _SPEAKER_CONTINUES.match(text):
                 unit.prefix = units[-1].text
             units.append(unit)

@@ -17,6 +17,7 @@ from rag.answers.grounding import cosines, coverage, question_words, term_patter
 from rag.answers.kinds import asked_kinds, figure_kinds
 from rag.answers.qtype import Wants, asked_metrics, question_wants
 from rag.answers.when import When, agreement, periods_in, specific
+from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
@@ -29,6 +30,8 @@ LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}
 
 _NUMBER = re.compile(r"\d")
 _CLAUSE = re.compile(r"[;；,、]\s*")
+# "According to the news article …", "記事によると": the reader wants what the article says
+_NEWS = re.compile(r"\b(?:news|article|press|coverage|report(?:ed)? by)\b|記事|報道|ニュース", re.IGNORECASE)
 
 
 def _long_enough(unit: str) -> bool:
@@ -93,7 +96,12 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None
     return 0.5 * agreement(wanted, unit.context_periods) + 0.25
 
 
-def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str]) -> frozenset[str]:
+def _same(a: Figure, b: Figure) -> bool:
+    return a.unit == b.unit and abs(a.value - b.value) <= max(a.ulp, b.ulp, 1e-9 * abs(a.value))
+
+
+def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str],
+             metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure]) -> frozenset[str]:
     """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words."""
     text = unit.quote
     out = set(wants.aspects(text))
@@ -102,7 +110,10 @@ def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], word
     if "who" in wants.cues and unit.subject:
         out.add(f"company:{unit.subject}")
     if len(wanted) > 1:
-        out |= {f"period:{i}" for i, w in enumerate(wanted) if unit.periods and agreement([w], unit.periods) >= 0.8}
+        out |= {f"period:{i}" for i, w in enumerate(wanted)
+                if not w.whole_year and unit.periods and agreement([w], unit.periods) >= 0.8}
+    out |= {f"metric:{key}" for key, words in metrics.items() if words.search(text)}
+    out |= {f"figure:{f.value:g}" for f in figures if any(_same(f, g) for g in parse_figures(text))}
     out |= {f"word:{w}" for w in words if term_pattern(w).search(text)}
     return frozenset(out)
 
@@ -137,16 +148,20 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
+    figures = [f for f in parse_figures(analysis.text) if f.unit]
+    doc_types = set(analysis.doc_types) | ({"news"} if _NEWS.search(analysis.text) else set())
     cos = cosines(embedder, analysis.text, [u.quote for u, _, _ in kept])
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
-        aspects = _aspects(u, wants, asked, wanted, terms.words)
+        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures)
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and kinds & figure_kinds(u.text) else 0.0
         length = max(0, len(u.quote.split()) - 45) / 40
         score = (0.45 * float(c) + 0.25 * coverage(terms, u.quote) + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (0.10 if u.lang == lang else 0.0)
-                 + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
+                 + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
+                 + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages)
@@ -170,15 +185,15 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
                 continue
             if any(word_overlap(q.text, c.text) > 0.8 or q.text in c.text or c.text in q.text for c in chosen):
                 continue
-            options.append((len(named), q.score, q))
+            options.append((len(named), len(new), q.score, q))
         if not options:
             break
-        q = max(options, key=lambda o: (o[0], o[1]))[2]
+        q = max(options, key=lambda o: o[:3])[3]
         chosen.append(q)
         covered |= q.aspects
         pool.remove(q)
     wanted_all = wants.all | {f"company:{k}" for k in asked if len(asked) > 1} | \
-        {f"period:{i}" for i in range(len(wanted)) if len(wanted) > 1}
+        {f"period:{i}" for i, w in enumerate(wanted) if len(wanted) > 1 and not w.whole_year}
     share = len(covered & wanted_all) / len(wanted_all) if wanted_all else 1.0
     return Picked(chosen, share)
 

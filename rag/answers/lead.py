@@ -8,9 +8,11 @@ a Japanese quote gets the same in English.
 
 from __future__ import annotations
 
+import re
+
 from rag.answers.attribution import _first_position
 from rag.answers.when import When, agreement, periods_in
-from rag.figures.format import format_figure
+from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
 from rag.figures.labels import label_figures
 from rag.query.companies import load_companies
@@ -41,39 +43,59 @@ def company_label(key: str | None, question: str, lang: str) -> str:
         return normalize(question)[at: at + size].strip()
     entry = next((c for c in load_companies() if c.key == key), None)
     if entry is None:
-        return key.title()
+        return ""  # a key made from metadata ("BITCOINMININGINDUSTRY") is no name to show
     return (entry.ja[0] if entry.ja else entry.name) if lang == "ja" else entry.name
 
 
 def _when_label(text: str, wanted: list[When], lang: str) -> str:
+    """The period a lead names: the asked one the quote states (its year from the question when the quote has
+    none), else the first the quote names."""
     stated = periods_in(text)
     for w in wanted:
         for s in stated:
             if agreement([w], [s]) >= 0.8:
-                return format_when(s, lang)
+                return format_when(When(s.year or w.year, s.first, s.last), lang)
     return format_when(stated[0], lang) if stated else ""
+
+
+def _same_year_span(a: str, b: str) -> bool:
+    """Whether two period labels differ only in month or quarter (so naming the figure's own one helps)."""
+    return a[:4] == b[:4] or not (a[:4].isdigit() and b[:4].isdigit())
 
 
 def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When]) -> str:
     """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none."""
-    items = []
-    others = []
-    for fig, metric, _period_, _claim, _distance in label_figures(quote_text, keep_all=True):
+    items: list[tuple[str, str, str]] = []  # (period, label, value)
+    others: list[str] = []
+    when = _when_label(quote_text, wanted, lang)
+    for fig, metric, period, _claim, _distance in label_figures(quote_text, keep_all=True):
         value = format_figure(fig.value, fig.unit, lang) if fig.unit else fig.raw
-        if metric:
-            items.append((term(metric, lang), value))
+        label = term(metric, lang) if metric else ""
+        own = format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2}|Q[1-4])", period or "") else ""
+        if label and (own or when, label) not in {(p, x) for p, x, _ in items}:
+            items.append((own or when, label, value))
         else:
             others.append(value)
+    if items and len({p for p, _, _ in items}) > 1:  # figures of several periods: each names its own
+        when = ""
+        items = [("", f"{p}の{x}" if lang == "ja" else f"{x} ({p})", v) if p else ("", x, v) for p, x, v in items]
+    elif items:
+        when = items[0][0] or when
     if not items:
-        return ""
-    when = _when_label(quote_text, wanted, lang)
+        if not others:
+            return ""
+        if lang == "ja":
+            head = "".join(f"{x}の" for x in (company, when) if x)
+            return f"{head}数値として、原文は{'、'.join(others)}を挙げています [{n}]。"
+        head = " in ".join(x for x in (company, when) if x)
+        return f"{head + ': ' if head else ''}the source gives {', '.join(others)} [{n}]."
     if lang == "ja":
         head = "".join(f"{x}の" for x in (company, when) if x)
-        body = "、".join(f"{label}は{value}" for label, value in items)
+        body = "、".join(f"{label}は{value}" for _, label, value in items)
         extra = f"(このほか{'、'.join(others)})" if others else ""
         return f"{head}{body}です{extra} [{n}]。"
     head = " in ".join(x for x in (company, when) if x)
-    body = "; ".join(f"{label}: {value}" for label, value in items)
+    body = "; ".join(f"{label}: {value}" for _, label, value in items)
     extra = f" (also {', '.join(others)})" if others else ""
     return f"{head + ' — ' if head else ''}{body[:1].upper() + body[1:]}{extra} [{n}]."
 
