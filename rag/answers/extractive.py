@@ -16,7 +16,7 @@ from rag.answers.attribution import Unit, passage_units
 from rag.answers.grounding import cosines, coverage, question_words, term_pattern, word_overlap
 from rag.answers.kinds import asked_kinds, figure_kinds
 from rag.answers.qtype import Wants, asked_metrics, question_wants
-from rag.answers.when import When, agreement, periods_in, specific
+from rag.answers.when import When, agreement, periods_in
 from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.schema import Hit
@@ -90,8 +90,8 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None
         return 0.5
     if unit.periods:
         fit = agreement(wanted, unit.periods)
-        if fit == 0.0 and (specific(wanted) or kinds) and (not kinds or kinds & figure_kinds(unit.text)):
-            return None
+        if fit == 0.0 and kinds & figure_kinds(unit.text):
+            return None  # the asked kind of figure, for another period: not an answer
         return fit
     return 0.5 * agreement(wanted, unit.context_periods) + 0.25
 

@@ -129,8 +129,3 @@ def agreement(wanted: Iterable[When], stated: Iterable[When]) -> float:
             else:
                 best = max(best, 0.5)
     return best
-
-
-def specific(wanted: Iterable[When]) -> bool:
-    """Whether the question asks about less than a whole year (a quarter, a half, a month)."""
-    return any(not w.whole_year for w in wanted)
