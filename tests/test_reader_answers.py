@@ -15,7 +15,12 @@ from rag.answers.answer import answer_question
 from rag.answers.attribution import join_wrapped, passage_units
 from rag.answers.compose import renumber
 from rag.answers.extractive import Quote, clip
-from rag.answers.grounding import assess_support, mentions, missing_companies, required_terms
+from rag.answers.grounding import (
+    assess_support,
+    mentions,
+    missing_companies,
+    required_terms,
+)
 from rag.answers.lead import lead_sentence
 from rag.answers.when import When, agreement, periods_in
 from rag.retrieval.fusion import diversify

@@ -13,11 +13,32 @@ from pydantic import BaseModel, Field
 from rag.answers.attribution import carried_heading
 from rag.answers.compose import compose_answer, renumber
 from rag.answers.extractive import choose_quotes, clip, quote_confidence
-from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
+from rag.answers.grounding import (
+    Support,
+    assess_support,
+    cosines,
+    is_refusal,
+    question_words,
+)
 from rag.answers.llm import ChatModel, Usage
-from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
-from rag.figures.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
-from rag.query.analyze import MAX_QUESTION_CHARS, QueryAnalysis, as_analysis, check_question
+from rag.answers.prompts import (
+    answer_messages,
+    condense_messages,
+    normalize_history,
+    refusal,
+)
+from rag.figures.verify import (
+    FigureReport,
+    check_figures,
+    parse_citations,
+    strip_unknown_citations,
+)
+from rag.query.analyze import (
+    MAX_QUESTION_CHARS,
+    QueryAnalysis,
+    as_analysis,
+    check_question,
+)
 from rag.retrieval.filters import Filters
 from rag.retrieval.hybrid import retriever_for
 from rag.schema import Citation, Hit

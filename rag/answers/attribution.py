@@ -17,9 +17,9 @@ from typing import Any
 
 from rag.answers.when import When, periods_in
 from rag.query.companies import company_key, find_companies, load_companies
-from rag.text.normalize import normalize
 from rag.schema import Hit
 from rag.text.lang import KANA_KANJI
+from rag.text.normalize import normalize
 from rag.text.sentences import clean_unit, split_sentences
 from rag.text.tables import is_table_line, is_table_row
 
@@ -154,67 +154,81 @@ def carried_heading(hit: Hit, earlier: Sequence[str]) -> str:
     return ""
 
 
+class _Reader:
+    """Reads one passage line by line, keeping the heading, company and periods the lines fall under."""
+
+    def __init__(self, n: int, hit: Hit, heading: str) -> None:
+        self.n, self.meta = n, hit.metadata or {}
+        self.doc_keys = document_companies(self.meta)
+        self.doc_subject = self.doc_keys[0] if len(self.doc_keys) == 1 else None
+        self.year = _year_of(self.meta)
+        self.doc_periods = tuple(periods_in(str(self.meta.get("period", "")), self.year)) or (
+            (When(self.year, 1, 12),) if self.year else ())
+        self.units: list[Unit] = []
+        self.heading, self.context, self.context_periods = "", self.doc_subject, self.doc_periods
+        if heading:
+            self.set_heading(heading)
+
+    def set_heading(self, heading: str) -> None:
+        named = companies_named(heading)
+        self.heading, self.context = heading, named[0] if named else self.doc_subject
+        self.context_periods = tuple(periods_in(heading, self.year)) or self.doc_periods
+
+    def unit(self, text: str, context: str | None, table: bool) -> Unit:
+        named = companies_named(text)
+        return Unit(self.n, text, self.heading, _subject(text, named, context), named,
+                    tuple(periods_in(text, self.year)), self.context_periods,
+                    "ja" if KANA_KANJI.search(text) else "en", str(self.meta.get("doc_type", "")).lower(), table,
+                    doc_companies=self.doc_keys)
+
+    def read(self, line: str, first: bool, last: bool) -> None:
+        """One line: a heading, or a paragraph (or table line) whose units are added."""
+        if h := _HEADING.match(line):
+            self.set_heading(h.group(1).strip())
+            return
+        if b := _BOLD_LEAD.match(line):  # "**Bitcoin sales.** CleanSpark sold …": a paragraph title
+            named = companies_named(b.group(1))
+            self.context = named[0] if named else self.context
+            line = line[b.end():]
+        line = _BULLET.sub("", line)
+        table = is_table_line(line)
+        parts = [line] if table else split_sentences(line)
+        subject, denial = self.context, None
+        for j, part in enumerate(parts):
+            text = clean_unit(part)
+            # a fragment the chunk's edges cut off: the start of the first line, the end of the last
+            if not text or (first and not self.units and text[:1].islower()) or (last and j == len(parts) - 1
+                                                                                  and not table):
+                continue
+            unit = self.unit(text, subject, table)
+            denial = self._link(unit, j, denial)
+            self.units.append(unit)
+            if unit.named and not _PRONOUN_START.match(text):
+                subject = unit.subject  # "It signed …" in the next sentence is about this company
+
+    def _link(self, unit: Unit, j: int, denial: Unit | None) -> Unit | None:
+        """Attach a qualifier to the sentence before it, a correction to its denial, a speaker to "He added"."""
+        prev = self.units[-1] if self.units else None
+        if prev is not None and j > 0 and _SPEAKER_CONTINUES.match(unit.text):
+            unit.prefix = prev.text
+        if unit.table or prev is None:
+            return None
+        if QUALIFIER.search(unit.text) and not prev.qualifier:
+            prev.qualifier = unit.text
+            return prev
+        if denial is not None and j > 0:
+            # "… does not support this reading. The figure is …": the correction belongs with the denial
+            denial.qualifier = f"{denial.qualifier} {unit.text}"
+        return None
+
+
 def passage_units(n: int, hit: Hit, heading: str = "") -> list[Unit]:
     """The quotable units of hit [n], in order, each attributed to a company and periods; `heading` is the one
     the chunk continues under (see carried_heading)."""
-    meta = hit.metadata or {}
-    doc_keys = document_companies(meta)
-    doc_subject = doc_keys[0] if len(doc_keys) == 1 else None
-    year = _year_of(meta)
-    doc_periods = tuple(periods_in(str(meta.get("period", "")), year)) or ((When(year, 1, 12),) if year else ())
+    reader = _Reader(n, hit, heading)
     lines = join_wrapped(hit.text)
     truncated = bool(hit.text.strip()) and not _END.search(hit.text.strip())
-    units: list[Unit] = []
-    context, context_periods = doc_subject, doc_periods
-    if heading:
-        named = companies_named(heading)
-        context = named[0] if named else doc_subject
-        context_periods = tuple(periods_in(heading, year)) or doc_periods
     for i, line in enumerate(lines):
-        if not line.strip() or re.fullmatch(r"[-=_*|: ]+", line) or _SOURCES.match(line):
-            continue
-        if h := _HEADING.match(line):
-            heading = h.group(1).strip()
-            named = companies_named(heading)
-            context = named[0] if named else doc_subject
-            context_periods = tuple(periods_in(heading, year)) or doc_periods
-            continue
-        if b := _BOLD_LEAD.match(line):  # "**Bitcoin sales.** CleanSpark sold …": a paragraph title
-            named = companies_named(b.group(1))
-            context = named[0] if named else context
-            line = line[b.end():]
-        line = _BULLET.sub("", line)
-        if is_table_line(line):
-            parts, table = [line], True
-        else:
-            parts, table = split_sentences(line), False
-        para_subject = context
-        denial: Unit | None = None
-        for j, part in enumerate(parts):
-            text = clean_unit(part)
-            if not text:
-                continue
-            first_fragment = not units and i == 0 and text[:1].islower()
-            last_fragment = truncated and i == len(lines) - 1 and j == len(parts) - 1 and not table
-            if first_fragment or last_fragment:
-                continue
-            named = companies_named(text)
-            subject = _subject(text, named, para_subject)
-            unit = Unit(n, text, heading, subject, named, tuple(periods_in(text, year)), context_periods,
-                        "ja" if KANA_KANJI.search(text) else "en", str(meta.get("doc_type", "")).lower(), table,
-                        doc_companies=doc_keys)
-            if units and not unit.table and QUALIFIER.search(text) and units[-1].n == n and not units[-1].qualifier:
-                units[-1].qualifier = text
-                denial = units[-1]
-            elif denial is not None and not unit.table and j > 0:
-                # "… does not support this reading. The figure is …": the correction belongs with the denial
-                denial.qualifier = f"{denial.qualifier} {text}"
-                denial = None
-            else:
-                denial = None
-            if units and j > 0 and _SPEAKER_CONTINUES.match(text):
-                unit.prefix = units[-1].text
-            units.append(unit)
-            if named and not _PRONOUN_START.match(text):
-                para_subject = subject  # "It signed …" in the next sentence is about this company
-    return units
+        if line.strip() and not re.fullmatch(r"[-=_*|: ]+", line) and not _SOURCES.match(line):
+            reader.read(line, i == 0, truncated and i == len(lines) - 1)
+    return reader.units

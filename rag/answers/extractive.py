@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.answers.attribution import Unit, passage_units
-from rag.answers.grounding import cosines, coverage, question_words, term_pattern, word_overlap
+from rag.answers.grounding import (
+    cosines,
+    coverage,
+    question_words,
+    term_pattern,
+    word_overlap,
+)
 from rag.answers.kinds import asked_kinds, figure_kinds
 from rag.answers.qtype import Wants, asked_metrics, question_wants
 from rag.answers.when import When, agreement, periods_in
