@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.answers.attribution import Unit, passage_units
 from rag.answers.grounding import (
@@ -23,6 +24,7 @@ from rag.answers.grounding import (
 from rag.answers.kinds import asked_kinds, figure_kinds
 from rag.answers.qtype import Wants, asked_metrics, question_wants
 from rag.answers.when import When, agreement, periods_in
+from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.schema import Hit
@@ -102,6 +104,12 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None
     return 0.5 * agreement(wanted, unit.context_periods) + 0.25
 
 
+@lru_cache(maxsize=4096)
+def labelled_metrics(text: str) -> frozenset[str]:
+    """The metrics the figures of a sentence state (revenue, bitcoin sold …), by the figure-labelling rules."""
+    return frozenset(m for _, m, *_ in label_figures(text) if m)
+
+
 def _same(a: Figure, b: Figure) -> bool:
     return a.unit == b.unit and abs(a.value - b.value) <= max(a.ulp, b.ulp, 1e-9 * abs(a.value))
 
@@ -132,7 +140,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     left out. The rest are scored by cosine with the question (0.45), share of its content words (0.25), the
     kind of figure asked for (0.10), company and period fit (0.15 each), the kinds of statement asked for
     (reasons, risks, names: 0.15) and the question's language (0.10). The best unit is quoted; a further unit
-    within 60% of its score is quoted when it covers an aspect the quotes before it did not.
+    within half its score is quoted when it covers an aspect the quotes before it did not.
     """
     analysis = as_analysis(question)
     lang = lang or analysis.lang
@@ -154,6 +162,10 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
+    if kinds:  # "how much", "how many", "what share": only a sentence stating such a figure answers
+        kept = [(u, c, p) for u, c, p in kept if kinds & figure_kinds(u.text)]
+        if not kept:
+            return Picked(reason="no passage states the figure asked for")
     figures = [f for f in parse_figures(analysis.text) if f.unit]
     doc_types = set(analysis.doc_types) | ({"news"} if _NEWS.search(analysis.text) else set())
     cos = cosines(embedder, analysis.text, [u.quote for u, _, _ in kept])
@@ -166,6 +178,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         score = (0.45 * float(c) + 0.25 * coverage(terms, u.quote) + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (0.10 if u.lang == lang else 0.0)
                  + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
@@ -179,7 +192,7 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
     best = scored[0]
     chosen = [best]
     covered = set(best.aspects)
-    pool = [q for q in scored[1:] if q.score >= max(0.6 * best.score, 0.15)]
+    pool = [q for q in scored[1:] if q.score >= max(0.5 * best.score, 0.15)]
     while len(chosen) < max_quotes:
         options = []
         for q in pool:

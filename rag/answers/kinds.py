@@ -14,10 +14,10 @@ _ASKS = {
         re.IGNORECASE,
     ),
     "percent": re.compile(
-        r"\b(percent|percentage|margin|growth rate|share of)\b|%|％|何\s*[%％]|パーセント|割合|率", re.IGNORECASE
+        r"\b(percent|percentage|margin|rate|share of)\b|%|％|何\s*[%％]|パーセント|割合|率", re.IGNORECASE
     ),
     "count": re.compile(
-        r"\b(how many|number of|how much (?:bitcoin|btc|power|capacity|electricity|energy|hashrate))\b|何人|何件|いくつ|何基|何台|何枚|何個|何社|何BTC|何株|何票|枚数|台数|件数|数は",
+        r"\b(how many|number of|how much (?:bitcoin|btc|power|capacity|electricity|energy|hashrate))\b|何人|何件|いくつ|何基|何台|何枚|何個|何社|何BTC|何株|何票|保有量|採掘量|売却量|の量|枚数|台数|件数|数は",
         re.IGNORECASE,
     ),
 }

@@ -29,6 +29,8 @@ _JA_RANGE = re.compile(r"(?:(?P<y>" + _Y4 + r")\s*年\s*)?(?P<a>1[0-2]|[1-9])\s*
 _JA_MONTH = re.compile(r"(?:(?P<y>" + _Y4 + r")\s*年\s*)?(?<!\d)(?P<a>1[0-2]|[1-9])\s*月(?!\s*期末)")
 _YEARLESS_QUARTER = re.compile(r"\b(?P<q>first|second|third|fourth|final)[\s-]+quarter\b|第\s*(?P<j>[1-4一二三四])\s*四半期|"
                                r"\bQ(?P<n>[1-4])\b", re.IGNORECASE)
+_YEAR_END = re.compile(r"\b(?:(?:at\s+)?(?:the\s+)?(?:year[- ]end|end\s+of)\s+(?:(?:fiscal\s+)?(?P<y>" + _Y4 + r")|the\s+year))\b|"
+                       r"(?P<j>" + _Y4 + r")\s*年\s*(?:度)?末|\byear[- ]end\b|年末", re.IGNORECASE)
 _QN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "final": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 _PERIOD = re.compile(r"(\d{4})(?:Q([1-4])|H([12]))?$")
 
@@ -74,6 +76,9 @@ def periods_in(text: str, default_year: int | None = None) -> list[When]:
         taken.append(m.span())
         found.append((m.start(), when))
 
+    for m in _YEAR_END.finditer(text):  # "year-end 2025", "2025年末": December
+        y = m["y"] or m["j"]
+        add(m, When(int(y) if y else default_year, 12, 12))
     for rx in (_EN_RANGE, _JA_RANGE):
         for m in rx.finditer(text):
             a, b = (_month(m["a"]), _month(m["b"])) if rx is _EN_RANGE else (int(m["a"]), int(m["b"]))
