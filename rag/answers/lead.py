@@ -71,7 +71,9 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     for fig, metric, period, _claim, _distance in label_figures(quote_text, keep_all=True):
         value = format_figure(fig.value, fig.unit, lang) if fig.unit else fig.raw
         label = term(metric, lang) if metric else ""
-        own = format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2}|Q[1-4])", period or "") else ""
+        # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
+        own = format_period(period, lang) if re.fullmatch(r"\d{4}-\d{2}", period or "") or (
+            not when and re.fullmatch(r"\d{4}Q[1-4]", period or "")) else ""
         if label and (own or when, label) not in {(p, x) for p, x, _ in items}:
             items.append((own or when, label, value))
         else:
