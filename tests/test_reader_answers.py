@@ -160,7 +160,9 @@ def test_text_notes_spread_by_section_not_by_page():
             for i in range(3)}
     rows |= {f"p{i}": {"doc_name": "filing", "page": 4, "ord": i, "metadata": {"source": "x.pdf", "ord": i}}
              for i in range(2)}
-    assert diversify(["c0", "c1", "p0", "p1", "c2"], rows) == ["c0", "c1", "p0", "c2", "p1"]
+    # a note's second section keeps its place; its third waits like a PDF page's second chunk
+    assert diversify(["c0", "c1", "p0", "p1", "c2"], rows) == ["c0", "c1", "p0", "p1", "c2"][:3] + ["p1", "c2"]
+    assert diversify(["c0", "c1", "c2", "p0", "p1"], rows) == ["c0", "c1", "p0", "c2", "p1"]
 
 
 # ---------------------------------------------------------------- end to end (real stores)

@@ -96,23 +96,22 @@ def best_first(scores: Mapping[str, float], rows: Rows) -> list[str]:
 _UNPAGINATED = (".md", ".markdown", ".txt", ".text", ".html", ".htm")
 
 
-def diversity_key(row: Mapping[str, Any]) -> tuple[str, int, int]:
-    """What diversify spreads over: the page of a paginated document, the chunk (a section) of a text note."""
-    meta = row.get("metadata") or {}
-    source = str(meta.get("source", "")).lower()
-    unpaginated = source.endswith(_UNPAGINATED)
-    return row["doc_name"], row["page"], int(row.get("ord", meta.get("ord", 0)) or 0) if unpaginated else -1
+def _slots(row: Mapping[str, Any]) -> int:
+    """Chunks of one page that go before any page repeats: one for a paginated document, two for a text note,
+    whose single "page" holds all its sections (so a second section can still answer)."""
+    source = str((row.get("metadata") or {}).get("source", "")).lower()
+    return 2 if source.endswith(_UNPAGINATED) else 1
 
 
 def diversify(ranked: Sequence[str], rows: Rows) -> list[str]:
-    """One chunk per page (per section of an un-paginated note) before any repeats; otherwise the order is kept."""
+    """One chunk per page (two per text note) before any page repeats; otherwise the order is kept."""
     first: list[str] = []
     rest: list[str] = []
-    seen: set[tuple[str, int, int]] = set()
+    seen: dict[tuple[str, int], int] = {}
     for cid in ranked:
-        page = diversity_key(rows[cid])
-        (rest if page in seen else first).append(cid)
-        seen.add(page)
+        page = (rows[cid]["doc_name"], rows[cid]["page"])
+        (rest if seen.get(page, 0) >= _slots(rows[cid]) else first).append(cid)
+        seen[page] = seen.get(page, 0) + 1
     return first + rest
 
 
