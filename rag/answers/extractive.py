@@ -98,8 +98,12 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None
         return 0.5
     if unit.periods:
         fit = agreement(wanted, unit.periods)
-        if fit == 0.0 and kinds & figure_kinds(unit.text):
+        figure = bool(kinds & figure_kinds(unit.text))
+        if fit == 0.0 and figure:
             return None  # the asked kind of figure, for another period: not an answer
+        if figure and fit >= 0.8 and not any(s.first == w.first and s.last == w.last for w in wanted
+                                              for s in unit.periods):
+            return 0.3  # a quarter's figure is part of the year asked for, not the year's figure
         return fit
     return 0.5 * agreement(wanted, unit.context_periods) + 0.25
 
