@@ -66,33 +66,33 @@ def _from_period(period: str) -> When | None:
     return When(year, 1, 12)
 
 
+def _months(text: str, default_year: int | None) -> list[tuple[re.Match[str], When]]:
+    """Year-ends, month ranges and single months, each claiming its characters before the later kinds."""
+    found: list[tuple[re.Match[str], When]] = []
+    for m in _YEAR_END.finditer(text):  # "year-end 2025", "2025年末": December
+        y = m["y"] or m["j"]
+        found.append((m, When(int(y) if y else default_year, 12, 12)))
+    for rx in (_EN_RANGE, _JA_RANGE, _EN_MONTH, _JA_MONTH):
+        for m in rx.finditer(text):
+            en = rx in (_EN_RANGE, _EN_MONTH)
+            a = _month(m["a"]) if en else int(m["a"])
+            b = (_month(m["b"]) if en else int(m["b"])) if "b" in m.groupdict() else a
+            # "may" is a verb unless a year or a day goes with it
+            if not a or not b or a > b or overlaps(m.span(), [f[0].span() for f in found]) or (
+                    m["a"].lower() == "may" and not m["y"] and a == b):
+                continue
+            found.append((m, When(int(m["y"]) if m["y"] else default_year, a, b)))
+    return found
+
+
 def periods_in(text: str, default_year: int | None = None) -> list[When]:
     """The periods a text names, in order of appearance; a month without a year takes `default_year`."""
     text = normalize(text)
-    found: list[tuple[int, When]] = []
-    taken: list[Span] = []
-
-    def add(m: re.Match[str], when: When) -> None:
-        taken.append(m.span())
-        found.append((m.start(), when))
-
-    for m in _YEAR_END.finditer(text):  # "year-end 2025", "2025年末": December
-        y = m["y"] or m["j"]
-        add(m, When(int(y) if y else default_year, 12, 12))
-    for rx in (_EN_RANGE, _JA_RANGE):
-        for m in rx.finditer(text):
-            a, b = (_month(m["a"]), _month(m["b"])) if rx is _EN_RANGE else (int(m["a"]), int(m["b"]))
-            if a and b and a <= b and not overlaps(m.span(), taken):
-                add(m, When(int(m["y"]) if m["y"] else default_year, a, b))
-    for rx in (_EN_MONTH, _JA_MONTH):
-        for m in rx.finditer(text):
-            a = _month(m["a"]) if rx is _EN_MONTH else int(m["a"])
-            # "may" is a verb unless a year or a day goes with it
-            if not a or overlaps(m.span(), taken) or (m["a"].lower() == "may" and not m["y"]):
-                continue
-            add(m, When(int(m["y"]) if m["y"] else default_year, a, a))
+    months = _months(text, default_year)
+    found: list[tuple[int, When]] = [(m.start(), w) for m, w in months]
+    taken: list[Span] = [m.span() for m, _ in months]
     rest = mask(text, taken)
-    periods, _, spans = find_periods(rest)
+    _, _, spans = find_periods(rest)
     for span, period in zip(sorted(spans), _periods_by_span(rest, spans), strict=False):
         if (w := _from_period(period)) is not None:
             found.append((span[0], w))
