@@ -74,6 +74,9 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
         own = format_period(period, lang) if re.fullmatch(r"\d{4}-\d{2}", period or "") or (
             not when and re.fullmatch(r"\d{4}Q[1-4]", period or "")) else ""
+        if wanted and re.fullmatch(r"\d{4}-\d{2}", period or "") and not agreement(
+                wanted, periods_in(format_period(period, "en"))) >= 0.8:
+            continue  # a figure of another month than the one asked ("445 BTC in September" for December)
         if label and (own or when, label) not in {(p, x) for p, x, _ in items}:
             items.append((own or when, label, value))
         else:
