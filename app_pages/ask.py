@@ -34,12 +34,18 @@ def show_answer(ans: Answer, turn: int) -> None:
         st.warning(f"{t('unsupported', L)}: " + ", ".join(escape_markdown(f["raw"]) for f in unsupported))
     elif ans.figures.get("supported"):
         st.caption(f"✅ {t('all_supported', L)}")
+    other = [e for e in ans.evidence if e.get("lang") != ans.lang]
+    if other:  # a Japanese answer's English source sentences (or the other way round): shown as the source
+        st.caption("原文" if ans.lang == "ja" else "Original (Japanese)")
+        for e in other:
+            st.markdown(f"> {escape_markdown(e['quote'])} [{e['n']}]")
     if ans.citations:
         st.caption(f"{t('sources', L)} · {t('confidence', L)} {ans.confidence:.2f}")
     for c in ans.citations:
-        label = f"[{c.n}] {c.doc_name} · {t('page', L)} {c.page + 1}"
+        title = str(c.metadata.get("title") or c.doc_name)
+        label = f"[{c.n}] {title} · {t('page', L)} {c.page + 1}"
         with st.expander(label):
-            facts = [c.metadata.get(k) for k in ("company", "period", "doc_type", "title")]
+            facts = [c.metadata.get(k) for k in ("company", "period", "doc_type")] + [c.doc_name]
             st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f))
             st.markdown(highlight(c.text, c.quote))
             source = str(c.metadata.get("source", ""))

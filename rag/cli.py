@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from rag.answers.answer import answer_question, stream_answer
+from rag.answers.answer import Answer, answer_question, stream_answer
 from rag.answers.llm import get_chat_model
 from rag.config import get_settings
 from rag.errors import ShiftbriefError
@@ -166,7 +166,7 @@ def delete_cmd(doc_name: Annotated[str, typer.Argument(help="The document name (
 
 
 ASK_JSON_KEYS = ("question", "answer", "answerable", "mode", "model", "lang", "confidence", "citations", "figures",
-                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason", "calculation")
+                 "tokens", "cost_usd", "dropped_citations", "warnings", "reason", "calculation", "evidence")
 
 
 @app.command("ask")
@@ -205,11 +205,22 @@ def ask_cmd(
         out.print(_data(answer.answer))
     elif answer.dropped_citations:  # the streamed text still showed them
         out.print(_data(f"(citations to unknown passages removed: {answer.dropped_citations})", "dim"))
+    _print_sources(answer)
+
+
+def _print_sources(answer: Answer) -> None:
+    """What an answer rests on: the other-language evidence (原文), the sources, flagged figures, warnings."""
+    other = [e for e in answer.evidence if e.get("lang") != answer.lang]
+    if other:  # the sentences a Japanese answer to an English source rests on (or the other way round)
+        out.print(_line("\n", ("原文" if answer.lang == "ja" else "Original (Japanese)", "bold")))
+        for e in other:
+            out.print(_line(f"  [{e['n']}] ", _data(e["quote"])))
     if answer.citations:
-        out.print("\n[bold]Sources[/bold]")
+        out.print("\n[bold]" + ("出典" if answer.lang == "ja" else "Sources") + "[/bold]")
         for c in answer.citations:
             snippet = " ".join((c.quote or c.text).split())
-            out.print(_line(f"  [{c.n}] ", _data(c.doc_name), f", page {c.page}: ",
+            title = str(c.metadata.get("title") or c.doc_name)
+            out.print(_line(f"  [{c.n}] ", _data(title), f", page {c.page + 1}: ",
                             _data(snippet[:160] + ("…" if len(snippet) > 160 else ""))))
     for f in answer.figures.get("unsupported", []):
         out.print(_line("  ", ("unsupported figure:", "yellow"), " ", _data(f["raw"])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,5 +100,14 @@ class Citation:
 
     @classmethod
     def of(cls, n: int, hit: Hit, quote: str = "") -> Citation:
-        """The citation [n] of a retrieved hit."""
-        return cls(n, hit.doc_name, hit.page, hit.chunk_id, hit.text, quote, dict(hit.metadata or {}))
+        """The citation [n] of a retrieved hit, its text without Markdown syntax (a reader sees the passage)."""
+        return cls(n, hit.doc_name, hit.page, hit.chunk_id, plain_markdown(hit.text), quote, dict(hit.metadata or {}))
+
+
+_MD_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def plain_markdown(text: str) -> str:
+    """Text with Markdown headings marks and emphasis removed ("## Where the money goes" -> "Where the money goes")."""
+    return _MD_EMPHASIS.sub("", _MD_HEADING.sub("", text))

@@ -23,8 +23,8 @@ from tests.conftest import REPO
 from tests.helpers import free_port, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-QUESTION = "How much did the miner raise by selling bitcoin in December 2025?"
-QUESTION_JA = "2025年12月にビットコインを売却していくら調達しましたか?"
+QUESTION = "Why did Riot sell bitcoin in December 2025, and what did it do with the money?"
+QUESTION_JA = "ライオットは2025年12月にビットコインを売却していくら手にしたか?"
 HOSTILE = """---
 title: Hostile page
 company: Hostile Co
@@ -106,16 +106,18 @@ def test_reader_and_analyst_journeys_in_chromium(served_app, shot, tmp_path):
         # A reader asks the seed question and opens the citation.
         _ask(page, QUESTION)
         answer = page.get_by_test_id("stChatMessage").nth(1)
-        expect(answer).to_contain_text("161.6")
+        expect(answer).to_contain_text("1,818 BTC")
+        expect(answer).to_contain_text("$161.6 million")
+        expect(answer).to_contain_text("capital expenditure")  # what the money was for
         expect(answer).to_contain_text("[1]")
         shot(page, "01-ask")
-        page.get_by_test_id("stExpander").filter(has_text="riot_2025q4_bitcoin_sales").first.click()
+        page.get_by_test_id("stExpander").filter(has_text="Riot Platforms sold a record 1,818 BTC").first.click()
         expect(page.get_by_text("1,818 BTC").first).to_be_visible()
         shot(page, "02-citation")
 
         # The same question in Japanese, over English sources.
         _ask(page, QUESTION_JA)
-        expect(page.get_by_test_id("stChatMessage").nth(3)).to_contain_text("資料によると")
+        expect(page.get_by_test_id("stChatMessage").nth(3)).to_contain_text("1億6,160万ドル")
         shot(page, "03-ask-japanese")
 
         # A document's script and onerror handler never run.

@@ -10,8 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from rag.answers.extractive import clip, format_quotes, pick_quotes, quote_confidence
-from rag.answers.grounding import Support, assess_support, cosines, is_refusal, question_words
+from rag.answers.attribution import carried_heading
+from rag.answers.compose import compose_answer, renumber
+from rag.answers.extractive import choose_quotes, clip, quote_confidence
+from rag.answers.grounding import (
+    Support,
+    assess_support,
+    cosines,
+    is_refusal,
+    question_words,
+)
 from rag.answers.llm import ChatModel, Usage
 from rag.answers.numeric import NumericResult, calculation_hit, numeric_answer
 from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
@@ -66,6 +74,9 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     passages: list[dict[str, Any]] = field(default_factory=list)
     calculation: dict[str, Any] = field(default_factory=dict)  # a figure computed from facts: formula, inputs, result
+    # The quoted sentences the answer rests on, apart from its text: {"n", "quote", "lang", "doc_name", "title",
+    # "page"}; a Japanese answer to an English source shows these as 原文.
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -298,26 +309,40 @@ def _model_answer(r: _Retrieved, chat: ChatModel, usage: Usage) -> Answer:
     return result
 
 
+def _headings(hits: Sequence[Hit], stores: Stores) -> list[str]:
+    """The section heading each hit continues under, read from the chunks before it on its page."""
+    out = []
+    for h in hits:
+        ord_ = int((h.metadata or {}).get("ord", 0) or 0)
+        earlier = []
+        if ord_ > 0:
+            earlier = [c["text"] for c in stores.keywords.page_chunks(h.doc_name, h.page) if c["ord"] < ord_]
+        out.append(carried_heading(h, earlier))
+    return out
+
+
 def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
-    """Answer without a model: the best supporting sentences of the passages, quoted with their [n]."""
+    """Answer without a model: the sentences of the passages that answer the question, with a lead in the
+    reader's language; citations numbered 1..n in the order the answer cites them."""
     usage = Usage()
     numeric = numeric_answer(r.analysis, r.hits, stores)
     if numeric is not None and numeric.text:
         return _numeric(r, numeric)
     if not r.support.supported:
         return _refused(r, "extractive", "", usage, 0.0, r.support.reason)
-    quotes = pick_quotes(r.analysis, r.hits, stores.embedder)
-    if not quotes:
-        return _refused(r, "extractive", "", usage, 0.0, "the passages hold no quotable sentence")
-    text = format_quotes(quotes, r.lang)
+    picked = choose_quotes(r.analysis, r.hits, stores.embedder, lang=r.lang, headings=_headings(r.hits, stores))
+    if not picked.quotes:
+        return _refused(r, "extractive", "", usage, 0.0, picked.reason)
+    hits, quotes = renumber(r.hits, picked.quotes)
+    text, evidence = compose_answer(quotes, hits, r.question, r.lang, r.analysis)
     cited = list(dict.fromkeys(q.n for q in quotes))
-    citations = [Citation.of(n, r.hits[n - 1], " … ".join(clip(q.text) for q in quotes if q.n == n)) for n in cited]
-    report = check_figures(text, _passages(r.hits), cited=cited)
-    confidence = quote_confidence(quotes) * (0.5 + 0.5 * r.support.strength)
+    citations = [Citation.of(n, hits[n - 1], " … ".join(clip(q.text) for q in quotes if q.n == n)) for n in cited]
+    report = check_figures(text, _passages(hits), cited=cited)
+    confidence = quote_confidence(quotes, picked.covered) * (0.5 + 0.5 * r.support.strength)
     return Answer(
         question=r.question, answer=text, answerable=True, mode="extractive", citations=citations,
         figures=report.to_dict(), tokens=usage.to_dict(), cost_usd=0.0, confidence=round(confidence, 3), lang=r.lang,
-        standalone_question=r.standalone, reason=r.support.reason, passages=_passages(r.hits),
+        standalone_question=r.standalone, reason=r.support.reason, passages=_passages(hits), evidence=evidence,
     )
 
 

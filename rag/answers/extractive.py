@@ -1,61 +1,45 @@
-"""Extractive answers (no model): the best supporting sentences or table lines of the passages, quoted."""
+"""Extractive answers (no model): the sentences of the passages that answer the question asked, quoted.
+
+A sentence answers only when it is about the company the question names (see attribution.py) and the period it
+names (see when.py); among those, it is scored by closeness to the question, the question's words it holds, the
+kind of figure asked for and the kind of statement asked for (reasons, risks, names: qtype.py). The best one is
+quoted; each further quote must cover something asked for that the quotes before it left open.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
+from rag.answers.attribution import Unit, passage_units
 from rag.answers.grounding import (
     cosines,
     coverage,
-    hit_haystack,
-    mentions,
     question_words,
-    required_terms,
+    term_pattern,
     word_overlap,
 )
-from rag.figures.parse import CURRENCIES, PERCENT_UNITS, parse_figures
+from rag.answers.kinds import asked_kinds, figure_kinds
+from rag.answers.qtype import Wants, asked_metrics, question_wants
+from rag.answers.when import When, agreement, periods_in
+from rag.figures.labels import label_figures
+from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
 from rag.text.lang import KANA_KANJI
-from rag.text.sentences import clean_unit, split_units
+
+__all__ = ["LEAD_IN", "Picked", "Quote", "asked_kinds", "choose_quotes", "clip", "figure_kinds", "format_quotes",
+           "pick_quotes", "quote_confidence"]
 
 LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}
 
 _NUMBER = re.compile(r"\d")
-_ASKS = {
-    "currency": re.compile(
-        r"\b(how much|amount|costs?|price|proceeds|raised?|revenues?|sales|income|loss|spen[dt]|paid|pay|worth|cash|"
-        r"capex|debt|profit|earnings)\b|いくら|金額|ドル|円|売上|収益|利益|損失|調達|費用|価格",
-        re.IGNORECASE,
-    ),
-    "percent": re.compile(
-        r"\b(percent|percentage|margin|growth rate|share of)\b|%|％|何\s*[%％]|パーセント|割合|率", re.IGNORECASE
-    ),
-    "count": re.compile(
-        r"\b(how many|number of)\b|何人|何件|いくつ|何基|何台|何枚|何個|何社|枚数|台数|件数|数は", re.IGNORECASE
-    ),
-}
-
-
-def asked_kinds(question: str) -> set[str]:
-    """The kinds of figure a question asks for: 'currency', 'percent', 'count' (empty for none)."""
-    return {kind for kind, pat in _ASKS.items() if pat.search(question)}
-
-
-def figure_kinds(text: str) -> set[str]:
-    """The kinds of figure a sentence carries (years and dates are not figures)."""
-    kinds = set()
-    for fig in parse_figures(text):
-        if fig.unit in PERCENT_UNITS:
-            kinds.add("percent")
-        elif fig.unit in CURRENCIES:
-            kinds.add("currency")
-        else:
-            kinds.add("count")
-    return kinds
+_CLAUSE = re.compile(r"[;；,、]\s*")
+# "According to the news article …", "記事によると": the reader wants what the article says
+_NEWS = re.compile(r"\b(?:news|article|press|coverage|report(?:ed)? by)\b|記事|報道|ニュース", re.IGNORECASE)
 
 
 def _long_enough(unit: str) -> bool:
@@ -65,63 +49,196 @@ def _long_enough(unit: str) -> bool:
 
 
 def clip(unit: str, limit: int = 400) -> str:
-    return unit if len(unit) <= limit else unit[:limit].rsplit(" ", 1)[0] + " …"
+    """A long unit cut at its last clause boundary before `limit` (never inside a word), marked with " …"."""
+    if len(unit) <= limit:
+        return unit
+    head = unit[:limit]
+    cuts = [m.start() for m in _CLAUSE.finditer(head) if m.start() > limit // 2]
+    end = cuts[-1] if cuts else (head.rfind(" ") if head.rfind(" ") > limit // 2 else limit)
+    return head[:end].rstrip(" ,;、") + " …"
 
 
 @dataclass
 class Quote:
-    """One quoted unit: the passage number, the text, and its score."""
+    """One quoted unit: the passage number, the text (with a qualifying next sentence), its score, language and
+    the company it is about."""
 
     n: int
     text: str
     score: float
+    lang: str = "en"
+    subject: str | None = None
+    aspects: frozenset[str] = frozenset()
+
+
+@dataclass
+class Picked:
+    """The quotes chosen, the share of what the question asks for that they cover, and why none was chosen."""
+
+    quotes: list[Quote] = field(default_factory=list)
+    covered: float = 0.0
+    reason: str = ""
+
+
+def _company_fit(unit: Unit, asked: set[str]) -> float | None:
+    """1 when the unit is about an asked company, 0.5 when it is unattributed but its document covers one, None
+    when it is about another company (or nothing ties it to an asked one)."""
+    if not asked:
+        return 0.5
+    if unit.subject in asked:
+        return 1.0
+    if unit.subject is None and asked & (set(unit.named) | set(unit.doc_companies)):
+        return 0.5
+    return None
+
+
+def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None:
+    """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period."""
+    if not wanted:
+        return 0.5
+    if unit.periods:
+        fit = agreement(wanted, unit.periods)
+        figure = bool(kinds & figure_kinds(unit.text))
+        if fit == 0.0 and figure:
+            return None  # the asked kind of figure, for another period: not an answer
+        if figure and fit >= 0.8 and not any(s.first == w.first and s.last == w.last for w in wanted
+                                              for s in unit.periods):
+            return 0.3  # a quarter's figure is part of the year asked for, not the year's figure
+        return fit
+    return 0.5 * agreement(wanted, unit.context_periods) + 0.25
+
+
+@lru_cache(maxsize=4096)
+def labelled_metrics(text: str) -> frozenset[str]:
+    """The metrics the figures of a sentence state (revenue, bitcoin sold …), by the figure-labelling rules."""
+    return frozenset(m for _, m, *_ in label_figures(text) if m)
+
+
+def _same(a: Figure, b: Figure) -> bool:
+    return a.unit == b.unit and abs(a.value - b.value) <= max(a.ulp, b.ulp, 1e-9 * abs(a.value))
+
+
+def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str],
+             metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure]) -> frozenset[str]:
+    """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words."""
+    text = unit.quote
+    out = set(wants.aspects(text))
+    if len(asked) > 1 and unit.subject in asked:
+        out.add(f"company:{unit.subject}")
+    if "who" in wants.cues and unit.subject:
+        out.add(f"company:{unit.subject}")
+    if len(wanted) > 1:
+        out |= {f"period:{i}" for i, w in enumerate(wanted)
+                if not w.whole_year and unit.periods and agreement([w], unit.periods) >= 0.8}
+    out |= {f"metric:{key}" for key, words in metrics.items() if words.search(text)}
+    out |= {f"figure:{f.value:g}" for f in figures if any(_same(f, g) for g in parse_figures(text))}
+    out |= {f"word:{w}" for w in words if term_pattern(w).search(text)}
+    return frozenset(out)
+
+
+def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
+                  max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = ()) -> Picked:
+    """The sentences or table lines that answer the question, best first, and how much of it they answer.
+
+    Units about another company than the one asked, or stating the asked kind of figure for another period, are
+    left out. The rest are scored by cosine with the question (0.45), share of its content words (0.25), the
+    kind of figure asked for (0.10), company and period fit (0.15 each), the kinds of statement asked for
+    (reasons, risks, names: 0.15) and the question's language (0.10). The best unit is quoted; a further unit
+    within half its score is quoted when it covers an aspect the quotes before it did not.
+    """
+    analysis = as_analysis(question)
+    lang = lang or analysis.lang
+    heads = list(headings) + [""] * (len(hits) - len(headings))
+    units = [u for n, h in enumerate(hits, 1) for u in passage_units(n, h, heads[n - 1]) if _long_enough(u.text)]
+    if not units:
+        return Picked(reason="the passages hold no quotable sentence")
+    asked = set(analysis.companies)
+    wanted = periods_in(analysis.text)
+    wants = question_wants(analysis.text)
+    terms = question_words(analysis)
+    kinds = set(wants.kinds)
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds)) for u in units]
+    kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
+    if not kept:
+        about = "the company asked about" if not any(c is not None for _, c, _ in fits) else "the period asked about"
+        return Picked(reason=f"no passage states it for {about}")
+    metrics = asked_metrics(analysis.text)
+    if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
+        # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
+        return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
+    if kinds:  # "how much", "how many", "what share": only a sentence stating such a figure answers
+        kept = [(u, c, p) for u, c, p in kept if kinds & figure_kinds(u.text)]
+        if not kept:
+            return Picked(reason="no passage states the figure asked for")
+    figures = [f for f in parse_figures(analysis.text) if f.unit]
+    doc_types = set(analysis.doc_types) | ({"news"} if _NEWS.search(analysis.text) else set())
+    cos = cosines(embedder, analysis.text, [u.quote for u, _, _ in kept])
+    scored: list[Quote] = []
+    for (u, cfit, pfit), c in zip(kept, cos, strict=True):
+        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures)
+        cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
+        fig = 1.0 if kinds and kinds & figure_kinds(u.text) else 0.0
+        length = max(0, len(u.quote.split()) - 45) / 40
+        score = (0.45 * float(c) + 0.25 * coverage(terms, u.quote) + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
+                 + 0.15 * cue + (0.10 if u.lang == lang else 0.0)
+                 + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
+                 + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
+                 + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
+        scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
+    scored.sort(key=lambda q: q.score, reverse=True)
+    return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages)
+
+
+def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[str], wanted: list[When],
+            max_quotes: int, max_passages: int) -> Picked:
+    """The best quote, then each next one that covers an aspect still open."""
+    best = scored[0]
+    chosen = [best]
+    covered = set(best.aspects)
+    pool = [q for q in scored[1:] if q.score >= max(0.5 * best.score, 0.15)]
+    while len(chosen) < max_quotes:
+        options = []
+        for q in pool:
+            new = q.aspects - covered
+            named = [a for a in new if not a.startswith("word:")]
+            if not named and len(new) < 2:
+                continue  # one more shared word is not a reason to quote another sentence
+            if len({c.n for c in chosen} | {q.n}) > max_passages:
+                continue
+            if any(word_overlap(q.text, c.text) > 0.8 or q.text in c.text or c.text in q.text for c in chosen):
+                continue
+            options.append((len(named), len(new), q.score, q))
+        if not options:
+            break
+        q = max(options, key=lambda o: o[:3])[3]
+        chosen.append(q)
+        covered |= q.aspects
+        pool.remove(q)
+    wanted_all = wants.all | {f"company:{k}" for k in asked if len(asked) > 1} | \
+        {f"period:{i}" for i, w in enumerate(wanted) if len(wanted) > 1 and not w.whole_year}
+    share = len(covered & wanted_all) / len(wanted_all) if wanted_all else 1.0
+    return Picked(chosen, share)
 
 
 def pick_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, max_quotes: int = 3,
                 max_passages: int = 2) -> list[Quote]:
-    """The best supporting sentences or table lines of the passages, best first ([] when none is quotable).
-
-    Each unit is scored by its cosine with the question (0.55), the share of the question's content words it
-    holds (0.30), whether it carries the kind of figure asked for (0.15), and whether its passage names what the
-    question names (0.10); better-ranked passages get a small bonus and units past 40 words a small penalty.
-    Units within 80% of the best are quoted, at most `max_quotes` from at most `max_passages` passages.
-    """
-    units = [(n, c) for n, h in enumerate(hits, 1) for u in split_units(h.text) if _long_enough(c := clean_unit(u))]
-    if not units:
-        return []
-    analysis = as_analysis(question)
-    cos = cosines(embedder, analysis.text, [u for _, u in units])
-    terms, kinds = question_words(analysis), asked_kinds(analysis.text)
-    # Names the question mentions often sit in a heading or the metadata, not in the sentence itself.
-    names = [t for t in required_terms(analysis) if not t.isdigit()] + analysis.companies
-    in_passage = {n: sum(mentions(name, hit_haystack(h)) for name in names) / len(names) if names else 0.0
-                  for n, h in enumerate(hits, 1)}
-    scored = []
-    for (n, unit), c in zip(units, cos, strict=True):
-        fig = 1.0 if kinds and kinds & figure_kinds(unit) else 0.0
-        length = max(0, len(unit.split()) - 40) / 40
-        score = (0.55 * float(c) + 0.30 * coverage(terms, unit) + 0.15 * fig + 0.10 * in_passage[n] + 0.03 / n
-                 - 0.05 * min(2.0, length))
-        scored.append(Quote(n, unit, score))
-    scored.sort(key=lambda q: q.score, reverse=True)
-    best = scored[0].score
-    chosen: list[Quote] = []
-    for q in scored:
-        if len(chosen) == max_quotes or (chosen and q.score < max(0.8 * best, 0.15)):
-            break
-        if len({c.n for c in chosen} | {q.n}) > max_passages or any(word_overlap(q.text, c.text) > 0.8 for c in chosen):
-            continue
-        chosen.append(q)
-    return chosen
+    """The quotes of choose_quotes alone ([] when none answers)."""
+    return choose_quotes(question, hits, embedder, max_quotes=max_quotes, max_passages=max_passages).quotes
 
 
-def format_quotes(quotes: Sequence[Quote], lang: str) -> str:
+def format_quotes(quotes: Sequence[Quote], lang: str, lead_in: bool = True) -> str:
     """The lead-in in the question's language, then one quoted line with its [n] per quote."""
-    mark = (lambda u: f"「{u}」") if lang == "ja" else (lambda u: f"\"{u}\"")
-    return "\n".join([LEAD_IN.get(lang, LEAD_IN["en"])] + [f"{mark(clip(q.text))} [{q.n}]" for q in quotes])
+    lines = [LEAD_IN.get(lang, LEAD_IN["en"])] if lead_in else []
+    for q in quotes:
+        mark = f"「{clip(q.text)}」" if (q.lang == "ja" or lang == "ja") else f"\"{clip(q.text)}\""
+        lines.append(f"{mark} [{q.n}]")
+    return "\n".join(lines)
 
 
-def quote_confidence(quotes: Sequence[Quote]) -> float:
-    """0–1 from the best quote's score (0.15 or less: nothing; 0.6 or more: full)."""
-    return min(1.0, max(0.0, (quotes[0].score - 0.15) / 0.45)) if quotes else 0.0
-
+def quote_confidence(quotes: Sequence[Quote], covered: float = 1.0) -> float:
+    """0–1 from the best quote's score (0.15 or less: nothing; 0.6 or more: full), scaled by the share of what
+    the question asks for that the quotes cover."""
+    if not quotes:
+        return 0.0
+    return min(1.0, max(0.0, (quotes[0].score - 0.15) / 0.45)) * (0.6 + 0.4 * covered)

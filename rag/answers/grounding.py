@@ -9,9 +9,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.answers.attribution import companies_named, document_companies
 from rag.query.analyze import QueryAnalysis, as_analysis
+from rag.query.companies import load_companies
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
+from rag.text.normalize import normalize
 
 # Retrieval support, measured with the multilingual USE encoder on the corpus and fact sheet: the best
 # question–passage cosine of answerable English questions was 0.22–0.59, of off-topic ones 0.07–0.17; Japanese
@@ -30,6 +33,9 @@ _LEGAL = frozenset("inc corp corporation co company ltd llc plc holdings group s
 # A word of a Latin-script name; Japanese text around it ("AMDのリース") is not part of it.
 _NAME_WORD = re.compile(r"[A-Za-z][0-9A-Za-z\u00c0-\u024f&\-]*(?:\.[A-Za-z]+)*|\S")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+# Month names are periods, judged by the answer's period check, not names a passage must spell the same way.
+_MONTH_WORDS = re.compile(r"(?:(?:january|february|march|april|may|june|july|august|september|october|november|"
+                          r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?[\s-]*)+", re.IGNORECASE)
 _REFUSAL_TEXT = re.compile(
     r"documents? (don't|do not|does not|doesn't) (say|mention|contain|state|specify)|"
     r"passages? (don't|do not|does not|doesn't) (say|mention|contain|state|specify)|"
@@ -112,7 +118,7 @@ def required_terms(question: str | QueryAnalysis) -> list[str]:
     `mentions` for when a text mentions it.
     """
     analysis = as_analysis(question)
-    text = analysis.text
+    text = normalize(analysis.text)
     out = list(dict.fromkeys(_YEAR.findall(text) + analysis.years))
     run: list[str] = []
     for m in _NAME_WORD.finditer(text):
@@ -129,12 +135,13 @@ def required_terms(question: str | QueryAnalysis) -> list[str]:
             run = []
     if run:
         out.append(" ".join(run))
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(t for t in out if not _MONTH_WORDS.fullmatch(t)))
 
 
 def mentions(term: str, text: str) -> bool:
     """Whether text mentions a required term: the year itself, or any word of a name other than a legal suffix
     (so "Riot Blockchain" is found in a passage about "Riot Platforms")."""
+    term, text = normalize(term), normalize(text)
     words = [w for w in term.split() if w.lower().rstrip(".") not in _LEGAL] or term.split()
     return any(term_pattern(w).search(text) for w in words)
 
@@ -159,8 +166,9 @@ def assess_support(question: str | QueryAnalysis, hits: Sequence[Hit], similarit
     sim = float(max(similarities))
     terms = question_words(analysis)
     cov = max(coverage(terms, hit_haystack(h)) for h in hits)
-    haystack = " ".join(hit_haystack(h) for h in hits)
+    haystack = normalize(" ".join(hit_haystack(h) for h in hits))
     missing = [t for t in required_terms(analysis) if not mentions(t, haystack)]
+    missing += [m for m in missing_companies(analysis, hits) if m not in missing]
     if missing:
         return Support(False, sim, cov, missing, f"no passage mentions {', '.join(missing)}")
     if terms.words and cov == 0:
@@ -174,6 +182,31 @@ def assess_support(question: str | QueryAnalysis, hits: Sequence[Hit], similarit
     if lang == "ja" and sim >= CROSSLINGUAL_SIMILARITY:
         return Support(True, sim, cov, [], f"a passage is close to the question (similarity {sim:.2f})")
     return Support(False, sim, cov, [], f"no passage is close to the question (similarity {sim:.2f}, words {cov:.0%})")
+
+
+def _written_as(question: str, key: str) -> str:
+    """How the question writes a company ("ビットディア"), else its key."""
+    low = normalize(question).lower()
+    entry = next((c for c in load_companies() if c.key == key), None)
+    names = [] if entry is None else [entry.name, *entry.aliases, *entry.case_sensitive, *entry.tickers, *entry.ja]
+    for name in sorted(names, key=len, reverse=True):
+        at = low.find(normalize(name).lower())
+        if name and at >= 0:
+            return normalize(question)[at: at + len(normalize(name))]
+    return key
+
+
+def missing_companies(question: str | QueryAnalysis, hits: Sequence[Hit]) -> list[str]:
+    """The companies a question names that no passage is about or mentions, in any script or spelling
+    (ビットディア = Bitdeer), as the question writes them."""
+    analysis = as_analysis(question)
+    if not analysis.companies:
+        return []
+    present: set[str] = set()
+    for h in hits:
+        present |= set(document_companies(h.metadata or {}))
+        present |= set(companies_named(h.text))
+    return [_written_as(analysis.text, k) for k in analysis.companies if k not in present]
 
 
 def word_overlap(a: str, b: str) -> float:

@@ -92,15 +92,26 @@ def best_first(scores: Mapping[str, float], rows: Rows) -> list[str]:
     return [cid for cid in sorted(scores, key=lambda c: scores[c], reverse=True) if cid in rows]
 
 
+# Files without real pages: a note is one long "page", and its chunks are its sections.
+_UNPAGINATED = (".md", ".markdown", ".txt", ".text", ".html", ".htm")
+
+
+def _slots(row: Mapping[str, Any]) -> int:
+    """Chunks of one page that go before any page repeats: one for a paginated document, two for a text note,
+    whose single "page" holds all its sections (so a second section can still answer)."""
+    source = str((row.get("metadata") or {}).get("source", "")).lower()
+    return 2 if source.endswith(_UNPAGINATED) else 1
+
+
 def diversify(ranked: Sequence[str], rows: Rows) -> list[str]:
-    """One chunk per page before any page repeats; otherwise the order is kept."""
+    """One chunk per page (two per text note) before any page repeats; otherwise the order is kept."""
     first: list[str] = []
     rest: list[str] = []
-    seen: set[tuple[str, int]] = set()
+    seen: dict[tuple[str, int], int] = {}
     for cid in ranked:
         page = (rows[cid]["doc_name"], rows[cid]["page"])
-        (rest if page in seen else first).append(cid)
-        seen.add(page)
+        (rest if seen.get(page, 0) >= _slots(rows[cid]) else first).append(cid)
+        seen[page] = seen.get(page, 0) + 1
     return first + rest
 
 

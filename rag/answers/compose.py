@@ -1,0 +1,62 @@
+"""An extractive answer's text and evidence: leads in the reader's language, quotes, citations numbered 1..n."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from rag.answers.extractive import LEAD_IN, Quote, clip
+from rag.answers.lead import company_label, lead_sentence, source_note
+from rag.answers.when import periods_in
+from rag.query.analyze import QueryAnalysis
+from rag.schema import Hit
+
+
+def renumber(hits: Sequence[Hit], quotes: Sequence[Quote]) -> tuple[list[Hit], list[Quote]]:
+    """Hits reordered so the quoted ones come first, in the order the answer quotes them, and the quotes with
+    their new numbers: an answer cites [1], [2] … in order, never [5] alone."""
+    order = list(dict.fromkeys(q.n for q in quotes))
+    order += [n for n in range(1, len(hits) + 1) if n not in order]
+    new = {old: i for i, old in enumerate(order, 1)}
+    return [hits[n - 1] for n in order], [replace(q, n=new[q.n]) for q in quotes]
+
+
+def _mark(text: str, lang: str) -> str:
+    return f"「{clip(text)}」" if lang == "ja" else f"\"{clip(text)}\""
+
+
+def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, lang: str,
+                   analysis: QueryAnalysis) -> tuple[str, list[dict[str, Any]]]:
+    """The answer's text and its evidence list.
+
+    Quotes in the reader's language are the answer, after the lead-in; a quote in the other language is shown as
+    evidence only, and the answer states what it says by rule (a lead sentence with its figures in the reader's
+    form), or where it is when it states no figure.
+    """
+    wanted = periods_in(analysis.text)
+    asked = set(analysis.companies)
+    leads: list[str] = []
+    same = [q for q in quotes if q.lang == lang]
+    noted = False
+    for q in quotes:
+        if q.lang == lang:
+            continue
+        company = company_label(q.subject if (q.subject in asked or not asked) else None, question, lang)
+        lead = lead_sentence(q.text, q.n, lang, company, wanted)
+        if not lead and not noted:
+            lead = source_note(q.n, lang, company, q.lang)
+            noted = True
+        if lead:
+            leads.append(lead)
+    lines = list(leads)
+    if same:
+        lines.append(LEAD_IN.get(lang, LEAD_IN["en"]))
+        lines += [f"{_mark(q.text, lang)} [{q.n}]" for q in same]
+    evidence = []
+    for q in quotes:
+        hit = hits[q.n - 1]
+        meta = hit.metadata or {}
+        evidence.append({"n": q.n, "quote": clip(q.text), "lang": q.lang, "doc_name": hit.doc_name,
+                         "title": str(meta.get("title") or hit.doc_name), "page": hit.page})
+    return "\n".join(lines), evidence

@@ -1,0 +1,114 @@
+"""An answer's own sentence in the reader's language, built by rule from what a quote states.
+
+A Japanese reader of an English quote gets 「ライオットの2025年12月のビットコイン売却は1,818 BTC、手取金は1億6,160万ドル
+です [1]。」: the company as the reader wrote it, the period, the glossary's label for each figure and the figure
+written the Japanese way; the English sentence is shown as its source (原文), not as the answer. An English reader of
+a Japanese quote gets the same in English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answers.attribution import _first_position
+from rag.answers.when import When, agreement, periods_in
+from rag.figures.format import format_figure, format_period
+from rag.figures.glossary import term
+from rag.figures.labels import label_figures
+from rag.query.companies import load_companies
+from rag.text.normalize import normalize
+
+_MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+
+def format_when(w: When, lang: str) -> str:
+    """'2025年12月' / 'December 2025'; a quarter's months as '2025年10〜12月' / 'October–December 2025'."""
+    year = "" if w.year is None else str(w.year)
+    if w.whole_year:
+        return f"{year}年" if lang == "ja" and year else year
+    if lang == "ja":
+        months = f"{w.first}月" if w.first == w.last else f"{w.first}〜{w.last}月"
+        return f"{year}年{months}" if year else months
+    months = _MONTH_EN[w.first - 1] if w.first == w.last else f"{_MONTH_EN[w.first - 1]}–{_MONTH_EN[w.last - 1]}"
+    return f"{months} {year}".strip()
+
+
+def company_label(key: str | None, question: str, lang: str) -> str:
+    """The company as the reader wrote it in the question, else its usual name in the reader's language."""
+    if not key:
+        return ""
+    at, size = _first_position(question, key)
+    if at >= 0:
+        return normalize(question)[at: at + size].strip()
+    entry = next((c for c in load_companies() if c.key == key), None)
+    if entry is None:
+        return ""  # a key made from metadata ("BITCOINMININGINDUSTRY") is no name to show
+    return (entry.ja[0] if entry.ja else entry.name) if lang == "ja" else entry.name
+
+
+def _when_label(text: str, wanted: list[When], lang: str) -> str:
+    """The period a lead names: the asked one the quote states (its year from the question when the quote has
+    none), else the first the quote names."""
+    stated = periods_in(text)
+    for w in wanted:
+        for s in stated:
+            if agreement([w], [s]) >= 0.8:
+                return format_when(When(s.year or w.year, s.first, s.last), lang)
+    return format_when(stated[0], lang) if stated else ""
+
+
+def _same_year_span(a: str, b: str) -> bool:
+    """Whether two period labels differ only in month or quarter (so naming the figure's own one helps)."""
+    return a[:4] == b[:4] or not (a[:4].isdigit() and b[:4].isdigit())
+
+
+def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When]) -> str:
+    """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none."""
+    items: list[tuple[str, str, str]] = []  # (period, label, value)
+    others: list[str] = []
+    when = _when_label(quote_text, wanted, lang)
+    for fig, metric, period, _claim, _distance in label_figures(quote_text, keep_all=True):
+        value = format_figure(fig.value, fig.unit, lang) if fig.unit else fig.raw
+        label = term(metric, lang) if metric else ""
+        # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
+        own = format_period(period, lang) if re.fullmatch(r"\d{4}-\d{2}", period or "") or (
+            not when and re.fullmatch(r"\d{4}Q[1-4]", period or "")) else ""
+        if wanted and re.fullmatch(r"\d{4}-\d{2}", period or "") and not agreement(
+                wanted, periods_in(format_period(period, "en"))) >= 0.8:
+            continue  # a figure of another month than the one asked ("445 BTC in September" for December)
+        if label and (own or when, label) not in {(p, x) for p, x, _ in items}:
+            items.append((own or when, label, value))
+        else:
+            others.append(value)
+    if items and len({p for p, _, _ in items}) > 1:  # figures of several periods: each names its own
+        when = ""
+        items = [("", f"{p}の{x}" if lang == "ja" else f"{x} ({p})", v) if p else ("", x, v) for p, x, v in items]
+    elif items:
+        when = items[0][0] or when
+    if not items:
+        if not others:
+            return ""
+        if lang == "ja":
+            head = "".join(f"{x}の" for x in (company, when) if x)
+            return f"{head}数値として、原文は{'、'.join(others)}を挙げています [{n}]。"
+        head = " in ".join(x for x in (company, when) if x)
+        return f"{head + ': ' if head else ''}the source gives {', '.join(others)} [{n}]."
+    if lang == "ja":
+        head = "".join(f"{x}の" for x in (company, when) if x)
+        body = "、".join(f"{label}は{value}" for _, label, value in items)
+        extra = f"(このほか{'、'.join(others)})" if others else ""
+        return f"{head}{body}です{extra} [{n}]。"
+    head = " in ".join(x for x in (company, when) if x)
+    body = "; ".join(f"{label}: {value}" for _, label, value in items)
+    extra = f" (also {', '.join(others)})" if others else ""
+    return f"{head + ' — ' if head else ''}{body[:1].upper() + body[1:]}{extra} [{n}]."
+
+
+def source_note(n: int, lang: str, company: str, source_lang: str) -> str:
+    """The lead when a quote in the other language states no figure: what and where, in the reader's language."""
+    if lang == "ja":
+        who = f"{company}について、" if company else ""
+        return f"{who}英語の資料に該当する記載があります(原文は下記) [{n}]。" if source_lang == "en" else ""
+    who = f" about {company}" if company else ""
+    return f"A Japanese source{who} states this (original below) [{n}]." if source_lang == "ja" else ""

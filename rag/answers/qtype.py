@@ -1,0 +1,68 @@
+"""What kind of answer a question wants: reasons, risks, a figure, names, a comparison, a use of money.
+
+Each kind the question asks for is an aspect a quote can cover; an extra quote is kept only when it covers an
+aspect the quotes before it left open.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answers.kinds import asked_kinds, figure_kinds
+from rag.figures.labels import RULES
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# (cue, what in the question asks for it, what in a sentence answers it)
+_CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
+     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover)\b|"
+         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\bto emphasi[sz]e\b|\baim|\bway to\b|\bmatched\b|"
+         r"ため|理由|狙い|目的|よって|により|足がかり")),
+    ("use", _rx(r"\b(?:do|did|does|done)\s+with\s+(?:the\s+)?(?:money|cash|proceeds|funds)|\buse[sd]? of (?:the )?"
+                r"(?:money|cash|proceeds|funds)|\bspen[dt]\b|\bwhere (?:the|did) (?:money|cash)|\bfund(?:ed|ing)? (?:it|the)\b|"
+                r"資金を何に|何に使|使途|使い道|充て|どう使"),
+     _rx(r"\bproceeds (?:went|were used|will|to)\b|\bcapital expenditure|\bcapex\b|\bpay(?:ing|s)? for\b|\bpaid for\b|\bto fund\b|\bfunded\b|"
+         r"\bspen[dt]\b|\bused (?:to|for)\b|\bintended uses?\b|\bmatched\b|\bbuild[- ]?outs?\b|\bspringboard\b|"
+         r"\bwhere the money\b|充て|資金|設備投資|使途|足がかり|賄")),
+    ("risk", _rx(r"\brisks?\b|\bdanger|\bthreat|\bwhat could go wrong|\bexposure\b|\bconcern|リスク|懸念|危険|不安"),
+     _rx(r"\brisks?\b|\bidle\b|\bcould\b|\bmay\b|\bmight\b|\bdepend|\buncertain|\bexposed\b|\bdilut|"
+         r"\bwithout (?:a |any )?(?:tenant|lease|contract)|リスク|可能性|恐れ|遊休|懸念")),
+    ("who", _rx(r"\bwho\b|\bwhom\b|\bwhich (?:companies|firms|miners|tenants|customers|peers|other)\b|\bwith whom\b|"
+                r"誰|どの企業|どの会社|どこと|相手"),
+     _rx(r"\b(?:with|to|by|from)\s+(?:[A-Z][\w&.-]+)|[A-Z][a-z]+ [A-Z][a-z]+|と(?:の)?[^。]{0,20}契約|社")),
+    ("compare", _rx(r"\bcompare|\bcompared?\b|\bversus\b|\bvs\.?\b|\bthan\b|\bdiffer|比べ|比較|違い|上回|下回"),
+     _rx(r"\bthan\b|\bcompared\b|\bversus\b|\bagainst\b|\bup \d|\bdown \d|\bfrom\b.*\bto\b|比べ|比較|上回|下回|増|減")),
+)
+
+
+def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
+    """The metrics a question names (glossary key -> the words that state it), by the figure-labelling rules."""
+    return {r.key: r.words for r in RULES if r.words is not None and r.words.search(question)}
+
+
+@dataclass(frozen=True)
+class Wants:
+    """The aspects of an answer a question asks for: cues ('why', 'use', 'risk', 'who', 'compare') and figure
+    kinds ('currency', 'percent', 'count')."""
+
+    cues: frozenset[str]
+    kinds: frozenset[str]
+
+    def aspects(self, text: str) -> set[str]:
+        """The aspects a sentence covers."""
+        found = {cue for cue, _, answers in _CUES if cue in self.cues and answers.search(text)}
+        return found | {f"kind:{k}" for k in self.kinds & figure_kinds(text)}
+
+    @property
+    def all(self) -> set[str]:
+        return set(self.cues) | {f"kind:{k}" for k in self.kinds}
+
+
+def question_wants(question: str) -> Wants:
+    """The cues and figure kinds a question asks for."""
+    return Wants(frozenset(cue for cue, asks, _ in _CUES if asks.search(question)), frozenset(asked_kinds(question)))

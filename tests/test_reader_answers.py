@@ -1,0 +1,211 @@
+"""Answers a reader can use: quotes about the company and period asked, qualifiers kept, refusals that hold in
+both scripts, Japanese answers for Japanese readers, clean quotes and citations.
+
+The pure rules are tested on hand-made passages; the end-to-end ones on real stores (Chroma and the multilingual
+encoder in a temporary directory) with small documents shaped like the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.answers.answer import answer_question
+from rag.answers.attribution import join_wrapped, passage_units
+from rag.answers.compose import renumber
+from rag.answers.extractive import Quote, clip
+from rag.answers.grounding import (
+    assess_support,
+    mentions,
+    missing_companies,
+    required_terms,
+)
+from rag.answers.lead import lead_sentence
+from rag.answers.when import When, agreement, periods_in
+from rag.retrieval.fusion import diversify
+from rag.schema import Citation, Hit, plain_markdown
+from tests.fakes import add_documents
+
+PEERS = """# CleanSpark and MARA: two other large miners in 2025
+
+## CleanSpark (NASDAQ: CLSK)
+
+**Bitcoin sales.** CleanSpark sold 577 BTC for $51.5 million in December 2025, fewer coins than Riot's
+1,818 BTC that month. At the end of September it held 13,011 BTC.
+
+**Results.** For October–December 2025 (its fiscal first quarter of 2026) revenue was $181.2 million,
+up 11.6%, and the net loss was $378.7 million.
+
+## MARA Holdings (NASDAQ: MARA)
+
+In the fourth quarter of 2025 the net loss was about $1.71 billion on revenue of $202.3 million.
+In April 2025 MARA sold no bitcoin and held 47,531 BTC.
+"""
+
+ATM = """# Riot Platforms' at-the-market equity programmes
+
+Some coverage of Riot's December 2025 bitcoin sale presented the $600.53 million as new equity financing
+completed after that sale. The filing does not support this reading. The figure is the lifetime total of a
+programme that opened in August 2024.
+
+Riot's quarterly report for January–September 2025 shows only $199.6 million of ATM share sales.
+"""
+
+
+def _hit(text: str, doc: str = "doc", company_key: str = "", period: str = "2025", n: int = 0) -> Hit:
+    meta = {"company_key": company_key, "period": period, "doc_type": "note", "title": doc.replace("_", " "),
+            "source": f"corpus/{doc}.md", "ord": n}
+    return Hit(f"{doc}-{n}", doc, 0, text, 1.0, meta)
+
+
+# ---------------------------------------------------------------- periods
+
+
+def test_periods_are_month_spans_whatever_the_wording():
+    q4 = When(2025, 10, 12)
+    for text in ("Q4 2025", "fourth quarter of 2025", "October–December 2025", "October-December 2025",
+                 "2025年第4四半期", "2025年10〜12月期"):
+        assert periods_in(text) == [q4], text
+    assert periods_in("In December 2025 Riot sold") == [When(2025, 12, 12)]
+    assert periods_in("2025年12月に売却") == [When(2025, 12, 12)]
+    assert agreement([q4], periods_in("sold 1,818 BTC in December 2025")) == 1.0  # December lies in Q4
+    assert agreement([q4], periods_in("In April 2025 Riot sold 475 BTC")) == 0.0
+    assert agreement([q4], periods_in("Revenue for 2025")) == 0.5  # the year contains the quarter
+    assert periods_in("it may rise") == []  # "may" is a verb, not a month
+
+
+# ---------------------------------------------------------------- attribution
+
+
+def test_sentences_are_attributed_to_their_company_paragraph_by_paragraph():
+    units = passage_units(1, _hit(PEERS, "peers", "CLEANSPARK,MARA"))
+    by_text = {u.text.split()[0] + " " + u.text.split()[1]: u for u in units}
+    assert by_text["CleanSpark sold"].subject == "CLEANSPARK"
+    assert by_text["At the"].subject == "CLEANSPARK"  # no name: the section's company
+    assert by_text["For October–December"].subject == "CLEANSPARK"
+    assert by_text["In the"].subject == "MARA"
+    # a sentence naming another firm as an object ("than Riot's") is still about its subject
+    assert "RIOT" in by_text["CleanSpark sold"].named
+
+
+def test_wrapped_lines_are_joined_and_a_cut_off_sentence_is_not_quoted():
+    lines = join_wrapped("Net sales rose because demand\nrecovered in the second half.\n\n"
+                         "Net sales 10,208,580 9,876,000\nTotal 1 2")
+    assert lines[0] == "Net sales rose because demand recovered in the second half."
+    assert "Net sales 10,208,580 9,876,000" in lines
+    units = passage_units(1, _hit("continued from the page before. The company sold 1,818 BTC in December.\n"
+                                  "For more detail see Note 21 to our"))
+    texts = [u.text for u in units]
+    assert texts == ["The company sold 1,818 BTC in December."]
+
+
+def test_a_sentence_is_quoted_with_the_sentence_that_qualifies_it():
+    units = passage_units(1, _hit(ATM, "atm", "RIOT", "2025Q4"))
+    first = next(u for u in units if u.text.startswith("Some coverage"))
+    assert "The filing does not support this reading." in first.quote
+    assert "lifetime total" in first.quote  # the correction that follows the denial comes too
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_names_are_matched_across_scripts_and_dash_variants():
+    hits = [_hit(PEERS, "peers", "CLEANSPARK,MARA")]
+    assert missing_companies("ビットディアの2025年第4四半期の売上高は?", hits) == ["ビットディア"]
+    assert missing_companies("クリーンスパークの2025年10〜12月期の売上高は?", hits) == []
+    assert missing_companies("What was Bitdeer's revenue?", hits) == ["Bitdeer"]
+    # typography never makes a name missing: dashes, quotes, full width
+    assert mentions("October-December", "For October–December 2025")
+    assert mentions("ＣｌｅａｎＳｐａｒｋ", "CleanSpark sold 577 BTC")
+    assert "October-December" not in required_terms("What was CleanSpark's revenue for October-December 2025?")
+    support = assess_support("What was CleanSpark's revenue for October-December 2025?", hits, [0.4], "en")
+    assert support.supported, support.reason
+    bitdeer = assess_support("ビットディアの2025年第4四半期の売上高は?", hits, [0.6], "ja")
+    assert not bitdeer.supported and "ビットディア" in bitdeer.reason
+
+
+# ---------------------------------------------------------------- leads and evidence
+
+
+def test_japanese_lead_states_the_figures_in_japanese_form_with_the_readers_name():
+    q = "ライオットは2025年12月に何BTCを売却し、いくら手にしたか?"
+    lead = lead_sentence("In December 2025 Riot Platforms sold 1,818 BTC for $161.6 million.", 1, "ja", "ライオット",
+                         periods_in(q))
+    assert lead.startswith("ライオットの2025年12月の") and lead.endswith("[1]。")
+    assert "1億6,160万ドル" in lead and "1,818" in lead and "手取金" in lead and "$" not in lead
+    en = lead_sentence("ビットコインマイニング大手の一社が2025年12月に1,818BTCを売却し、一度に1億6,160万ドルを手にしたのだ。", 2,
+                       "en", "Riot", periods_in("December 2025"))
+    assert "$161.6 million" in en and "1,818 BTC" in en and en.startswith("Riot in Dec 2025") and "[2]" in en
+
+
+def test_citations_are_renumbered_in_order_of_appearance():
+    hits = [_hit(f"passage {i}", f"d{i}", n=i) for i in range(6)]
+    new_hits, quotes = renumber(hits, [Quote(5, "a", 1.0), Quote(2, "b", 0.9), Quote(5, "c", 0.8)])
+    assert [q.n for q in quotes] == [1, 2, 1]
+    assert [h.doc_name for h in new_hits[:2]] == ["d4", "d1"] and len(new_hits) == 6
+
+
+def test_shown_passages_have_no_markdown_and_long_quotes_end_at_a_clause():
+    c = Citation.of(1, _hit("## Where the money goes\n**No tenant yet.** Revenue was $181.2 million."))
+    assert c.text == "Where the money goes\nNo tenant yet. Revenue was $181.2 million."
+    assert plain_markdown("a **b** and *c*") == "a b and c"
+    long = "Riot sold 1,818 BTC, " + "then more words here, " * 30 + "and stopped."
+    clipped = clip(long, 120)
+    assert clipped.endswith(" …") and len(clipped) <= 122 and not re.search(r"\w …$", clipped.replace(",", ""))[0] == ""
+
+
+def test_text_notes_spread_by_section_not_by_page():
+    rows = {f"c{i}": {"doc_name": "note", "page": 0, "ord": i, "metadata": {"source": "corpus/note.md", "ord": i}}
+            for i in range(3)}
+    rows |= {f"p{i}": {"doc_name": "filing", "page": 4, "ord": i, "metadata": {"source": "x.pdf", "ord": i}}
+             for i in range(2)}
+    # a note's second section keeps its place; its third waits like a PDF page's second chunk
+    assert diversify(["c0", "c1", "p0", "p1", "c2"], rows) == ["c0", "c1", "p0", "p1", "c2"][:3] + ["p1", "c2"]
+    assert diversify(["c0", "c1", "c2", "p0", "p1"], rows) == ["c0", "c1", "p0", "c2", "p1"]
+
+
+# ---------------------------------------------------------------- end to end (real stores)
+
+
+@pytest.fixture
+def corpus(stores):
+    add_documents(stores, {"peers_cleanspark_mara": PEERS}, company="CleanSpark, MARA", period="2025")
+    add_documents(stores, {"riot_atm": ATM}, company="Riot Platforms", period="2025Q4")
+    add_documents(stores, {"riot_sales": (
+        "# Riot Platforms: bitcoin sales\n\nIn December 2025 Riot Platforms sold 1,818 BTC for $161.6 million, an "
+        "average of roughly $88,870 per bitcoin.\n\n## Where the money goes\n\nOn 6 January 2026 an analyst "
+        "pointed out that the sales roughly matched the capital expenditure Riot had forecast for the first "
+        "112 MW at its Corsicana site.")}, company="Riot Platforms", period="2025Q4")
+    return stores
+
+
+def test_a_question_about_one_company_is_not_answered_with_another(corpus):
+    a = answer_question("What price did CleanSpark get for the bitcoin it sold in December 2025?", corpus)
+    assert a.answerable and "$51.5 million" in a.answer and "$161.6 million" not in a.answer
+    m = answer_question("What was MARA's net loss in Q4 2025?", corpus)
+    assert "$1.71 billion" in m.answer and "$378.7 million" not in m.answer
+
+
+def test_a_period_in_another_typography_is_answered(corpus):
+    a = answer_question("What was CleanSpark's revenue for October-December 2025?", corpus)
+    assert a.answerable and "$181.2 million" in a.answer
+
+
+def test_the_seed_question_gets_the_sale_and_what_the_money_was_for(corpus):
+    a = answer_question("Why did Riot sell bitcoin in December 2025, and what did it do with the money?", corpus)
+    assert "1,818 BTC" in a.answer and "$161.6 million" in a.answer and "capital expenditure" in a.answer
+    assert re.findall(r"\[(\d+)\]", a.answer)[0] == "1"
+
+
+def test_a_follow_up_quote_keeps_the_sentence_that_contradicts_it(corpus):
+    a = answer_question("Was the $600.53 million new equity financing after the December sale?", corpus)
+    assert "The filing does not support this reading." in a.answer
+
+
+def test_japanese_questions_get_japanese_answers_and_unknown_katakana_names_are_refused(corpus):
+    a = answer_question("クリーンスパークは2025年12月にビットコインをいくらで売却したか?", corpus)
+    assert a.answerable and "5,150万ドル" in a.answer and "$" not in a.answer
+    assert a.evidence and a.evidence[0]["lang"] == "en" and "$51.5 million" in a.evidence[0]["quote"]
+    r = answer_question("ビットディアの2025年第4四半期の売上高は?", corpus)
+    assert not r.answerable and "ビットディア" in r.reason
