@@ -25,7 +25,7 @@ from rag.answers.lead import lead_sentence
 from rag.answers.when import When, agreement, periods_in
 from rag.retrieval.fusion import diversify
 from rag.schema import Citation, Hit, plain_markdown
-from tests.fakes import add_documents
+from tests.helpers import ingest_notes
 
 PEERS = """# CleanSpark and MARA: two other large miners in 2025
 
@@ -169,10 +169,10 @@ def test_text_notes_spread_by_section_not_by_page():
 
 
 @pytest.fixture
-def corpus(stores):
-    add_documents(stores, {"peers_cleanspark_mara": PEERS}, company="CleanSpark, MARA", period="2025")
-    add_documents(stores, {"riot_atm": ATM}, company="Riot Platforms", period="2025Q4")
-    add_documents(stores, {"riot_sales": (
+def corpus(stores, tmp_path):
+    ingest_notes(stores, tmp_path / "peers", {"peers_cleanspark_mara": PEERS}, company="CleanSpark, MARA", period="2025")
+    ingest_notes(stores, tmp_path / "atm", {"riot_atm": ATM}, company="Riot Platforms", period="2025Q4")
+    ingest_notes(stores, tmp_path / "sales", {"riot_sales": (
         "# Riot Platforms: bitcoin sales\n\nIn December 2025 Riot Platforms sold 1,818 BTC for $161.6 million, an "
         "average of roughly $88,870 per bitcoin.\n\n## Where the money goes\n\nOn 6 January 2026 an analyst "
         "pointed out that the sales roughly matched the capital expenditure Riot had forecast for the first "
