@@ -68,24 +68,28 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     items: list[tuple[str, str, str]] = []  # (period, label, value)
     others: list[str] = []
     when = _when_label(quote_text, wanted, lang)
+    # A quote naming several periods ("5,686 BTC in 2025 ... 1,406 BTC in the third quarter") gives a figure
+    # without its own period no period at all: a wrong period is worse than none.
+    single = len({(s.year, s.first, s.last) for s in periods_in(quote_text)}) <= 1
     for fig, metric, period, _claim, _distance in label_figures(quote_text, keep_all=True):
         value = format_figure(fig.value, fig.unit, lang) if fig.unit else fig.raw
         label = term(metric, lang) if metric else ""
         # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
-        own = format_period(period, lang) if re.fullmatch(r"\d{4}-\d{2}", period or "") or (
+        own = format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2})?", period or "") or (
             not when and re.fullmatch(r"\d{4}Q[1-4]", period or "")) else ""
         if wanted and re.fullmatch(r"\d{4}-\d{2}", period or "") and not agreement(
                 wanted, periods_in(format_period(period, "en"))) >= 0.8:
             continue  # a figure of another month than the one asked ("445 BTC in September" for December)
-        if label and (own or when, label) not in {(p, x) for p, x, _ in items}:
-            items.append((own or when, label, value))
+        shown = own or (when if single else "")
+        if label and (shown, label) not in {(p, x) for p, x, _ in items}:
+            items.append((shown, label, value))
         else:
             others.append(value)
     if items and len({p for p, _, _ in items}) > 1:  # figures of several periods: each names its own
         when = ""
         items = [("", f"{p}の{x}" if lang == "ja" else f"{x} ({p})", v) if p else ("", x, v) for p, x, v in items]
     elif items:
-        when = items[0][0] or when
+        when = items[0][0] or (when if single else "")
     if not items:
         if not others:
             return ""
