@@ -97,7 +97,12 @@ bench: install-dev
 	SHIFTBRIEF_DATA_DIR=$(BENCH_DATA)/ours $(BIN)/shiftbrief eval --questions evals/financebench_ja.jsonl \
 	  --out evals/reports --name financebench_ja
 	$(BIN)/python -m evals.bench_figures
+	$(BIN)/python -m evals.bench_numeric --financebench $(FINANCEBENCH) --data $(BENCH_DATA)/ours --out evals/reports
+	$(BIN)/python -m evals.bench_tables --out evals/reports
+	$(BIN)/python -m evals.bench_metadata --financebench $(FINANCEBENCH) --out evals/reports
+	$(BIN)/python -m evals.bench_briefing --corpus-data $(BENCH_DATA)/corpus --out evals/reports
 	$(BIN)/python -m evals.bench_load --financebench $(FINANCEBENCH) --out evals/reports
+	$(MAKE) bench-team
 
 # A team on one machine: PostgreSQL (cluster in $(TEAM_DIR)/postgres) + a Chroma server on 127.0.0.1, corpus/
 # ingested, two app instances on ports $(TEAM_PORTS). See docs/team.md.
