@@ -5,7 +5,7 @@
 Each ingest runs in its own process so its peak RSS (summed over its process tree) is its own. Writes retrieval.json and
 retrieval.md under --out.
 
-The same PDFs are also ingested under opaque names (filing-<hash>.pdf, symlinks in the work folder) into a
+The same PDFs are also ingested under opaque names (filing-<hash>.pdf, copies in the work folder) into a
 separate data directory, so company, period and type can come only from the documents themselves; that
 run is scored by mapping each opaque name back to its FinanceBench name.
 """
@@ -115,14 +115,23 @@ def opaque_name(pdf: Path) -> str:
 
 
 def link_opaque(pdfs: list[Path], folder: Path) -> dict[str, str]:
-    """Symlink every PDF into folder under its opaque name; returns opaque stem -> FinanceBench stem."""
+    """Copy every PDF into folder under its opaque name; returns opaque stem -> FinanceBench stem.
+
+    Copies (a hard link where the file system allows), not symlinks: ingest refuses a link that leads
+    out of the folder it is given, as it should for a user's folder.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
     for pdf in pdfs:
-        link = folder / f"{opaque_name(pdf)}.pdf"
-        if not link.exists():
-            link.symlink_to(pdf.resolve())
-        names[link.stem] = pdf.stem
+        copy = folder / f"{opaque_name(pdf)}.pdf"
+        if copy.is_symlink():
+            copy.unlink()
+        if not copy.exists():
+            try:
+                os.link(pdf.resolve(), copy)
+            except OSError:
+                shutil.copyfile(pdf, copy)
+        names[copy.stem] = pdf.stem
     return names
 
 
