@@ -9,17 +9,20 @@ import pytest
 from tests.conftest import CORPUS, REPO
 from tests.test_cli import cli
 
-# Measured on corpus/ in extractive mode (README, "Evaluation"); a change that degrades retrieval or
-# answers below these fails CI. These are still the old metrics; the metrics that can't flatter
-# (answered_right, unanswerable_refused, wrong_refusal_rate, gold_citation_precision, ja_in_ja,
-# evidence_hit@5) are reported beside them, and the floors move onto them once the answers improve.
+# Measured on corpus/ in extractive mode (evals/reports/questions.md); a change that degrades retrieval or
+# answers below these fails CI. The floors sit on the metrics that can't flatter (answered right, refusals
+# of unanswerable questions, Japanese answers in Japanese, evidence found); the old circular ones (figure
+# match, citation precision against the answer's own quotes) are still reported but no longer gate.
 FLOORS = {
-    "page_hit@5": 0.88,
+    "page_hit@5": 0.87,
     "mrr@10": 0.74,
-    "refusal_accuracy": 0.87,
-    "figure_match": 0.52,
-    "citation_precision": 0.88,
+    "evidence_hit@5": 0.86,
+    "answered_right": 0.47,
+    "by_lang.ja.answered_right": 0.36,
+    "unanswerable_refused": 0.5,
+    "by_lang.ja.ja_in_ja": 0.95,
 }
+CEILINGS = {"wrong_refusal_rate": 0.06}
 
 
 @pytest.mark.slow
@@ -28,7 +31,9 @@ def test_own_question_set_stays_above_its_floors(tmp_path, corpus_dir):  # --ing
             "--out", str(tmp_path), "--name", "gate"]
     for name, floor in FLOORS.items():
         args += ["--min", f"{name}={floor}"]
-    r = cli(*args, timeout=1200)  # 101 questions; minutes on a busy machine
+    for name, ceiling in CEILINGS.items():
+        args += ["--max", f"{name}={ceiling}"]
+    r = cli(*args, timeout=1800)  # 152 questions; minutes on a busy machine
     report = json.loads((tmp_path / "gate.json").read_text())
     assert report["n"] >= 60 and set(report["by_lang"]) == {"en", "ja"}
     # Japanese readers get answers as often as they should (0.879 measured; 0.606 before the
