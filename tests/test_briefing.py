@@ -291,3 +291,10 @@ def test_model_facts_are_cited_checked_and_merged(corpus):
     assert "not found in the cited passages" in en and "出典で確認できない数値" in ja
     assert "1億6,160万ドル" in ja and any(f.section == "disagree" for f in brief.facts)
     assert "英語の資料のみ" not in ja.split("## 主要な数値")[0]
+
+
+def test_citation_markers_stay_plain_in_markdown_while_links_stay_escaped():
+    from rag.briefing.render import _md
+
+    assert _md("sold 1,818 BTC [1][2]") == "sold 1,818 BTC [1][2]"
+    assert "\\[" in _md("[ref]: http://tracker") and "](" not in _md("[a](http://x)") and "](" not in _md("[1](u)")

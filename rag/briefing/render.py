@@ -52,7 +52,8 @@ def t(key: str, lang: str) -> str:
 
 
 # Only what would turn document text into markup: emphasis, code, links, HTML, maths ($…$ in Streamlit), tables.
-_MARKUP = re.compile(r"([\\`*~\[\]|$])")
+# A citation marker "[12]" is left as it is: it can neither open a link nor define one.
+_MARKUP = re.compile(r"([\\`*~|$]|\[(?!\d{1,3}\])|(?<!\[\d)(?<!\[\d\d)(?<!\[\d\d\d)\])")
 
 
 def _md(text: str) -> str:
