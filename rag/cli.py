@@ -100,7 +100,8 @@ def ingest_cmd(
             out.print(_line("  failed  ", _data(why)))
         for name in report.pruned:
             out.print(_line("  pruned  ", _data(name)))
-    if not report.ok or not (report.ingested or report.unchanged or report.pruned):
+    # Files another worker of a team library is ingesting right now are in hand, not failed.
+    if not report.ok or not (report.ingested or report.unchanged or report.elsewhere or report.pruned):
         if not report.files and not report.failed:
             err.print(_line("Nothing to ingest: no PDF, HTML, TXT or Markdown files in ",
                             _data(", ".join(map(str, paths)))))

@@ -223,3 +223,13 @@ def test_a_lead_names_no_period_a_figure_does_not_have():
     assert "2025年の" in lead_sentence("Bitcoin mined in 2025: 5,686 BTC.", 1, "ja", "ライオット", asked)
     assert "2025年12月" in lead_sentence("In December 2025 Riot Platforms sold 1,818 BTC for $161.6 million.", 1,
                                         "ja", "ライオット", periods_in("2025年12月"))
+
+
+def test_only_a_question_asking_for_a_quantity_needs_a_figure():
+    from rag.answers.extractive import _ASKS_QUANTITY
+
+    for asks in ("How much did Riot raise?", "What was Riot's revenue in 2025?", "How many BTC were sold?",
+                 "ライオットの売上高はいくらですか?", "売却したビットコインは何枚?"):
+        assert _ASKS_QUANTITY.search(asks), asks
+    for about in ("How did revenue grow?", "Why did revenue fall?", "ライオットはなぜビットコインを売却したのか?"):
+        assert not _ASKS_QUANTITY.search(about), about

@@ -42,6 +42,13 @@ _CLAUSE = re.compile(r"[;；,、]\s*")
 _NEWS = re.compile(r"\b(?:news|article|press|coverage|report(?:ed)? by)\b|記事|報道|ニュース", re.IGNORECASE)
 
 
+# The question asks for a quantity itself, not about one.
+_ASKS_QUANTITY = re.compile(
+    r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
+    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円)|金額|[額率数]は",
+    re.IGNORECASE,
+)
+
 def _long_enough(unit: str) -> bool:
     if KANA_KANJI.search(unit):
         return len(unit) >= 12
@@ -166,7 +173,9 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
-    if kinds:  # "how much", "how many", "what share": only a sentence stating such a figure answers
+    if kinds and _ASKS_QUANTITY.search(analysis.text):
+        # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
+        # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
         kept = [(u, c, p) for u, c, p in kept if kinds & figure_kinds(u.text)]
         if not kept:
             return Picked(reason="no passage states the figure asked for")

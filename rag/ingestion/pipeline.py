@@ -47,6 +47,7 @@ class IngestReport:
     files: int = 0
     ingested: int = 0
     unchanged: int = 0
+    elsewhere: int = 0  # being ingested by another worker of a team library at the same time
     pages: int = 0
     chunks: int = 0
     embedded: int = 0
@@ -212,6 +213,7 @@ def _plan(files: list[Path], stores: Stores, claims: Claims,
             claims.release(name)
             report.unchanged += 1
         elif not claimed:
+            report.elsewhere += 1
             report.skipped.append((_shown(path), f"{_shown(path.name)}: another worker is ingesting it now"))
         else:
             todo.append((path, name, stored_overrides(known or {})))
