@@ -19,7 +19,7 @@ FLOORS = {
     "evidence_hit@5": 0.86,
     "answered_right": 0.47,
     "by_lang.ja.answered_right": 0.36,
-    "unanswerable_refused": 0.5,
+    "unanswerable_refused": 0.48,
     "by_lang.ja.ja_in_ja": 0.95,
 }
 CEILINGS = {"wrong_refusal_rate": 0.06}
