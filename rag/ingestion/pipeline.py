@@ -382,13 +382,19 @@ def _delete(stores: Stores, doc_name: str) -> None:
 def delete_document(doc_name: str, stores: Stores, lock_wait: float = 0) -> int:
     """Remove a document's chunks from both stores. Returns the number of chunks removed."""
     with stores.writing(lock_wait) as claims:
-        if not claims.take(doc_name, lock_wait):
-            raise IngestLockedError(f"{doc_name} is being ingested or deleted by another worker; try again when it is done")
-        doc = stores.keywords.get_document(doc_name)
-        if doc is None:
-            raise not_found(stores, doc_name)
+        doc = claimed_document(stores, claims, doc_name, lock_wait)
         _delete(stores, doc_name)
         return int(doc["n_chunks"])
+
+
+def claimed_document(stores: Stores, claims: Claims, doc_name: str, wait: float = 0) -> dict[str, Any]:
+    """A document's catalog row, under this worker's claim; the errors say who holds it or what names exist."""
+    if not claims.take(doc_name, wait):
+        raise IngestLockedError(f"{doc_name} is being ingested or deleted by another worker; try again when it is done")
+    doc = stores.keywords.get_document(doc_name)
+    if doc is None:
+        raise not_found(stores, doc_name)
+    return doc
 
 
 def not_found(stores: Stores, doc_name: str) -> DocumentNotFoundError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rag.errors import IngestLockedError, ShiftbriefError
+from rag.errors import ShiftbriefError
 from rag.ingestion.meta_value import MetaValue
 from rag.ingestion.metadata import one_company
 from rag.ingestion.overrides import (
@@ -17,7 +17,7 @@ from rag.ingestion.overrides import (
     stored_read,
     stored_sources,
 )
-from rag.ingestion.pipeline import company_keys, not_found
+from rag.ingestion.pipeline import claimed_document, company_keys
 from rag.store.stores import Stores
 
 
@@ -55,11 +55,7 @@ def tag_document(stores: Stores, doc_name: str, company: str | None = None, peri
         raise ShiftbriefError("Nothing to change; give a company, a period or a document type")
     wanted = {f: normalize_override(f, v) for f, v in given.items()}
     with stores.writing(lock_wait) as claims:
-        if not claims.take(doc_name, lock_wait):
-            raise IngestLockedError(f"{doc_name} is being ingested or deleted by another worker; try again when it is done")
-        row = stores.keywords.get_document(doc_name)
-        if row is None:
-            raise not_found(stores, doc_name)
+        row = claimed_document(stores, claims, doc_name, lock_wait)
         before = stored_overrides(row)
         overrides = {f: v for f, v in {**before, **wanted}.items() if v}
         read = stored_read(row) if before else _row_values(row)
