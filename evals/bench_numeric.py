@@ -1,7 +1,7 @@
 """Numeric answers on FinanceBench (Islam et al., 2023), extractive mode: is the first figure the answer states the
 gold figure, within the rounding the question asks for?
 
-    python -m evals.bench_numeric --financebench ../shared/financebench --data /work/numbers-data --out evals/reports
+    python -m evals.bench_numeric --financebench ../shared/financebench --data evals/reports/bench-data/ours --out evals/reports
 
 The data directory is ingested once (incrementally: a second run costs only hashes) and reused. Scores, for the
 metrics-generated questions, for all questions whose document is indexed, and for the Japanese translations:

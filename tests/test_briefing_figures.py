@@ -3,7 +3,6 @@ sentence figures, headline rows first, and quotes left out of one half rather th
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,8 +17,9 @@ from rag.figures.facts import facts_from_page
 from rag.figures.labels import Mention, key_figure_rows, label_figures
 from rag.schema import Hit
 from rag.store.facts import FactStore
+from tests.conftest import FINANCEBENCH
 
-BOEING = Path("/work/shared/financebench/pdfs/BOEING_2022_10K.pdf")
+BOEING = FINANCEBENCH / "pdfs" / "BOEING_2022_10K.pdf"
 
 
 class _Chunks:
@@ -36,7 +36,7 @@ class _Chunks:
 @pytest.fixture(scope="module")
 def boeing_rows(tmp_path_factory):
     if not BOEING.exists():
-        pytest.skip("the FinanceBench PDFs are not at /work/shared/financebench")
+        pytest.skip(f"the FinanceBench PDFs are not at {FINANCEBENCH} (../shared/financebench beside the checkout)")
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(str(BOEING))
