@@ -379,3 +379,12 @@ def test_word_overlap_is_the_share_of_the_shorter_texts_words():
     assert word_overlap("Riot sold 1,818 BTC", "In December Riot sold 1,818 BTC for cash") == 1.0
     assert word_overlap("Riot sold bitcoin", "Riot bought land") == pytest.approx(1 / 3)
     assert word_overlap("", "anything") == 1.0  # nothing to tell them apart
+
+
+def test_a_filter_that_matches_no_document_says_so_instead_of_refusing(riot):
+    from rag.retrieval.filters import Filters
+
+    with pytest.raises(QuestionError, match="No indexed document matches the filter company 'NOSUCHCO'"):
+        answer_question("How much did Riot raise?", riot, filters=Filters(company="NOSUCHCO"))
+    assert answer_question("How much did Riot raise by selling bitcoin in December 2025?", riot,
+                           filters=Filters(company="Riot")).answerable

@@ -23,9 +23,10 @@ from rag.answers.grounding import (
 from rag.answers.llm import ChatModel, Usage
 from rag.answers.numeric import NumericResult, calculation_hit, numeric_answer
 from rag.answers.prompts import answer_messages, condense_messages, normalize_history, refusal
+from rag.errors import QuestionError
 from rag.figures.verify import FigureReport, check_figures, parse_citations, strip_unknown_citations
 from rag.query.analyze import MAX_QUESTION_CHARS, QueryAnalysis, as_analysis, check_question
-from rag.retrieval.filters import Filters
+from rag.retrieval.filters import Filters, describe, resolve_filters
 from rag.retrieval.hybrid import retriever_for
 from rag.schema import Citation, Hit
 from rag.store.stores import Stores
@@ -190,6 +191,10 @@ def _prepare(question: str, stores: Stores, filters: Filters | None, history: Se
     """Retrieve for the question (or its standalone form) and judge the support; each text is analysed once."""
     question = check_question(question)
     retriever = retriever_for(stores)
+    if filters and resolve_filters(filters, stores.keywords.list_documents()) == []:
+        # Not "the documents don't say": no document was even looked at.
+        raise QuestionError(f"No indexed document matches the filter {describe(filters)}; "
+                            "see `shiftbrief docs` (or the Library page) for the companies, periods and types indexed")
     analyses: dict[str, QueryAnalysis] = {}
 
     def analysis_of(text: str) -> QueryAnalysis:

@@ -43,6 +43,14 @@ def resolve_filters(filters: Filters, documents: Sequence[Mapping[str, Any]]) ->
     return [d["doc_name"] for d in documents if _allows(filters, d)]
 
 
+def describe(filters: Filters) -> str:
+    """The filters as a reader set them: "company 'Acme', period '2023Q2'"."""
+    parts = [(label, value) for label, value in (("company", filters.company), ("period", filters.period),
+                                                 ("document type", filters.doc_type)) if value]
+    parts += [("document", name) for name in filters.doc_names]
+    return ", ".join(f"{label} {value!r}" for label, value in parts)
+
+
 def route(documents: Sequence[Mapping[str, Any]], companies: Sequence[str]) -> list[str] | None:
     """The names of the documents about the companies a question names; None when it names none, or none of
     them is indexed (then the search looks everywhere it is allowed to)."""
