@@ -14,6 +14,15 @@ from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import list_documents
 from rag.text.safe import escape_markdown
 
+_HALF = '[data-testid="stHorizontalBlock"]:has([class*="st-key-brief-half"])'
+_LAYOUT = f"""<style>
+{_HALF} {{ flex-wrap: wrap; gap: 1.5rem; }}
+{_HALF} > div {{ flex: 1 1 0; min-width: 0; }}
+@media (max-width: 1279px) {{ {_HALF} > div {{ flex: 1 1 100%; min-width: 100%; }} }}
+.stMarkdown table {{ table-layout: fixed; width: 100%; }}
+.stMarkdown td, .stMarkdown th {{ overflow-wrap: anywhere; word-break: break-word; }}
+</style>"""
+
 L = lang()
 stores = get_stores()
 st.title(t("brief", L))
@@ -55,18 +64,11 @@ if briefing is not None:
     else:
         st.caption(f"✅ {t('all_supported', L)}")
     # Side by side from 1,280 px, stacked below; long words and table cells wrap instead of overflowing.
-    st.markdown("""<style>
-    [data-testid="stHorizontalBlock"]:has(.brief-half) { flex-wrap: wrap; gap: 1.5rem; }
-    [data-testid="stHorizontalBlock"]:has(.brief-half) > div { flex: 1 1 0; min-width: 0; }
-    @media (max-width: 1279px) {
-      [data-testid="stHorizontalBlock"]:has(.brief-half) > div { flex: 1 1 100%; min-width: 100%; } }
-    .stMarkdown table { table-layout: fixed; width: 100%; }
-    .stMarkdown td, .stMarkdown th { overflow-wrap: anywhere; word-break: break-word; }
-    </style>""", unsafe_allow_html=True)
+    # A constant style sheet (st.html): no document text is ever rendered as HTML.
+    st.html(_LAYOUT)
     halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
     for column, lang in zip(st.columns(len(halves)), halves):
-        with column:
-            st.markdown('<span class="brief-half"></span>', unsafe_allow_html=True)
+        with column, st.container(key=f"brief-half-{lang}"):
             st.markdown(briefing.to_markdown(lang))
     md = briefing.to_markdown_bilingual()
     st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",

@@ -165,7 +165,7 @@ def test_riot_brief_side_by_side_at_1280_px(served_app, shot):
         page.get_by_role("link", name="Brief").click()
         page.get_by_role("button", name="Generate briefing").click()
         expect(page.get_by_text("1億6,160万ドル").first).to_be_visible()
-        halves = page.locator('[data-testid="stColumn"]:has(.brief-half)')
+        halves = page.locator('[data-testid="stColumn"]:has([class*="st-key-brief-half"])')
         expect(halves).to_have_count(2)
         en, ja = halves.nth(0), halves.nth(1)
         for needle in ("1,818 BTC", "AMD", "600.53 million"):
