@@ -98,6 +98,7 @@ bench: install-dev
 	  --out evals/reports --name financebench_ja
 	$(BIN)/python -m evals.bench_figures
 	$(BIN)/python -m evals.bench_numeric --financebench $(FINANCEBENCH) --data $(BENCH_DATA)/ours --out evals/reports
+	$(BIN)/python -m evals.bench_facts_cost --financebench $(FINANCEBENCH) --out evals/reports
 	$(BIN)/python -m evals.bench_tables --out evals/reports
 	$(BIN)/python -m evals.bench_metadata --financebench $(FINANCEBENCH) --out evals/reports
 	$(BIN)/python -m evals.bench_briefing --corpus-data $(BENCH_DATA)/corpus --out evals/reports
