@@ -26,8 +26,11 @@ def _stores(**settings: Any) -> Stores:
 
 
 def get_stores() -> Stores:
-    """The stores for the current settings; every setting they depend on is part of the cache key."""
-    return _stores(**store_settings(get_settings()))
+    """The stores for the current settings (every setting they depend on is part of the cache key), their vector
+    store reopened when the catalog changed: another process (`shiftbrief ingest`) may have written to it."""
+    stores = _stores(**store_settings(get_settings()))
+    stores.follow_catalog()
+    return stores
 
 
 def plain(text: object) -> str:

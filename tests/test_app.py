@@ -400,3 +400,32 @@ def test_a_model_servers_error_and_model_name_are_shown_as_text(stores, tmp_path
     assert said in _shown(error) and not _markup(error)
     sidebar = [m.value for m in at.sidebar.markdown]
     assert any(model in _shown(m) for m in sidebar) and [m for m in sidebar if _markup(m)] == []
+
+
+def test_the_app_searches_what_another_process_ingested(tmp_path):
+    """The app's cached stores find, by vector search, a document `shiftbrief ingest` added in another process
+    after the app had searched (an embedded Chroma client never reloads its index by itself)."""
+    from app_pages.common import get_stores
+    from rag.ingestion.pipeline import ingest
+    from rag.retrieval.hybrid import retriever_for
+    from tests.helpers import write_notes
+
+    [mine, theirs, later] = write_notes(tmp_path / "docs", {
+        "alpha": "Alpha Mining opened a 50 MW data centre in Texas in 2025.",
+        "zeta": "Zeta Farms sold its pineapple plantations in Hawaii for 80 million dollars.",
+        "omega": "Omega Shipping ordered four container vessels from a Korean yard."})
+    assert ingest([mine], get_stores()).ingested == 1
+
+    def vector_hits(question: str) -> set[str]:
+        hits = retriever_for(get_stores()).search(question, k=5)
+        return {h.doc_name for h in hits if "vector" in h.ranks}
+
+    assert vector_hits("pineapple plantations in Hawaii") == {"alpha"}  # the only document, loaded in memory
+    r = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(theirs)], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr
+    assert "zeta" in vector_hits("pineapple plantations in Hawaii")
+    # The app's own writes survive the reopen.
+    assert ingest([later], get_stores()).ingested == 1
+    assert "omega" in vector_hits("container vessels from a Korean yard")
+    assert "zeta" in vector_hits("pineapple plantations in Hawaii")
