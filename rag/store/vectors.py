@@ -96,7 +96,8 @@ class VectorStore:
 
     def _call(self, what: str, fn, *args, **kwargs):
         with self._lock:
-            if getattr(fn, "__self__", None) is not self.collection:  # a method of the collection a reopen closed
+            owner = getattr(fn, "__self__", None)
+            if owner is not self.collection and type(owner) is type(self.collection):  # of a collection reopen closed
                 fn = getattr(self.collection, fn.__name__)
             try:
                 return fn(*args, **kwargs)
