@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import get_stores, lang, sidebar_status
+from app_pages.common import get_stores, lang, plain, sidebar_status
 from app_pages.ui_text import t
 from rag.errors import ShiftbriefError
 
@@ -14,7 +14,7 @@ st.sidebar.radio(t("ui_language", lang()), ["English", "日本語"], key="ui_lan
 try:
     stores = get_stores()
 except ShiftbriefError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 sidebar_status(stores)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import get_chat, get_stores, lang, sidebar_filters
+from app_pages.common import get_chat, get_stores, lang, plain, sidebar_filters
 from app_pages.ui_text import t
 from rag.answers.answer import Answer, stream_answer
 from rag.errors import ShiftbriefError
@@ -43,7 +43,7 @@ def show_answer(ans: Answer, turn: int) -> None:
         st.caption(f"{t('sources', L)} · {t('confidence', L)} {ans.confidence:.2f}")
     for c in ans.citations:
         title = str(c.metadata.get("title") or c.doc_name)
-        label = f"[{c.n}] {title} · {t('page', L)} {c.page + 1}"
+        label = f"[{c.n}] {plain(title)} · {t('page', L)} {c.page + 1}"  # an expander's label is Markdown
         with st.expander(label):
             facts = [c.metadata.get(k) for k in ("company", "period", "doc_type")] + [c.doc_name]
             st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f))
@@ -54,7 +54,7 @@ def show_answer(ans: Answer, turn: int) -> None:
                     try:
                         st.image(render_pdf_page(source, c.page))
                     except ShiftbriefError as exc:
-                        st.warning(str(exc))
+                        st.warning(plain(exc))
 
 
 for i, msg in enumerate(st.session_state.messages):
@@ -83,7 +83,7 @@ if prompt := st.chat_input(t("ask_placeholder", L), key="question"):
         try:
             st.write_stream(pieces())
         except ShiftbriefError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))  # a model server's words are data too
             st.stop()
         answer = final[-1]
     st.session_state.messages.append({"role": "user", "content": prompt})

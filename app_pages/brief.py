@@ -7,12 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import get_chat, get_stores, lang
+from app_pages.common import get_chat, get_stores, lang, plain
 from app_pages.ui_text import t
 from rag.briefing.briefing import write_briefing
 from rag.errors import ShiftbriefError
 from rag.ingestion.pipeline import list_documents
-from rag.text.safe import escape_markdown
+from rag.text.safe import escape_markdown, no_autolinks
 
 _HALF = '[data-testid="stHorizontalBlock"]:has([class*="st-key-brief-half"])'
 _LAYOUT = f"""<style>
@@ -50,9 +50,9 @@ if st.button(t("generate", L), key="brief_generate", type="primary"):
     try:
         briefing = write_briefing(stores, company=company, period=None if period == t("any", L) else period,
                                   docs=chosen or None, chat=get_chat(),
-                                  on_progress=lambda d, n, what: bar.progress(d / max(n, 1), text=str(what)))
+                                  on_progress=lambda d, n, what: bar.progress(d / max(n, 1), text=plain(what)))
     except ShiftbriefError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     st.session_state.briefing = briefing
 briefing = st.session_state.get("briefing")
@@ -69,7 +69,8 @@ if briefing is not None:
     halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
     for column, lang in zip(st.columns(len(halves)), halves):
         with column, st.container(key=f"brief-half-{lang}"):
-            st.markdown(briefing.to_markdown(lang))
+            # Escaped by the renderer; a bare URL in a quote would still become a link without no_autolinks.
+            st.markdown(no_autolinks(briefing.to_markdown(lang)))
     md = briefing.to_markdown_bilingual()
     st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",
                        mime="text/markdown", key="dl_md")

@@ -13,6 +13,7 @@ from rag.config import get_settings
 from rag.ingestion.pipeline import list_documents
 from rag.retrieval.filters import Filters
 from rag.store.stores import Stores, open_stores, store_settings
+from rag.text.safe import escape_markdown, redact_urls
 
 # The API key is hashed into the cache key (never stored in it): a changed key must not reuse the old clients.
 _HASH_SECRETS: dict[str | type[Any], Callable[[Any], Any]] = {
@@ -25,8 +26,17 @@ def _stores(**settings: Any) -> Stores:
 
 
 def get_stores() -> Stores:
-    """The stores for the current settings; every setting they depend on is part of the cache key."""
-    return _stores(**store_settings(get_settings()))
+    """The stores for the current settings (every setting they depend on is part of the cache key), their vector
+    store reopened when the catalog changed: another process (`shiftbrief ingest`) may have written to it."""
+    stores = _stores(**store_settings(get_settings()))
+    stores.follow_catalog()
+    return stores
+
+
+def plain(text: object) -> str:
+    """Text from a document, a file name, a model or a server, for any place Streamlit renders as Markdown
+    (bodies, labels, alerts, progress text): shown as written, never as markup or a live link, no credentials."""
+    return escape_markdown(redact_urls(str(text)))
 
 
 @st.cache_resource(show_spinner=False, hash_funcs=_HASH_SECRETS)
@@ -52,16 +62,16 @@ def sidebar_status(stores: Stores) -> None:
             chat = get_chat()
         except Exception as exc:  # a bad model setting must not hide the rest of the app
             chat = None
-            st.warning(str(exc))
+            st.warning(plain(exc))
         if chat is None:
             st.markdown(f"**{t('mode', L)}:** {t('mode_extractive', L)}")
             st.caption(t("enable_model", L))
         else:
             d = chat.describe()
             where = d.get("base_url") or "OpenAI"
-            st.markdown(f"**{t('mode', L)}:** {d.get('mode', '')} · {where}")
-            st.markdown(f"**{t('model', L)}:** {d.get('model', '')}")
-        st.markdown(f"**{t('embedder', L)}:** {stores.embedder.model_id}")
+            st.markdown(f"**{t('mode', L)}:** {plain(d.get('mode', ''))} · {plain(where)}")
+            st.markdown(f"**{t('model', L)}:** {plain(d.get('model', ''))}")
+        st.markdown(f"**{t('embedder', L)}:** {plain(stores.embedder.model_id)}")
         st.markdown(f"**{t('documents', L)}:** {len(docs)} · **{t('chunks', L)}:** "
                     f"{sum(int(d['n_chunks']) for d in docs)}")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import get_chat, get_stores, lang
+from app_pages.common import get_chat, get_stores, lang, plain
 from app_pages.ui_text import t
 from rag.errors import ShiftbriefError
 from rag.evaluation.evaluate import EvalReport, evaluate
@@ -45,12 +45,12 @@ if st.button(t("run_eval", L), key="eval_run"):
     bar = st.progress(0.0)
 
     def on_progress(done: int, total: int, qid: str) -> None:
-        bar.progress(done / total, text=f"{done}/{total} {qid}")
+        bar.progress(done / total, text=f"{done}/{total} {plain(qid)}")
 
     try:
         st.session_state.eval_report = evaluate(items[:limit], stores, chat=get_chat(), on_progress=on_progress)
     except ShiftbriefError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
 report: EvalReport | None = st.session_state.get("eval_report")
 if report is not None:

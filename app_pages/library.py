@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import get_stores, lang
+from app_pages.common import get_stores, lang, plain
 from app_pages.ui_text import source_label, t
 from rag.errors import ShiftbriefError
 from rag.ingestion.files import SUPPORTED_SUFFIXES
@@ -34,12 +34,12 @@ def run_ingest(paths: list[Path], prune: bool = False) -> None:
     bar = st.progress(0.0, text=t("ingest", L))
 
     def on_progress(done: int, total: int, name: str) -> None:
-        bar.progress(done / total if total else 1.0, text=f"{done}/{total} {name}")
+        bar.progress(done / total if total else 1.0, text=f"{done}/{total} {plain(name)}")
 
     try:
         report = ingest(paths, stores, prune=prune, on_progress=on_progress)
     except ShiftbriefError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.success(f"{report.ingested} ingested · {report.unchanged} unchanged · {report.chunks} passages · "
                f"{len(report.skipped)} {t('skipped', L).lower()} · {len(report.failed)} {t('failed', L).lower()}")
@@ -147,7 +147,7 @@ def _tag(doc_name: str, values: dict[str, str]) -> bool:
         tag_document(stores, doc_name, company=values.get("company"), period=values.get("period"),
                      doc_type=values.get("doc_type"))
     except ShiftbriefError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return False
     return True
 
@@ -161,7 +161,7 @@ def delete_and_reindex(docs: list[dict[str, Any]]) -> None:
             try:
                 n = delete_document(victim, stores)
             except ShiftbriefError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
             # A file the app saved for this document has no other use; one ingested from elsewhere is the user's.
             removed = remove_upload(source, stores.settings)

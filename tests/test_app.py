@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.config import Settings
 from rag.store.stores import CHAT_ONLY_SETTINGS
 from tests.conftest import REPO
+from tests.fakes import ScriptedOpenAIServer, error_body
 from tests.helpers import ingest_notes
 
 APP = str(REPO / "app.py")
@@ -28,6 +36,20 @@ def _text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     parts += [w.value for w in at.warning] + [e.value for e in at.error] + [e.label for e in at.expander]
     return "\n".join(str(p) for p in parts)
+
+
+# The test documents' and servers' markup, as a Markdown renderer would take it: bold, an image, a link, a tag, a
+# bare URL or e-mail address (none of which the app's own strings use).
+MARKUP = ("**BOLD**", "**T**", "**now**", "**big**", "![", "](", "<img", "<b>", "http://", "www.", "@evil")
+
+
+def _markup(text: str) -> list[str]:
+    return [m for m in MARKUP if m in text]
+
+
+def _shown(text: str) -> str:
+    """What the browser shows for escaped Markdown: escapes resolved, entities decoded, word joiners invisible."""
+    return html.unescape(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~:$])", r"\1", text)).replace("\u2060", "")
 
 
 def test_empty_index_tells_the_visitor_what_to_do():
@@ -235,7 +257,7 @@ def test_a_bad_setting_is_shown_with_the_variable_and_its_values(monkeypatch):
     at = _app()
     at.run()
     assert not at.exception
-    [error] = [e.value for e in at.error]
+    [error] = [_shown(e.value) for e in at.error]
     assert "SHIFTBRIEF_LLM='gpt' must be one of 'auto', 'extractive', 'openai'" in error
     assert "SHIFTBRIEF_EMBED_THREADS='two' must be a whole number" in error
     assert not at.chat_input  # the app stopped before any page ran
@@ -299,3 +321,111 @@ def test_the_cached_stores_follow_every_setting_they_depend_on(field, monkeypatc
         assert after.embedder.workers == 3
     if field == "embedding_model":
         assert after.embedder.model_id == "openai-text-embedding-3-large"
+
+
+# A document whose file name, title, company and text hold Markdown, HTML and links.
+HOSTILE_NAME = "**BOLD** _it_ [x](evil) <img src=x>"
+HOSTILE_TITLE = "![t](http://127.0.0.1:9/t.png) **T** <b>title</b>"
+HOSTILE_COMPANY = "Zebra [Co](http://evil.example)"
+HOSTILE_TEXT = ("Zebra Finance grew its loan book by 12% in 2025. The full report is at http://127.0.0.1:9/report.png, "
+                "on www.evil.example, or from ir@evil.example.")
+
+
+def _write_hostile(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{HOSTILE_NAME}.md"
+    path.write_text(f"---\ntitle: \"{HOSTILE_TITLE}\"\ncompany: \"{HOSTILE_COMPANY}\"\nperiod: 2025\n---\n"
+                    f"{HOSTILE_TEXT}\n", encoding="utf-8")
+    return path
+
+
+def _rendered(at: AppTest) -> list[str]:
+    """Every string the page renders as Markdown (bodies, captions, alerts, expander labels, the sidebar)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.label for e in at.expander]
+    parts += [a.value for kind in (at.info, at.warning, at.error, at.success) for a in kind]
+    return [str(p) for p in parts]
+
+
+def test_document_names_titles_companies_and_text_reach_the_ask_page_as_text(stores, tmp_path):
+    from rag.ingestion.pipeline import ingest
+
+    assert ingest([_write_hostile(tmp_path / "docs")], stores).ingested == 1
+    at = _app()
+    at.run()
+    at.chat_input[0].set_value("What happened to the loan book?").run()
+    assert not at.exception
+    [label] = [e.label for e in at.expander if e.label.startswith("[")]
+    assert HOSTILE_TITLE in _shown(label) and not _markup(label)
+    rendered = _rendered(at)
+    assert any(HOSTILE_NAME in _shown(r) and HOSTILE_COMPANY in _shown(r) for r in rendered)  # the caption
+    assert any("http://127.0.0.1:9/report.png" in _shown(r) for r in rendered)  # the passage, as text
+    assert [r for r in rendered if _markup(r)] == []
+
+
+def test_document_names_reach_the_library_and_brief_pages_as_text(stores, tmp_path):
+    from rag.ingestion.pipeline import ingest
+
+    assert ingest([_write_hostile(tmp_path / "docs")], stores).ingested == 1
+    at = _app()
+    at.switch_page("app_pages/brief.py").run()
+    at.selectbox(key="brief_company").set_value(HOSTILE_COMPANY)  # options are plain text: no escaping
+    at.button(key="brief_generate").click().run()
+    assert not at.exception
+    brief = "\n".join(m.value for m in at.markdown)
+    assert HOSTILE_COMPANY in _shown(brief)  # in the heading, its URL as text
+    assert [r for r in _rendered(at) if _markup(r)] == []
+
+    at.switch_page("app_pages/library.py").run()
+    assert not at.exception
+    at.selectbox(key="delete_choice").set_value(HOSTILE_NAME)
+    at.button(key="delete_button").click().run()
+    assert not at.exception and not at.error
+    assert HOSTILE_NAME in _shown(at.success[0].value)
+    assert [r for r in _rendered(at) if _markup(r)] == []
+
+
+def test_a_model_servers_error_and_model_name_are_shown_as_text(stores, tmp_path, monkeypatch):
+    ingest_notes(stores, tmp_path / "docs", {"zebra": "Zebra Finance grew its loan book by 12% in 2025."},
+                 company="Zebra Finance")
+    said = "Bad request ![x](http://127.0.0.1:9/t.png) **now** <img src=x> [link](http://evil)"
+    model = "**big** ![m](http://127.0.0.1:9/m.png)"
+    with ScriptedOpenAIServer([(400, error_body(said), {})]) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("SHIFTBRIEF_LLM_MODEL", model)
+        at = _app()
+        at.run()
+        at.chat_input[0].set_value("What happened to the loan book?").run()
+    assert not at.exception and server.requests  # the model was asked, and refused
+    [error] = [e.value for e in at.error]
+    assert said in _shown(error) and not _markup(error)
+    sidebar = [m.value for m in at.sidebar.markdown]
+    assert any(model in _shown(m) for m in sidebar) and [m for m in sidebar if _markup(m)] == []
+
+
+def test_the_app_searches_what_another_process_ingested(tmp_path):
+    """The app's cached stores find, by vector search, a document `shiftbrief ingest` added in another process
+    after the app had searched (an embedded Chroma client never reloads its index by itself)."""
+    from app_pages.common import get_stores
+    from rag.ingestion.pipeline import ingest
+    from rag.retrieval.hybrid import retriever_for
+    from tests.helpers import write_notes
+
+    [mine, theirs, later] = write_notes(tmp_path / "docs", {
+        "alpha": "Alpha Mining opened a 50 MW data centre in Texas in 2025.",
+        "zeta": "Zeta Farms sold its pineapple plantations in Hawaii for 80 million dollars.",
+        "omega": "Omega Shipping ordered four container vessels from a Korean yard."})
+    assert ingest([mine], get_stores()).ingested == 1
+
+    def vector_hits(question: str) -> set[str]:
+        hits = retriever_for(get_stores()).search(question, k=5)
+        return {h.doc_name for h in hits if "vector" in h.ranks}
+
+    assert vector_hits("pineapple plantations in Hawaii") == {"alpha"}  # the only document, loaded in memory
+    r = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(theirs)], capture_output=True, text=True,
+                       timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr
+    assert "zeta" in vector_hits("pineapple plantations in Hawaii")
+    # The app's own writes survive the reopen.
+    assert ingest([later], get_stores()).ingested == 1
+    assert "omega" in vector_hits("container vessels from a Korean yard")
+    assert "zeta" in vector_hits("pineapple plantations in Hawaii")

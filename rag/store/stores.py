@@ -33,12 +33,24 @@ class Stores:
     # The HybridRetriever of these stores, built on first use by rag.retrieval.hybrid.retriever_for. Not an
     # __init__ argument, so dataclasses.replace (another embedder) gives the copy a retriever of its own.
     retriever: HybridRetriever | None = field(default=None, init=False, repr=False, compare=False)
+    _generation: tuple[Any, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def close(self) -> None:
         self.keywords.close()
         if self.facts is not None:
             self.facts.close()
         self.cache.close()
+
+    def follow_catalog(self) -> bool:
+        """Reopen the vector store when the catalog changed since the last call, so a long-lived process (the app)
+        searches the vectors another one (`shiftbrief ingest`) wrote; True when it reopened."""
+        generation = tuple((d["doc_name"], d.get("updated_at"), d.get("status"), d.get("n_chunks"))
+                           for d in self.keywords.list_documents())
+        changed = self._generation is not None and generation != self._generation
+        self._generation = generation
+        if changed:
+            self.vectors.reopen()
+        return changed
 
     def writing(self, wait: float = 0) -> AbstractContextManager[Claims]:
         """Enter an ingest or delete: the claims it may write under (see `Catalog.writing`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +50,8 @@ class VectorStore:
             from chromadb.config import Settings as ChromaSettings
         except ImportError as exc:
             raise StoreError("chromadb is not installed; run `pip install -e .`") from exc
+        self._opened_with = (settings, embedder, collection, owner)  # for reopen
+        self._lock = threading.RLock()  # a reopen waits for calls under way; calls wait for a reopen
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         self.remote = bool(settings.chroma_host)  # other clients may write the same server
         self.name = collection or f"chunks-{embedder.model_id}"
@@ -92,10 +95,25 @@ class VectorStore:
         return f"Cannot open the Chroma store in {settings.chroma_dir}; check the directory is writable"
 
     def _call(self, what: str, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            raise StoreError(f"{self.where} failed to {what}: {type(exc).__name__}; is it running?") from exc
+        with self._lock:
+            owner = getattr(fn, "__self__", None)
+            if owner is not self.collection and type(owner) is type(self.collection):  # of a collection reopen closed
+                fn = getattr(self.collection, fn.__name__)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                raise StoreError(f"{self.where} failed to {what}: {type(exc).__name__}; is it running?") from exc
+
+    def reopen(self) -> None:
+        """Open the collection again, to search vectors another process wrote since: an embedded client keeps its
+        index in memory and does not reload it (a Chroma server's clients see every write already)."""
+        if self.remote:
+            return
+        with self._lock:
+            # Closing the directory's last client drops its in-memory index; the next one reads it from disk.
+            self._client.close()  # type: ignore[attr-defined]  # chromadb's Client has it; its ClientAPI type not
+            fresh = VectorStore(*self._opened_with)
+            self._client, self.collection = fresh._client, fresh.collection
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         self.upsert_rows([{"chunk_id": c.chunk_id, "metadata": c.metadata, "text": c.text} for c in chunks], vectors)

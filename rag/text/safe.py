@@ -5,11 +5,21 @@ from __future__ import annotations
 import re
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~:$])")
+# Where GitHub-flavoured Markdown starts a bare link (http://, www., an e-mail's @). Streamlit's renderer finds
+# these in the text after backslash escapes are resolved, so escaping cannot stop them: a word joiner (U+2060,
+# invisible) breaks the pattern instead.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+WORD_JOINER = "\u2060"
+
+
+def no_autolinks(text: str) -> str:
+    """Text whose bare URLs and e-mail addresses Markdown shows as text, not as live links (looks the same)."""
+    return _AUTOLINK.sub(WORD_JOINER, text)
 
 
 def escape_markdown(text: str) -> str:
     """Escape Markdown and HTML so the text shows as written (no links, images, tags or maths)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = no_autolinks(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
