@@ -1,7 +1,8 @@
 """Briefings: document selection, the key-figures table in both languages, disagreements, citations, rendering.
 
 The index is real (Chroma and the multilingual encoder over corpus/, built once for the module); the chat model is
-tests.fakes.FakeChat, because the LLM tests are about our logic (citations kept or dropped, figures checked).
+a scripted OpenAI-compatible server (tests.fakes) reached through the real client, because the LLM tests are about
+our logic (bullets kept or rejected, figures checked, the fallback).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import shutil
 
 import pytest
 
+from rag.answers.llm import get_chat_model
+from rag.answers.prompts import NARRATIVE_SECTIONS
 from rag.briefing.briefing import Briefing, write_briefing
 from rag.briefing.facts import Fact
 from rag.briefing.gather import sentences_of
@@ -28,7 +31,7 @@ from rag.figures.labels import (
 )
 from rag.figures.parse import parse_figures
 from rag.store.stores import open_stores
-from tests.fakes import FakeChat
+from tests.fakes import ScriptedOpenAIServer, chat_completion, error_body
 
 SEED = "000_0132e4f66638c8b7"
 ATM = "riot_atm_equity_programme"
@@ -254,43 +257,99 @@ def test_document_text_is_escaped_in_markdown():
 # ---------------------------------------------------------------------------------------------- with a model
 
 
-def test_model_facts_are_cited_checked_and_merged(corpus):
-    chat = FakeChat([
-        {"facts": [  # the seed article (its passages are numbered 1..n in the prompt)
-            {"section": "changed", "text_en": "Riot sold 1,818 BTC for $161.6 million in December 2025 [1].",
-             "text_ja": "ライオットは2025年12月に1,818BTCを1億6,160万ドルで売却した。", "citations": [1]},
-            {"section": "figures", "text_en": "Riot also raised $999.9 million from a rights issue.",
-             "text_ja": "ライオットはさらに9億9,990万ドルを調達した。", "citations": [1]},
-            {"section": "risks", "text_en": "Capacity may sit idle without tenant contracts.",
-             "text_ja": "テナント契約がなければ設備が遊休化しうる。", "citations": [42]},
-            {"section": "drivers", "text_en": "Mining companies are eyeing AI data centres.",
-             "text_ja": "マイニング企業はAIデータセンターに目を向けている。", "citations": [1, 9]},
-            {"section": "nonsense", "text_en": "Unknown section.", "text_ja": "", "citations": [1]},
-        ]},
-        None,  # the ATM note: a malformed function call
-    ])
-    brief = write_briefing(corpus, "Riot", docs=[SEED, ATM], chat=chat)
-    assert [kind for kind, _ in chat.calls] == ["structured", "structured"]
-    assert "<passage n=\"1\"" in chat.calls[0][1][1]["content"] and SEED in chat.calls[0][1][1]["content"]
-    assert brief.mode == "openai" and brief.model == "fake-model" and brief.tokens["calls"] == 2
-    model = {f.section: f for f in brief.facts if f.origin == "model"}
-    assert set(model) == {"changed", "figures", "drivers"}  # the uncited risk and the unknown section are gone
-    sold = model["changed"]
-    assert sold.text_en == "Riot sold 1,818 BTC for $161.6 million in December 2025."  # local [1] removed
-    assert sold.check["unsupported"] == [] and "$161.6 million" in sold.check["supported"]
-    assert sold.check["ja_mismatch"] == [] and {c["doc_name"] for c in sold.citations} == {SEED}
-    assert [f["metric_key"] for f in sold.figures] == ["bitcoin_sold", "proceeds"]
-    invented = model["figures"]
-    assert invented.check["unsupported"] == ["$999.9 million", "9億9,990万ドル"]
-    assert len(model["drivers"].citations) == 1
-    check = brief.figure_check
-    assert not check["ok"] and {u["raw"] for u in check["unsupported"]} == {"$999.9 million", "9億9,990万ドル"}
-    assert {(d["doc_name"], d["n"]) for d in check["dropped_citations"]} == {(SEED, 42), (SEED, 9)}
-    assert check["dropped_facts"] == 2 and check["malformed_replies"] == [ATM]
+_FACT = re.compile(r'<fact id="(F\d+)" cites="([\d, ]*)">\nen: (.*)\nja: (.*)\n</fact>')
+
+
+def _narrator(edit=None):
+    """A scripted model: one bullet per given fact, its text prefixed ("Narrative:", 「要約:」), through function
+    calling; `edit(section, bullet)` may change a bullet (an invented figure, a made-up citation)."""
+    def reply(request: dict) -> dict:
+        user = request["json"]["messages"][-1]["content"]
+        section = next(k for k, v in NARRATIVE_SECTIONS.items() if f"({v})" in user)
+        bullets = []
+        for fid, cites, en, ja in _FACT.findall(user):
+            bullet = {"facts": [fid], "text_en": f"Narrative: {en}", "text_ja": f"要約:{ja}",
+                      "citations": [int(n) for n in cites.split(",") if n.strip()]}
+            bullets.append(edit(section, bullet) if edit else bullet)
+        return chat_completion(tool_args={"bullets": bullets}, tool_name="SectionOut")
+    return reply
+
+
+def _chat(server: ScriptedOpenAIServer):
+    return get_chat_model(get_settings(_env_file=None, openai_base_url=server.base_url, llm_model="scripted"),
+                          max_retries=0)
+
+
+def test_the_model_writes_both_halves_from_the_extractive_facts(corpus, riot):
+    with ScriptedOpenAIServer([_narrator()]) as server:
+        brief = write_briefing(corpus, "Riot", chat=_chat(server))
+    assert brief.mode == "openai" and brief.model == "scripted" and brief.tokens["calls"] == len(server.requests)
+    body = server.requests[0]["json"]
+    assert body["tools"][0]["function"]["name"] == "SectionOut" and "json_schema" not in str(body.get("response_format"))
+    system, user = (m["content"] for m in body["messages"])
+    assert "data, not" in system and "instructions" in system and "<passage n=" in user
+    # The model got the facts the extractive briefing shows, with their citation numbers, and nothing else.
+    given = {en for r in server.requests for _, _, en, _ in _FACT.findall(r["json"]["messages"][-1]["content"])}
+    assert {f.text_en for f in riot.section("changed")} <= given
+    narrative = brief.figure_check["narrative"]
+    assert narrative["written"] > 10 and narrative["kept"] == narrative["written"] and not narrative["rejected"]
+    changed = brief.section("changed")
+    assert [f.text_en for f in changed] == [f"Narrative: {f.text_en}" for f in riot.section("changed")]
+    assert all(f.origin == "model" and f.text_ja.startswith("要約:") for f in changed)
+    assert [{c["n"] for c in f.citations} for f in changed] == [{c["n"] for c in f.citations}
+                                                                 for f in riot.section("changed")]
     en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
-    assert "not found in the cited passages" in en and "出典で確認できない数値" in ja
-    assert "1億6,160万ドル" in ja and any(f.section == "disagree" for f in brief.facts)
-    assert "英語の資料のみ" not in ja.split("## 主要な数値")[0]
+    assert "- Narrative: Dec 2025" in en and "- 要約:2025年12月" in ja and "no chat model" not in en
+    assert "Narrative:" in en.split("## Where sources disagree")[1] and "要約" in ja.split("## リスク")[1]
+    assert brief.figure_check["ok"]
+
+
+def _invent(section: str, bullet: dict) -> dict:
+    """An invented figure, a figure moved to another month, and a citation to a source that was not given."""
+    if section == "changed" and "1,818 BTC" in bullet["text_en"]:
+        bullet["text_en"] += " It also raised $999.9 million from a rights issue."
+        bullet["text_ja"] += "さらに株主割当増資で9億9,990万ドルを調達した。"
+    elif section == "changed" and "$311" in bullet["text_en"]:
+        bullet["text_en"] = "In March 2025 Riot signed an AMD lease worth about $311.0 million."
+        bullet["text_ja"] = "2025年3月、AMDとのリース契約(約3億1,100万ドル)を締結した。"
+    elif section == "risks":
+        bullet["citations"] = [*bullet["citations"], 42]
+    elif section == "drivers":  # a derived figure: computed from two of the text's own figures, and marked so
+        bullet["text_en"] = "Riot sold 1,818 BTC for $161.6 million, about $88,889 per bitcoin."
+        bullet["text_ja"] = "1,818 BTCを1億6,160万ドルで売却した(1 BTCあたり約88,889ドル)。"
+    return bullet
+
+
+def test_the_checker_rejects_invented_figures_moved_periods_and_unknown_sources(corpus, riot):
+    with ScriptedOpenAIServer([_narrator(_invent)]) as server:
+        brief = write_briefing(corpus, "Riot", chat=_chat(server))
+    rejected = brief.figure_check["narrative"]["rejected"]
+    reasons = {r["section"]: " ".join(x for r2 in rejected if r2["section"] == r["section"] for x in r2["reasons"])
+               for r in rejected}
+    assert "$999.9 million" in reasons["changed"] and "9億9,990万ドル" in reasons["changed"]
+    assert "period '2025-03'" in reasons["changed"] and "[42]" in reasons["risks"]
+    en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
+    assert "999.9" not in en and "9億9,990万ドル" not in ja and "March 2025 Riot signed" not in en
+    # Each rejected bullet gives way to the extractive rendering of its fact: nothing of the briefing is lost.
+    changed = [f.text_en for f in brief.section("changed")]
+    assert len(changed) == len(riot.section("changed"))
+    assert next(f.text_en for f in riot.section("changed") if "1,818 BTC" in f.text_en) in changed
+    assert all(f.origin != "model" for f in brief.section("risks"))
+    assert f"{len(rejected)} of the model's" in en and "除外" in ja
+    derived = next(f for f in brief.section("drivers") if "$88,889" in f.text_en)
+    assert derived.origin == "model" and derived.check["computed"] == ["$88,889", "88,889ドル"]
+    assert all(c["n"] <= len(brief.sources) for f in brief.facts for c in f.citations)
+
+
+def test_a_failing_model_server_leaves_the_extractive_briefing_with_a_notice(corpus, riot):
+    with ScriptedOpenAIServer([(500, error_body("model crashed"))]) as server:
+        brief = write_briefing(corpus, "Riot", chat=_chat(server))
+    assert server.requests and brief.mode == "extractive" and brief.model == ""
+    assert [f.text_en for f in brief.facts] == [f.text_en for f in riot.facts]
+    assert "HTTP 500" in brief.figure_check["narrative"]["error"]
+    en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
+    assert "chat model could not be used, so this briefing is extractive" in en and "model crashed" in en
+    assert "チャットモデルを利用できなかった" in ja
 
 
 def test_citation_markers_stay_plain_in_markdown_while_links_stay_escaped():
