@@ -69,7 +69,7 @@ if briefing is not None:
     halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
     for column, lang in zip(st.columns(len(halves)), halves):
         with column, st.container(key=f"brief-half-{lang}"):
-            st.markdown(briefing.to_markdown(lang))
+            st.markdown(briefing.to_markdown(lang, app=True))  # "$" escaped: Streamlit renders $…$ as maths
     md = briefing.to_markdown_bilingual()
     st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",
                        mime="text/markdown", key="dl_md")

@@ -12,6 +12,8 @@ import re
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.answers.llm import get_chat_model
 from rag.answers.prompts import NARRATIVE_SECTIONS
@@ -149,7 +151,8 @@ def test_key_figures_have_the_same_values_in_english_and_japanese(riot):
         assert en.value == ja.value == pytest.approx(row.value, rel=1e-3) and en.unit == ja.unit
         assert row.check == "supported" and row.label_ja != row.label_en
     en, ja = riot.to_markdown("en"), riot.to_markdown("ja")
-    assert "\\$161.6 million" in en and "1,818 BTC" in en
+    assert "$161.6 million" in en and "1,818 BTC" in en and "\\" not in riot.to_markdown_bilingual()
+    assert "\\$161.6 million" in riot.to_markdown("en", app=True)  # Streamlit would read $…$ as maths
     assert "1億6,160万ドル" in ja and "| 項目 | 数値 | 期間 | 出典 | 検証 |" in ja
     assert [f.figures for f in riot.facts if f.section == "figures"] == [
         [{"metric_key": r.metric_key, "value": r.value, "unit": r.unit, "period": r.period}]
@@ -206,7 +209,7 @@ def test_the_600_53_million_is_flagged_where_sources_disagree(riot):
     assert "6億53万ドル" in fact.text_ja and "累計売却額" in fact.text_ja and "一次資料" in fact.text_ja
     atm = next(c for c in fact.citations if c["doc_name"] == ATM)
     assert "programme" in atm["quote"] and "600" in atm["quote"]
-    assert "\\$600.53 million" in riot.to_markdown("en").split("## Where sources disagree")[1]
+    assert "$600.53 million" in riot.to_markdown("en").split("## Where sources disagree")[1]
     amd = [f for f in riot.section("disagree") if "$91 million" in f.text_en]
     assert amd and "$311 million" in amd[0].text_en and "9,100万ドル" in amd[0].text_ja
     assert not any(r.metric_key == "equity_financing" and abs(r.value - 600_530_000) < 1e4 for r in riot.key_figures)
@@ -239,19 +242,88 @@ def test_markdown_and_docx_files_are_written(riot, tmp_path):
     assert "Where sources disagree" in body and "資料間で食い違う点" in body
 
 
-def test_document_text_is_escaped_in_markdown():
-    evil = "<script>alert(1)</script> *bold* [link](http://x.test) $5 and $6 | cell"
-    brief = Briefing(
+def test_docx_halves_have_matching_styles_and_a_japanese_font(riot, tmp_path):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(riot.to_docx(tmp_path / "riot.docx")))
+    paragraphs = doc.paragraphs
+    starts = [i for i, p in enumerate(paragraphs) if p.style.name == "Heading 1"]
+    assert [paragraphs[i].text.split(":")[0] for i in starts] == ["Briefing", "ブリーフィング"]
+    en, ja = paragraphs[starts[0]:starts[1] - 1], paragraphs[starts[1]:]  # the page break's paragraph between
+
+    def headings(half):
+        return [(p.style.name, i) for i, p in enumerate(half) if p.style.name.startswith("Heading")]
+
+    assert [s for s, _ in headings(en)] == [s for s, _ in headings(ja)] == ["Heading 1"] + ["Heading 2"] * 7
+    assert {p.style.name for p in en} == {p.style.name for p in ja} == {"Heading 1", "Heading 2", "Normal",
+                                                                        "List Bullet"}
+    assert [p.text for p in en if p.style.name == "Heading 2"][:2] == ["What changed", "Key figures"]
+    assert [p.text for p in ja if p.style.name == "Heading 2"][:2] == ["変化したこと", "主要な数値"]
+    assert {t.style.name for t in doc.tables} == {"Table Grid"}
+    assert all(run.bold for t in doc.tables for c in t.rows[0].cells for run in c.paragraphs[0].runs)
+    for name in ("Normal", "Heading 1", "Heading 2", "List Bullet", "Table Grid"):
+        fonts = doc.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == "Yu Gothic" and fonts.get(qn("w:eastAsiaTheme")) is None, name
+    assert any("1億6,160万ドル" in p.text for p in ja if p.style.name == "List Bullet")
+
+
+EVIL = ("<script>alert(1)</script> *bold* _it_ ~~gone~~ `code` [link](http://x.test) ![img](http://x.test/i.png) "
+        "&amp; [1](http://x.test) $5 and $6 | cell")
+
+
+def _html(md: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
+
+
+def _text(html: str) -> str:
+    import html as html_lib
+
+    assert "<" not in re.sub(r"</?(?:p|li|ul|ol|td|th|tr|h\d)>", "", html), html  # no markup but the frame's
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def _evil_brief() -> Briefing:
+    return Briefing(
         company="Acme <b>", period="", docs=["d"], mode="extractive", facts=[
-            Fact("risks", evil, evil, citations=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "quote": evil}])],
+            Fact("risks", EVIL, EVIL, citations=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "quote": EVIL}])],
         key_figures=[KeyFigureRow(metric_key="revenue", label_en="Revenue", label_ja="売上高", value=5.0, unit="USD",
                                   period="", value_en="$5 | x", value_ja="5ドル", period_en="—", period_ja="—", docs=[],
                                   source=FigureSource("d_x", 0, "c", "", n=1), check="supported")],
         highlights=[], figure_check={}, notes=[], generated_at="now",
         sources=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "title": "<i>t</i>"}])
-    md = brief.to_markdown("en")
-    assert "<script>" not in md and "<b>" not in md and "<i>" not in md and "&lt;script&gt;" in md
-    assert "](http" not in md and "\\$5" in md and "\\*bold\\*" in md and "\\| cell" in md and "\\$5 \\| x" in md
+
+
+def test_document_text_renders_as_written_and_never_as_markup():
+    md = _evil_brief().to_markdown("en")
+    html = _html(md)
+    h1 = re.search(r"<h1>(.*?)</h1>", html).group(1)
+    assert _text(h1) == "Briefing: Acme <b> (all periods)"
+    risk = re.search(r"<h2>Risks</h2>\s*<ul>\s*<li>(.*?)</li>", html, re.S).group(1)
+    assert _text(risk) == f"“{EVIL}”"  # every character as the document wrote it, nothing turned into markup
+    cells = re.findall(r"<td>(.*?)</td>", html)
+    assert cells[:2] == ["Revenue", "$5 | x"]
+    assert _text(re.search(r"<ol>\s*<li>(.*?)</li>", html, re.S).group(1)).startswith("<i>t</i> — d")
+    assert "\\$" not in md and "\\(" not in md  # no escapes a Markdown reader would not need
+    app = _evil_brief().to_markdown("en", app=True)
+    assert "\\$5 and \\$6" in app and _text(re.search(r"<h2>Risks</h2>\s*<ul>\s*<li>(.*?)</li>", _html(app),
+                                                             re.S).group(1)) == f"“{EVIL}”"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 1.)#>-+=*_~`[]()!<>/&;$|\\:x9é売")), max_size=40))
+def test_any_text_escaped_shows_as_written(text):
+    from rag.briefing.escape import escape_md
+
+    want = " ".join(text.split())
+    for piece in (escape_md(text), escape_md(text, maths=True)):
+        assert _text(re.sub(r"^<ul>\s*<li>|</li>\s*</ul>$", "", _html(f"- {piece}").strip())) == want
+    row = _html(f"| h |\n|---|\n| {escape_md(text, cell=True)} |")
+    assert _text(re.search(r"<td>(.*?)</td>", row, re.S).group(1)) == want.strip()
+    assert escape_md("Riot Platforms (all periods): $161.6 million, 5 * 3 = 15; a_b!") == \
+        "Riot Platforms (all periods): $161.6 million, 5 * 3 = 15; a_b!"
 
 
 # ---------------------------------------------------------------------------------------------- with a model
@@ -353,7 +425,8 @@ def test_a_failing_model_server_leaves_the_extractive_briefing_with_a_notice(cor
 
 
 def test_citation_markers_stay_plain_in_markdown_while_links_stay_escaped():
-    from rag.briefing.render import _md
+    from rag.briefing.escape import escape_md
 
-    assert _md("sold 1,818 BTC [1][2]") == "sold 1,818 BTC [1][2]"
-    assert "\\[" in _md("[ref]: http://tracker") and "](" not in _md("[a](http://x)") and "](" not in _md("[1](u)")
+    assert escape_md("sold 1,818 BTC [1][2]") == "sold 1,818 BTC [1][2]"
+    assert "<a" not in _html(escape_md("[ref]: http://tracker")) and "<a" not in _html(escape_md("[a](http://x)"))
+    assert "<a" not in _html(f"- {escape_md('[1](u)')}") and "<a" not in _html(escape_md("[1]: u\n\n[1]"))

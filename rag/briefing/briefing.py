@@ -67,14 +67,15 @@ class Briefing:
     def section(self, name: str) -> list[Fact]:
         return [f for f in self.facts if f.section == name]
 
-    def to_markdown(self, lang: str = "en") -> str:
-        """The briefing in one language as Markdown; document text is escaped, safe for st.markdown."""
+    def to_markdown(self, lang: str = "en", app: bool = False) -> str:
+        """The briefing in one language as Markdown: a clean file, or with `app=True` safe for st.markdown ("$" is
+        escaped there, where "$…$" would be maths). Document text never becomes markup or HTML either way."""
         from rag.briefing.render import render_markdown
 
-        return render_markdown(self, lang)
+        return render_markdown(self, lang, app)
 
     def to_markdown_bilingual(self) -> str:
-        """Every language of the briefing, one after the other."""
+        """Every language of the briefing, one after the other: the Markdown file to download."""
         from rag.briefing.render import render_markdown
 
         return "\n\n---\n\n".join(render_markdown(self, lang) for lang in self.languages)
