@@ -34,6 +34,7 @@ from rag.figures.labels import (
 from rag.figures.parse import parse_figures
 from rag.store.stores import open_stores
 from tests.fakes import ScriptedOpenAIServer, chat_completion, error_body
+from tests.llm_server import llm_server  # noqa: F401  (the session fixture, for the llm-marked test)
 
 SEED = "000_0132e4f66638c8b7"
 ATM = "riot_atm_equity_programme"
@@ -430,3 +431,37 @@ def test_citation_markers_stay_plain_in_markdown_while_links_stay_escaped():
     assert escape_md("sold 1,818 BTC [1][2]") == "sold 1,818 BTC [1][2]"
     assert "<a" not in _html(escape_md("[ref]: http://tracker")) and "<a" not in _html(escape_md("[a](http://x)"))
     assert "<a" not in _html(f"- {escape_md('[1](u)')}") and "<a" not in _html(escape_md("[1]: u\n\n[1]"))
+
+
+# ---------------------------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.llm
+@pytest.mark.timeout(900)
+def test_the_real_model_writes_the_narrative_and_the_checker_keeps_only_what_stands(stores, settings, tmp_path,
+                                                                                    llm_server):  # noqa: F811
+    """SmolLM2 is tiny and has no Japanese: this shows the path runs end to end over HTTP, and that whatever the
+    model invents is rejected while the extractive text stands in its place."""
+    from rag.figures.verify import check_figures
+    from tests.helpers import ingest_notes
+    from tests.llm_server import MODEL_ALIAS
+
+    ingest_notes(stores, tmp_path / "docs", {
+        "riot_december": "In December 2025 Riot Platforms sold 1,818 BTC for $161.6 million. On 16 January 2026 Riot "
+                         "signed a data-centre lease with AMD worth about $311.0 million over the initial term.",
+        "riot_risks": "New data centres may sit idle without tenant contracts, a risk for investors."},
+        company="Riot Platforms", period="2025Q4")
+    chat = get_chat_model(settings.model_copy(update={"openai_base_url": llm_server, "llm_model": MODEL_ALIAS,
+                                                      "llm_timeout": 300.0}), max_retries=1)
+    brief = write_briefing(stores, "Riot", chat=chat)
+    narrative = brief.figure_check["narrative"]
+    assert brief.tokens["calls"] >= 1 and not narrative["error"], narrative["error"]
+    assert narrative["written"] == narrative["kept"] + len(narrative["rejected"])
+    assert all(r["reasons"] for r in narrative["rejected"])
+    for fact in brief.facts:  # what the model wrote and was kept stands on its sources, in both languages
+        passages = {c["n"]: brief.sources[c["n"] - 1]["text"] for c in fact.citations}
+        if fact.origin == "model":
+            assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", fact.text_ja)
+            for text in (fact.text_en, fact.text_ja):
+                assert check_figures(text, passages, cited=list(passages)).ok, text
+    assert brief.section("changed") and brief.to_markdown("en") and brief.to_markdown("ja")
