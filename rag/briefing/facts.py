@@ -224,19 +224,3 @@ def verify_fact(fact: Fact, sources: SourceList) -> None:
                   "unsupported": [f.raw for f in en.unsupported + ja.unsupported],
                   "ja_mismatch": [f.raw for f in same.unsupported],
                   "computed": [f.raw for f in en.supported + ja.supported if f.computed]}
-
-
-def dedupe(facts: list[Fact]) -> list[Fact]:
-    """Merge facts of one section that say the same thing; their citations are pooled."""
-    out: list[Fact] = []
-    for fact in facts:
-        words = set(re.findall(r"\w+", fact.text_en.lower()))
-        twin = next((f for f in out if f.section == fact.section and words and (
-            len(words & (w := set(re.findall(r"\w+", f.text_en.lower())))) / max(1, min(len(words), len(w))) > 0.8)),
-            None)
-        if twin is None:
-            out.append(fact)
-        else:
-            known = {c["n"] for c in twin.citations}
-            twin.citations.extend(c for c in fact.citations if c["n"] not in known)
-    return out
