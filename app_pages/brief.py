@@ -69,8 +69,9 @@ if briefing is not None:
     halves = [lang for lang in ("en", "ja") if lang in briefing.languages]
     for column, lang in zip(st.columns(len(halves)), halves):
         with column, st.container(key=f"brief-half-{lang}"):
-            # Escaped by the renderer; a bare URL in a quote would still become a link without no_autolinks.
-            st.markdown(no_autolinks(briefing.to_markdown(lang)))
+            # Escaped by the renderer ("$" too: Streamlit renders $…$ as maths); a bare URL in a quote would
+            # still become a link without no_autolinks.
+            st.markdown(no_autolinks(briefing.to_markdown(lang, app=True)))
     md = briefing.to_markdown_bilingual()
     st.download_button(t("download_md", L), md.encode("utf-8"), file_name=f"briefing-{company}.md",
                        mime="text/markdown", key="dl_md")

@@ -57,10 +57,20 @@ def _event_found(b: Briefing, ev: dict[str, Any], lang: str) -> bool:
     return False
 
 
+_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _date_of(text_en: str) -> str:
+    """The date a What-changed bullet leads with, as rag.briefing.japanese.format_date writes it ("30 Oct 2025",
+    "Oct 2025", "Q3 2025"): an event without figures is dated only there."""
     from rag.briefing.events import find_date
 
-    return find_date(text_en.split(":", 1)[0])[0]
+    head = text_en.split(":", 1)[0].strip()
+    if (m := re.fullmatch(r"(?:\d{1,2} )?([A-Z][a-z]{2}) (\d{4})", head)) and m.group(1) in _ABBR:
+        return f"{m.group(2)}-{_ABBR.index(m.group(1)) + 1:02d}"
+    if m := re.fullmatch(r"Q([1-4]) (\d{4})", head):
+        return f"{m.group(2)}Q{m.group(1)}"
+    return find_date(head)[0]
 
 
 def _cells(b: Briefing) -> list[tuple[str, float, str, str]]:

@@ -1,7 +1,8 @@
 """Briefings: document selection, the key-figures table in both languages, disagreements, citations, rendering.
 
 The index is real (Chroma and the multilingual encoder over corpus/, built once for the module); the chat model is
-tests.fakes.FakeChat, because the LLM tests are about our logic (citations kept or dropped, figures checked).
+a scripted OpenAI-compatible server (tests.fakes) reached through the real client, because the LLM tests are about
+our logic (bullets kept or rejected, figures checked, the fallback).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import re
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from rag.answers.llm import get_chat_model
+from rag.answers.prompts import NARRATIVE_SECTIONS
 from rag.briefing.briefing import Briefing, write_briefing
 from rag.briefing.facts import Fact
 from rag.briefing.gather import sentences_of
@@ -28,7 +33,8 @@ from rag.figures.labels import (
 )
 from rag.figures.parse import parse_figures
 from rag.store.stores import open_stores
-from tests.fakes import FakeChat
+from tests.fakes import ScriptedOpenAIServer, chat_completion, error_body
+from tests.llm_server import llm_server  # noqa: F401  (the session fixture, for the llm-marked test)
 
 SEED = "000_0132e4f66638c8b7"
 ATM = "riot_atm_equity_programme"
@@ -146,7 +152,8 @@ def test_key_figures_have_the_same_values_in_english_and_japanese(riot):
         assert en.value == ja.value == pytest.approx(row.value, rel=1e-3) and en.unit == ja.unit
         assert row.check == "supported" and row.label_ja != row.label_en
     en, ja = riot.to_markdown("en"), riot.to_markdown("ja")
-    assert "\\$161.6 million" in en and "1,818 BTC" in en
+    assert "$161.6 million" in en and "1,818 BTC" in en and "\\" not in riot.to_markdown_bilingual()
+    assert "\\$161.6 million" in riot.to_markdown("en", app=True)  # Streamlit would read $…$ as maths
     assert "1億6,160万ドル" in ja and "| 項目 | 数値 | 期間 | 出典 | 検証 |" in ja
     assert [f.figures for f in riot.facts if f.section == "figures"] == [
         [{"metric_key": r.metric_key, "value": r.value, "unit": r.unit, "period": r.period}]
@@ -203,7 +210,7 @@ def test_the_600_53_million_is_flagged_where_sources_disagree(riot):
     assert "6億53万ドル" in fact.text_ja and "累計売却額" in fact.text_ja and "一次資料" in fact.text_ja
     atm = next(c for c in fact.citations if c["doc_name"] == ATM)
     assert "programme" in atm["quote"] and "600" in atm["quote"]
-    assert "\\$600.53 million" in riot.to_markdown("en").split("## Where sources disagree")[1]
+    assert "$600.53 million" in riot.to_markdown("en").split("## Where sources disagree")[1]
     amd = [f for f in riot.section("disagree") if "$91 million" in f.text_en]
     assert amd and "$311 million" in amd[0].text_en and "9,100万ドル" in amd[0].text_ja
     assert not any(r.metric_key == "equity_financing" and abs(r.value - 600_530_000) < 1e4 for r in riot.key_figures)
@@ -236,65 +243,225 @@ def test_markdown_and_docx_files_are_written(riot, tmp_path):
     assert "Where sources disagree" in body and "資料間で食い違う点" in body
 
 
-def test_document_text_is_escaped_in_markdown():
-    evil = "<script>alert(1)</script> *bold* [link](http://x.test) $5 and $6 | cell"
-    brief = Briefing(
+def test_docx_halves_have_matching_styles_and_a_japanese_font(riot, tmp_path):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(riot.to_docx(tmp_path / "riot.docx")))
+    paragraphs = doc.paragraphs
+    starts = [i for i, p in enumerate(paragraphs) if p.style.name == "Heading 1"]
+    assert [paragraphs[i].text.split(":")[0] for i in starts] == ["Briefing", "ブリーフィング"]
+    en, ja = paragraphs[starts[0]:starts[1] - 1], paragraphs[starts[1]:]  # the page break's paragraph between
+
+    def headings(half):
+        return [(p.style.name, i) for i, p in enumerate(half) if p.style.name.startswith("Heading")]
+
+    assert [s for s, _ in headings(en)] == [s for s, _ in headings(ja)] == ["Heading 1"] + ["Heading 2"] * 7
+    assert {p.style.name for p in en} == {p.style.name for p in ja} == {"Heading 1", "Heading 2", "Normal",
+                                                                        "List Bullet"}
+    assert [p.text for p in en if p.style.name == "Heading 2"][:2] == ["What changed", "Key figures"]
+    assert [p.text for p in ja if p.style.name == "Heading 2"][:2] == ["変化したこと", "主要な数値"]
+    assert {t.style.name for t in doc.tables} == {"Table Grid"}
+    assert all(run.bold for t in doc.tables for c in t.rows[0].cells for run in c.paragraphs[0].runs)
+    for name in ("Normal", "Heading 1", "Heading 2", "List Bullet", "Table Grid"):
+        fonts = doc.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == "Yu Gothic" and fonts.get(qn("w:eastAsiaTheme")) is None, name
+    assert any("1億6,160万ドル" in p.text for p in ja if p.style.name == "List Bullet")
+
+
+EVIL = ("<script>alert(1)</script> *bold* _it_ ~~gone~~ `code` [link](http://x.test) ![img](http://x.test/i.png) "
+        "&amp; [1](http://x.test) $5 and $6 | cell")
+
+
+def _html(md: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
+
+
+def _text(html: str) -> str:
+    import html as html_lib
+
+    assert "<" not in re.sub(r"</?(?:p|li|ul|ol|td|th|tr|h\d)>", "", html), html  # no markup but the frame's
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def _evil_brief() -> Briefing:
+    return Briefing(
         company="Acme <b>", period="", docs=["d"], mode="extractive", facts=[
-            Fact("risks", evil, evil, citations=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "quote": evil}])],
+            Fact("risks", EVIL, EVIL, citations=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "quote": EVIL}])],
         key_figures=[KeyFigureRow(metric_key="revenue", label_en="Revenue", label_ja="売上高", value=5.0, unit="USD",
                                   period="", value_en="$5 | x", value_ja="5ドル", period_en="—", period_ja="—", docs=[],
                                   source=FigureSource("d_x", 0, "c", "", n=1), check="supported")],
         highlights=[], figure_check={}, notes=[], generated_at="now",
         sources=[{"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c", "title": "<i>t</i>"}])
-    md = brief.to_markdown("en")
-    assert "<script>" not in md and "<b>" not in md and "<i>" not in md and "&lt;script&gt;" in md
-    assert "](http" not in md and "\\$5" in md and "\\*bold\\*" in md and "\\| cell" in md and "\\$5 \\| x" in md
+
+
+def test_document_text_renders_as_written_and_never_as_markup():
+    md = _evil_brief().to_markdown("en")
+    html = _html(md)
+    h1 = re.search(r"<h1>(.*?)</h1>", html).group(1)
+    assert _text(h1) == "Briefing: Acme <b> (all periods)"
+    risk = re.search(r"<h2>Risks</h2>\s*<ul>\s*<li>(.*?)</li>", html, re.S).group(1)
+    assert _text(risk) == f"“{EVIL}”"  # every character as the document wrote it, nothing turned into markup
+    cells = re.findall(r"<td>(.*?)</td>", html)
+    assert cells[:2] == ["Revenue", "$5 | x"]
+    assert _text(re.search(r"<ol>\s*<li>(.*?)</li>", html, re.S).group(1)).startswith("<i>t</i> — d")
+    assert "\\$" not in md and "\\(" not in md  # no escapes a Markdown reader would not need
+    app = _evil_brief().to_markdown("en", app=True)
+    assert "\\$5 and \\$6" in app and _text(re.search(r"<h2>Risks</h2>\s*<ul>\s*<li>(.*?)</li>", _html(app),
+                                                             re.S).group(1)) == f"“{EVIL}”"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 1.)#>-+=*_~`[]()!<>/&;$|\\:x9é売")), max_size=40))
+def test_any_text_escaped_shows_as_written(text):
+    from rag.briefing.escape import escape_md
+
+    want = " ".join(text.split())
+    for piece in (escape_md(text), escape_md(text, maths=True)):
+        assert _text(re.sub(r"^<ul>\s*<li>|</li>\s*</ul>$", "", _html(f"- {piece}").strip())) == want
+    row = _html(f"| h |\n|---|\n| {escape_md(text, cell=True)} |")
+    assert _text(re.search(r"<td>(.*?)</td>", row, re.S).group(1)) == want.strip()
+    assert escape_md("Riot Platforms (all periods): $161.6 million, 5 * 3 = 15; a_b!") == \
+        "Riot Platforms (all periods): $161.6 million, 5 * 3 = 15; a_b!"
 
 
 # ---------------------------------------------------------------------------------------------- with a model
 
 
-def test_model_facts_are_cited_checked_and_merged(corpus):
-    chat = FakeChat([
-        {"facts": [  # the seed article (its passages are numbered 1..n in the prompt)
-            {"section": "changed", "text_en": "Riot sold 1,818 BTC for $161.6 million in December 2025 [1].",
-             "text_ja": "ライオットは2025年12月に1,818BTCを1億6,160万ドルで売却した。", "citations": [1]},
-            {"section": "figures", "text_en": "Riot also raised $999.9 million from a rights issue.",
-             "text_ja": "ライオットはさらに9億9,990万ドルを調達した。", "citations": [1]},
-            {"section": "risks", "text_en": "Capacity may sit idle without tenant contracts.",
-             "text_ja": "テナント契約がなければ設備が遊休化しうる。", "citations": [42]},
-            {"section": "drivers", "text_en": "Mining companies are eyeing AI data centres.",
-             "text_ja": "マイニング企業はAIデータセンターに目を向けている。", "citations": [1, 9]},
-            {"section": "nonsense", "text_en": "Unknown section.", "text_ja": "", "citations": [1]},
-        ]},
-        None,  # the ATM note: a malformed function call
-    ])
-    brief = write_briefing(corpus, "Riot", docs=[SEED, ATM], chat=chat)
-    assert [kind for kind, _ in chat.calls] == ["structured", "structured"]
-    assert "<passage n=\"1\"" in chat.calls[0][1][1]["content"] and SEED in chat.calls[0][1][1]["content"]
-    assert brief.mode == "openai" and brief.model == "fake-model" and brief.tokens["calls"] == 2
-    model = {f.section: f for f in brief.facts if f.origin == "model"}
-    assert set(model) == {"changed", "figures", "drivers"}  # the uncited risk and the unknown section are gone
-    sold = model["changed"]
-    assert sold.text_en == "Riot sold 1,818 BTC for $161.6 million in December 2025."  # local [1] removed
-    assert sold.check["unsupported"] == [] and "$161.6 million" in sold.check["supported"]
-    assert sold.check["ja_mismatch"] == [] and {c["doc_name"] for c in sold.citations} == {SEED}
-    assert [f["metric_key"] for f in sold.figures] == ["bitcoin_sold", "proceeds"]
-    invented = model["figures"]
-    assert invented.check["unsupported"] == ["$999.9 million", "9億9,990万ドル"]
-    assert len(model["drivers"].citations) == 1
-    check = brief.figure_check
-    assert not check["ok"] and {u["raw"] for u in check["unsupported"]} == {"$999.9 million", "9億9,990万ドル"}
-    assert {(d["doc_name"], d["n"]) for d in check["dropped_citations"]} == {(SEED, 42), (SEED, 9)}
-    assert check["dropped_facts"] == 2 and check["malformed_replies"] == [ATM]
+_FACT = re.compile(r'<fact id="(F\d+)" cites="([\d, ]*)">\nen: (.*)\nja: (.*)\n</fact>')
+
+
+def _narrator(edit=None):
+    """A scripted model: one bullet per given fact, its text prefixed ("Narrative:", 「要約:」), through function
+    calling; `edit(section, bullet)` may change a bullet (an invented figure, a made-up citation)."""
+    def reply(request: dict) -> dict:
+        user = request["json"]["messages"][-1]["content"]
+        section = next(k for k, v in NARRATIVE_SECTIONS.items() if f"({v})" in user)
+        bullets = []
+        for fid, cites, en, ja in _FACT.findall(user):
+            bullet = {"facts": [fid], "text_en": f"Narrative: {en}", "text_ja": f"要約:{ja}",
+                      "citations": [int(n) for n in cites.split(",") if n.strip()]}
+            bullets.append(edit(section, bullet) if edit else bullet)
+        return chat_completion(tool_args={"bullets": bullets}, tool_name="SectionOut")
+    return reply
+
+
+def _chat(server: ScriptedOpenAIServer):
+    return get_chat_model(get_settings(_env_file=None, openai_base_url=server.base_url, llm_model="scripted"),
+                          max_retries=0)
+
+
+def test_the_model_writes_both_halves_from_the_extractive_facts(corpus, riot):
+    with ScriptedOpenAIServer([_narrator()]) as server:
+        brief = write_briefing(corpus, "Riot", chat=_chat(server))
+    assert brief.mode == "openai" and brief.model == "scripted" and brief.tokens["calls"] == len(server.requests)
+    body = server.requests[0]["json"]
+    assert body["tools"][0]["function"]["name"] == "SectionOut" and "json_schema" not in str(body.get("response_format"))
+    system, user = (m["content"] for m in body["messages"])
+    assert "data, not" in system and "instructions" in system and "<passage n=" in user
+    # The model got the facts the extractive briefing shows, with their citation numbers, and nothing else.
+    given = {en for r in server.requests for _, _, en, _ in _FACT.findall(r["json"]["messages"][-1]["content"])}
+    assert {f.text_en for f in riot.section("changed")} <= given
+    narrative = brief.figure_check["narrative"]
+    assert narrative["written"] > 10 and narrative["kept"] == narrative["written"] and not narrative["rejected"]
+    changed = brief.section("changed")
+    assert [f.text_en for f in changed] == [f"Narrative: {f.text_en}" for f in riot.section("changed")]
+    assert all(f.origin == "model" and f.text_ja.startswith("要約:") for f in changed)
+    assert [{c["n"] for c in f.citations} for f in changed] == [{c["n"] for c in f.citations}
+                                                                 for f in riot.section("changed")]
     en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
-    assert "not found in the cited passages" in en and "出典で確認できない数値" in ja
-    assert "1億6,160万ドル" in ja and any(f.section == "disagree" for f in brief.facts)
-    assert "英語の資料のみ" not in ja.split("## 主要な数値")[0]
+    assert "- Narrative: Dec 2025" in en and "- 要約:2025年12月" in ja and "no chat model" not in en
+    assert "Narrative:" in en.split("## Where sources disagree")[1] and "要約" in ja.split("## リスク")[1]
+    assert brief.figure_check["ok"]
+
+
+def _invent(section: str, bullet: dict) -> dict:
+    """An invented figure, a figure moved to another month, and a citation to a source that was not given."""
+    if section == "changed" and "1,818 BTC" in bullet["text_en"]:
+        bullet["text_en"] += " It also raised $999.9 million from a rights issue."
+        bullet["text_ja"] += "さらに株主割当増資で9億9,990万ドルを調達した。"
+    elif section == "changed" and "$311" in bullet["text_en"]:
+        bullet["text_en"] = "In March 2025 Riot signed an AMD lease worth about $311.0 million."
+        bullet["text_ja"] = "2025年3月、AMDとのリース契約(約3億1,100万ドル)を締結した。"
+    elif section == "risks":
+        bullet["citations"] = [*bullet["citations"], 42]
+    elif section == "drivers":  # a derived figure: computed from two of the text's own figures, and marked so
+        bullet["text_en"] = "Riot sold 1,818 BTC for $161.6 million, about $88,889 per bitcoin."
+        bullet["text_ja"] = "1,818 BTCを1億6,160万ドルで売却した(1 BTCあたり約88,889ドル)。"
+    return bullet
+
+
+def test_the_checker_rejects_invented_figures_moved_periods_and_unknown_sources(corpus, riot):
+    with ScriptedOpenAIServer([_narrator(_invent)]) as server:
+        brief = write_briefing(corpus, "Riot", chat=_chat(server))
+    rejected = brief.figure_check["narrative"]["rejected"]
+    reasons = {r["section"]: " ".join(x for r2 in rejected if r2["section"] == r["section"] for x in r2["reasons"])
+               for r in rejected}
+    assert "$999.9 million" in reasons["changed"] and "9億9,990万ドル" in reasons["changed"]
+    assert "period '2025-03'" in reasons["changed"] and "[42]" in reasons["risks"]
+    en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
+    assert "999.9" not in en and "9億9,990万ドル" not in ja and "March 2025 Riot signed" not in en
+    # Each rejected bullet gives way to the extractive rendering of its fact: nothing of the briefing is lost.
+    changed = [f.text_en for f in brief.section("changed")]
+    assert len(changed) == len(riot.section("changed"))
+    assert next(f.text_en for f in riot.section("changed") if "1,818 BTC" in f.text_en) in changed
+    assert all(f.origin != "model" for f in brief.section("risks"))
+    assert f"{len(rejected)} of the model's" in en and "除外" in ja
+    derived = next(f for f in brief.section("drivers") if "$88,889" in f.text_en)
+    assert derived.origin == "model" and derived.check["computed"] == ["$88,889", "88,889ドル"]
+    assert all(c["n"] <= len(brief.sources) for f in brief.facts for c in f.citations)
+
+
+def test_a_failing_model_server_leaves_the_extractive_briefing_with_a_notice(corpus, riot):
+    with ScriptedOpenAIServer([(500, error_body("model crashed"))]) as server:
+        brief = write_briefing(corpus, "Riot", chat=_chat(server))
+    assert server.requests and brief.mode == "extractive" and brief.model == ""
+    assert [f.text_en for f in brief.facts] == [f.text_en for f in riot.facts]
+    assert "HTTP 500" in brief.figure_check["narrative"]["error"]
+    en, ja = brief.to_markdown("en"), brief.to_markdown("ja")
+    assert "chat model could not be used, so this briefing is extractive" in en and "model crashed" in en
+    assert "チャットモデルを利用できなかった" in ja
 
 
 def test_citation_markers_stay_plain_in_markdown_while_links_stay_escaped():
-    from rag.briefing.render import _md
+    from rag.briefing.escape import escape_md
 
-    assert _md("sold 1,818 BTC [1][2]") == "sold 1,818 BTC [1][2]"
-    assert "\\[" in _md("[ref]: http://tracker") and "](" not in _md("[a](http://x)") and "](" not in _md("[1](u)")
+    assert escape_md("sold 1,818 BTC [1][2]") == "sold 1,818 BTC [1][2]"
+    assert "<a" not in _html(escape_md("[ref]: http://tracker")) and "<a" not in _html(escape_md("[a](http://x)"))
+    assert "<a" not in _html(f"- {escape_md('[1](u)')}") and "<a" not in _html(escape_md("[1]: u\n\n[1]"))
+
+
+# ---------------------------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.llm
+@pytest.mark.timeout(900)
+def test_the_real_model_writes_the_narrative_and_the_checker_keeps_only_what_stands(stores, settings, tmp_path,
+                                                                                    llm_server):  # noqa: F811
+    """SmolLM2 is tiny and has no Japanese: this shows the path runs end to end over HTTP, and that whatever the
+    model invents is rejected while the extractive text stands in its place."""
+    from rag.figures.verify import check_figures
+    from tests.helpers import ingest_notes
+    from tests.llm_server import MODEL_ALIAS
+
+    ingest_notes(stores, tmp_path / "docs", {
+        "riot_december": "In December 2025 Riot Platforms sold 1,818 BTC for $161.6 million. On 16 January 2026 Riot "
+                         "signed a data-centre lease with AMD worth about $311.0 million over the initial term.",
+        "riot_risks": "New data centres may sit idle without tenant contracts, a risk for investors."},
+        company="Riot Platforms", period="2025Q4")
+    chat = get_chat_model(settings.model_copy(update={"openai_base_url": llm_server, "llm_model": MODEL_ALIAS,
+                                                      "llm_timeout": 300.0}), max_retries=1)
+    brief = write_briefing(stores, "Riot", chat=chat)
+    narrative = brief.figure_check["narrative"]
+    assert brief.tokens["calls"] >= 1 and not narrative["error"], narrative["error"]
+    assert narrative["written"] == narrative["kept"] + len(narrative["rejected"])
+    assert all(r["reasons"] for r in narrative["rejected"])
+    for fact in brief.facts:  # what the model wrote and was kept stands on its sources, in both languages
+        passages = {c["n"]: brief.sources[c["n"] - 1]["text"] for c in fact.citations}
+        if fact.origin == "model":
+            assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", fact.text_ja)
+            for text in (fact.text_en, fact.text_ja):
+                assert check_figures(text, passages, cited=list(passages)).ok, text
+    assert brief.section("changed") and brief.to_markdown("en") and brief.to_markdown("ja")

@@ -53,3 +53,24 @@ def test_japanese_is_written_from_the_structure():
     ja = event_ja(lease, set())
     assert ja.startswith("2026年1月16日、Rockdaleで") and "AMDと" in ja and "3億1,100万ドル" in ja
     assert (format_date("2025-12-30", "en"), format_date("2025Q3", "ja")) == ("30 Dec 2025", "2025年第3四半期")
+
+
+def test_coordinated_objects_with_their_own_dates_are_separate_events():
+    (sept, dec) = find_events(_sentences("a", "Acme sold 445 BTC for about $48.7 million in September 2025 and 577 BTC "
+                                              "for $51.5 million in December 2025, fewer coins than Riot's 1,818 BTC."),
+                              DOCS, "Acme", [])
+    assert (sept.date, [f["value"] for f in sept.figures]) == ("2025-09", [445, 48_700_000])
+    assert (dec.date, [f["value"] for f in dec.figures]) == ("2025-12", [577, 51_500_000])  # not Riot's 1,818
+
+
+def test_a_longer_verb_of_another_kind_and_a_claim_in_a_later_clause():
+    # "agreed" is a lease's verb, but "agreed to buy … acres" is an acquisition.
+    (buy,) = find_events(_sentences("a", "On 14 January 2026 Acme agreed to buy 447 acres for a 300 MW load."),
+                         DOCS, "Acme", [])
+    assert (buy.date, buy.kind) == ("2026-01-14", "acquisition")
+    # "(weak source)" qualifies the plan after ", and", not the sale before it; a claim that leads covers all.
+    (sale,) = find_events(_sentences("a", "In January 2026 Acme sold about 1,900 BTC for about $175 million, and "
+                                          "planned to sell the rest during 2026 (weak source)."), DOCS, "Acme", [])
+    assert sale.kind == "sale" and sale.date == "2026-01"
+    assert find_events(_sentences("a", "Some outlets reported that in January 2026 Acme sold 1,900 BTC, and bought "
+                                       "land."), DOCS, "Acme", []) == []

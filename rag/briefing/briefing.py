@@ -1,9 +1,10 @@
 """Bilingual briefings: map over a company's documents, reduce to one list of cited facts, render EN and JA.
 
-Both languages are rendered from the same facts, so their figures are the same values. Without a chat model the
-briefing is extractive: a key-figures table (glossary labels, figures formatted per language), quoted highlights,
-and the places where two documents frame the same figure differently. With a model, each document's passages are
-turned into cited facts in both languages, and every figure is checked against the passages the fact cites.
+Both languages are rendered from the same facts, so their figures are the same values. The facts are dated events,
+a key-figures table (glossary labels, figures formatted per language), quoted drivers, risks and what to watch, and
+the places where two documents frame the same figure differently. Without a chat model that is the briefing
+(extractive). With a model, the model writes each section's English and Japanese narrative from those facts and the
+checker keeps only bullets whose citations and figures (value, label, period) stand (rag/briefing/narrative.py).
 """
 
 from __future__ import annotations
@@ -23,15 +24,14 @@ from rag.briefing.facts import (
     Fact,
     SourceList,
     check_row,
-    dedupe,
     figure_facts,
     key_figures,
     mentions_of,
-    model_facts,
     verify_fact,
 )
 from rag.briefing.gather import MemoEmbedder, Sentence, focus, gather
 from rag.briefing.japanese import event_ja, format_date
+from rag.briefing.narrative import NarrativeReport, write_narrative
 from rag.briefing.quotes import bilingual_quotes
 from rag.briefing.select import company_keys, display_name, select_documents
 from rag.briefing.statements import statement_rows
@@ -67,14 +67,15 @@ class Briefing:
     def section(self, name: str) -> list[Fact]:
         return [f for f in self.facts if f.section == name]
 
-    def to_markdown(self, lang: str = "en") -> str:
-        """The briefing in one language as Markdown; document text is escaped, safe for st.markdown."""
+    def to_markdown(self, lang: str = "en", app: bool = False) -> str:
+        """The briefing in one language as Markdown: a clean file, or with `app=True` safe for st.markdown ("$" is
+        escaped there, where "$…$" would be maths). Document text never becomes markup or HTML either way."""
         from rag.briefing.render import render_markdown
 
-        return render_markdown(self, lang)
+        return render_markdown(self, lang, app)
 
     def to_markdown_bilingual(self) -> str:
-        """Every language of the briefing, one after the other."""
+        """Every language of the briefing, one after the other: the Markdown file to download."""
         from rag.briefing.render import render_markdown
 
         return "\n\n---\n\n".join(render_markdown(self, lang) for lang in self.languages)
@@ -140,17 +141,26 @@ def _summarise(check: dict[str, Any], facts: list[Fact], rows: list[KeyFigureRow
     check["ok"] = not (unsupported or check["ja_mismatch"] or check["key_figures_unsupported"])
 
 
-def _notes(chat: ChatModel | None, check: dict[str, Any]) -> list[dict[str, str]]:
+def _notes(chat: ChatModel | None, report: NarrativeReport) -> list[dict[str, str]]:
     """What the reader should know about how the briefing was made, in both languages."""
-    notes = [] if chat is not None else [dict(_NARRATIVE_NOTE)]
-    if check["dropped_facts"]:
-        notes.append({"en": f"{check['dropped_facts']} of the model's facts had no valid citation or section and "
-                            "were left out.",
-                      "ja": f"モデルの記述のうち、有効な出典またはセクションのない{check['dropped_facts']}件を除外しました。"})
-    if check["malformed_replies"]:
-        bad = ", ".join(check["malformed_replies"])
-        notes.append({"en": f"The model's reply was malformed for {bad}; those documents appear only as quotes.",
-                      "ja": f"{bad} についてはモデルの応答が不正だったため、引用のみを示します。"})
+    if chat is None:
+        return [dict(_NARRATIVE_NOTE)]
+    if report.error:
+        return [{"en": f"The chat model could not be used, so this briefing is extractive (quotes and dated events, "
+                       f"no narrative): {report.error}",
+                 "ja": f"チャットモデルを利用できなかったため、抜粋モード(引用と日付付きの出来事のみ)で作成しました:{report.error}"}]
+    notes = []
+    if report.rejected:
+        n, of = len(report.rejected), report.written
+        notes.append({"en": f"{n} of the model's {of} bullets were left out (a figure, label or period not in the "
+                            "cited sources, or a source or fact it was not given); the extracted text stands in "
+                            "their place.",
+                      "ja": f"モデルが書いた{of}件のうち{n}件は、出典にない数値・項目・期間、または与えていない出典や事実を"
+                            "含むため除外し、資料からの抜粋を示しています。"})
+    if report.malformed:
+        bad = ", ".join(report.malformed)
+        notes.append({"en": f"The model's reply for {bad} could not be read; those sections are extractive.",
+                      "ja": f"{bad} についてはモデルの応答を読み取れなかったため、抜粋を示します。"})
     return notes
 
 
@@ -165,7 +175,8 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         period: e.g. "2025" or "2025Q4"; None uses every period.
         docs: document names to restrict the briefing to; None uses every document about the company.
         languages: the languages to render, from ("en", "ja"); the facts hold both either way.
-        chat: from `get_chat_model(settings)`; None writes an extractive briefing (table and quotes, no model).
+        chat: from `get_chat_model(settings)`; None writes an extractive briefing (table and quotes, no model). When
+            the model fails, the briefing is extractive and its first note says why.
         on_progress: called as (documents done, documents total, current document name).
         k: passages retrieved per probe and document.
         max_key_figures: rows of the key-figures table.
@@ -175,7 +186,6 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
 
     Raises:
         DocumentNotFoundError: no indexed document matches the company, period or names.
-        LLMError: the chat model could not be used; the message says what to do.
         ValueError: a language other than "en" or "ja".
 
     Example:
@@ -192,10 +202,8 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     retriever = HybridRetriever(dataclasses.replace(stores, embedder=MemoEmbedder(stores)))
     sources = SourceList({d["doc_name"]: d for d in selected})
     usage = Usage()
-    check: dict[str, Any] = {"dropped_citations": [], "dropped_facts": 0, "malformed_replies": []}
     sentences: list[Sentence] = []
     mentions: list[Mention] = []
-    from_model: list[Fact] = []
     for i, doc in enumerate(selected):
         if on_progress:
             on_progress(i, len(selected), doc["doc_name"])
@@ -203,8 +211,6 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         doc_sentences = focus(stores, doc, doc_sentences, company, keys)
         sentences.extend(doc_sentences)
         mentions.extend(mentions_of(doc, doc_sentences, keys))
-        if chat is not None and hits:
-            from_model.extend(model_facts(chat, display, doc, hits[:8], sources, usage, check))
         log.info("briefing map doc=%s passages=%s sentences=%s", doc["doc_name"], len(hits), len(doc_sentences))
     if on_progress:
         on_progress(len(selected), len(selected), "")
@@ -219,18 +225,21 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     rows = table_rows + key_figures(told, contested, max(0, max_key_figures - len(table_rows)))
     quoted.update({m.hit.chunk_id: m.hit for m in mentions})
     facts += figure_facts(rows, quoted, sources)
-    if chat is None:
-        facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display)
-    facts += disagreement_facts(mentions, docs_by_name, sources) + dedupe(from_model)
+    facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display)
+    facts += disagreement_facts(mentions, docs_by_name, sources)
+    report = NarrativeReport()
+    if chat is not None:
+        facts, report = write_narrative(chat, display, facts, sources, usage)
     for fact in facts:
         verify_fact(fact, sources)
     for row in rows:
         check_row(row, sources)
-    quotes: list[dict[str, Any]] = []
+    check: dict[str, Any] = {"narrative": dataclasses.asdict(report)}
     _summarise(check, facts, rows)
+    written = chat is not None and not report.error
     return Briefing(
         company=display, period=period or "", docs=[d["doc_name"] for d in selected],
-        mode=chat.mode if chat is not None else "extractive", facts=facts, key_figures=rows, highlights=quotes,
-        figure_check=check, notes=_notes(chat, check), generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        languages=languages, sources=sources.items, model=chat.model if chat is not None else "",
-        tokens=usage.to_dict())
+        mode=chat.mode if chat is not None and written else "extractive", facts=facts, key_figures=rows,
+        highlights=[], figure_check=check, notes=_notes(chat, report),
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"), languages=languages, sources=sources.items,
+        model=chat.model if chat is not None and written else "", tokens=usage.to_dict())

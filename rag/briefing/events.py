@@ -157,10 +157,11 @@ def _clauses(text: str) -> list[tuple[Kind, int, int]]:
     out = []
     for i, m in enumerate(verbs):
         end = verbs[i + 1].start() if i + 1 < len(verbs) else len(text)
-        obj = text[m.start(): min(end, m.end() + 90)]
         before = text[max(0, m.start() - 20): m.start()]  # "1,818 BTC sold for …"
         for kind in KINDS:
-            if kind.verbs.fullmatch(m.group(0)) and (kind.objects.search(obj) or (
+            # Each kind's own verb at this place: "agreed" (a lease's) may begin "agreed to buy" (an acquisition's).
+            verb = kind.verbs.match(text, m.start())
+            if verb and (kind.objects.search(text[m.start(): min(end, verb.end() + 90)]) or (
                     kind.key == "sale" and kind.objects.search(before))):
                 out.append((kind, m.start(), end))
                 break
@@ -173,11 +174,16 @@ def _about_company(text: str, at: int, keys: Sequence[str]) -> bool:
     return not named or bool(named & set(keys))
 
 
-def _figures(sentence: str, start: int, end: int) -> list[dict[str, Any]]:
+_POSSESSIVE = re.compile(r"['’]s\s+(?:\w+\s+)?$")
+
+
+def _figures(sentence: str, start: int, end: int, keys: Sequence[str] = ()) -> list[dict[str, Any]]:
     figs = []
     for fig, metric, *_ in label_figures(sentence, keep_all=True):
+        before = sentence[max(start, fig.start - 30): fig.start]  # "than Riot's 1,818 BTC": another company's figure
+        theirs = bool(_POSSESSIVE.search(before)) and bool(set(find_companies(before)) - set(keys))
         if start <= fig.start < end and metric not in _NOT_EVENT_METRICS and not is_rate(sentence, fig) and (
-                metric or fig.unit in (*CURRENCIES, "BTC", "MW")):
+                metric or fig.unit in (*CURRENCIES, "BTC", "MW")) and not theirs:
             figs.append({"value": fig.value, "unit": fig.unit, "metric": metric or "", "raw": fig.raw})
     return figs
 
@@ -212,18 +218,42 @@ def extract_events(sentences: Sequence[Sentence], docs: dict[str, dict[str, Any]
         if date:
             previous = (s.hit.chunk_id, date, i)
         date = date or (previous[1] if near else "")
-        if s.lang == "ja" or is_claim(s.text) or _OTHER_SUBJECT.match(s.text) or not date:
+        if s.lang == "ja" or _OTHER_SUBJECT.match(s.text) or not date:
             continue
         clauses = _clauses(s.text)
         for kind, start, end in clauses:
             lead = s.text[max(0, start - 60): start]
-            if _NOT_DONE.search(lead.split(",")[-1]) or not _about_company(s.text, start, keys):
+            if _NOT_DONE.search(lead.split(",")[-1]) or not _about_company(s.text, start, keys) or \
+                    is_claim(s.text[: _clause_end(s.text, start)]):
                 continue
-            event = Event(date, kind.key, company, _distinct(_figures(s.text, start, end)), _trim(s.text, start),
-                          s.text[start:end].strip(" ,;."), [s], others=len(clauses) - 1)
-            _add_terms(event, sentences[i + 1: i + 6], kind.key)
-            out.append(event)
+            for when, a, b in _dated_parts(s.text, start, end, date, year):
+                event = Event(when, kind.key, company, _distinct(_figures(s.text, a, b, keys)), _trim(s.text, start),
+                              s.text[start:end].strip(" ,;."), [s], others=len(clauses) - 1)
+                _add_terms(event, sentences[i + 1: i + 6], kind.key)
+                out.append(event)
     return out
+
+
+_COORDINATED = _rx(r",?\s+and\s+(?=(?:about\s+|roughly\s+|some\s+)?[$€£¥]?\d)")  # "… in September and 577 BTC …"
+_NEXT_CLAUSE = _rx(r";|,\s+(?:and|but|while|whereas)\s+|\s+but\s+")
+
+
+def _clause_end(text: str, start: int) -> int:
+    """Where the coordinated clause holding `start` ends: a claim marker after it ("…, and planned to sell the rest
+    (weak source)") is about the next clause, one before it ("Some outlets reported that …") about this one too."""
+    m = _NEXT_CLAUSE.search(text, start)
+    return m.start() if m else len(text)
+
+
+def _dated_parts(text: str, start: int, end: int, date: str, year: str) -> list[tuple[str, int, int]]:
+    """(date, start, end) of each event a clause states: one verb with coordinated objects each dated on its own
+    ("sold 445 BTC … in September 2025 and 577 BTC … in December 2025") is one event per object."""
+    cuts = [start, *(m.start() for m in _COORDINATED.finditer(text, start, end)), end]
+    parts = list(zip(cuts, cuts[1:]))
+    dates = [find_date(text[a:b], year)[0] for a, b in parts]
+    if len(parts) < 2 or sum(bool(d) for d in dates) < 2:
+        return [(date, start, end)]
+    return [(d or date, a, b) for d, (a, b) in zip(dates, parts)]
 
 
 def _add_terms(event: Event, following: Sequence[Sentence], kind: str) -> None:

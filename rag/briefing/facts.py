@@ -1,4 +1,4 @@
-"""The reduce step's facts: cited bullets in English and Japanese, from quotes, figures, disagreements or a model.
+"""The reduce step's facts: cited bullets in English and Japanese, from events, quotes, figures or disagreements.
 
 Every fact cites numbered passages, and its figures, in both languages, are checked against them.
 """
@@ -11,14 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from rag.answers.llm import ChatModel, Usage
-from rag.answers.prompts import brief_messages
-from rag.briefing.gather import Sentence, sentences_of
+from rag.briefing.gather import Sentence
 from rag.figures.labels import KeyFigureRow, Mention, key_figure_rows, label_figures
-from rag.figures.parse import CITATION_RE
-from rag.figures.verify import check_figures, parse_citations
+from rag.figures.verify import check_figures
 from rag.query.companies import find_companies
 from rag.query.periods import find_periods
 from rag.schema import Hit
@@ -39,7 +34,6 @@ _CUES: dict[str, re.Pattern[str]] = {k: re.compile(p, re.IGNORECASE) for k, p in
                 r"contradict\w*|disput\w*|an error|inaccurate|misread\w*|should not be (?:quoted|treated))\b|"
                 r"裏付けられ|確認されていない|未確認|誤り|食い違|矛盾",
 }.items()}
-_MARKER = re.compile(r"\s*" + CITATION_RE.pattern)
 
 
 @dataclass
@@ -216,76 +210,7 @@ def check_row(row: KeyFigureRow, sources: SourceList) -> None:
     row.check = "supported" if ok else "unsupported"
 
 
-# ---------------------------------------------------------------------------------------------- with a model
-
-
-class BriefFactOut(BaseModel):
-    """One fact for a briefing, in English and Japanese."""
-
-    section: str = Field(description="One of: changed, figures, drivers, risks, disagree, watch.")
-    text_en: str = Field(description="The fact in English, with every figure copied exactly from the passages.")
-    text_ja: str = Field(description="The same fact in Japanese, with the same figures.")
-    citations: list[int] = Field(default_factory=list, description="Numbers of the passages that state the fact.")
-
-
-class BriefOut(BaseModel):
-    """The facts one document contributes to a company briefing."""
-
-    facts: list[BriefFactOut] = Field(default_factory=list)
-
-
-_SECTION_WORDS = (("disagree", r"disagree|conflict|dispute|食い違|相違|矛盾"), ("watch", r"watch|outlook|next|注目|見通し|今後"),
-                  ("risks", r"risk|リスク"), ("drivers", r"driver|reason|why|要因|理由|背景"),
-                  ("figures", r"figure|number|数値|数字"), ("changed", r"chang|shift|pivot|変化|転換"))
-
-
-def section_key(name: str) -> str:
-    """A section name as a model may write it ("What changed", "Risk", "リスク") -> its key, or "" when unknown."""
-    name = name.strip().lower()
-    if name in SECTIONS:
-        return name
-    return next((key for key, pattern in _SECTION_WORDS if re.search(pattern, name)), "")
-
-
-def _best_sentence(text: str, passage: str) -> str:
-    words = set(re.findall(r"\w+", text.lower()))
-    options = sentences_of(passage) or [passage[:300]]
-    return max(options, key=lambda s: len(words & set(re.findall(r"\w+", s.lower()))))
-
-
-def _model_fact(item: BriefFactOut, doc: dict[str, Any], hits: list[Hit], sources: SourceList,
-                check: dict[str, Any]) -> Fact | None:
-    """One of the model's facts, cited in the briefing's numbering; None (and counted) when it has no section or
-    no valid citation."""
-    section = section_key(item.section)
-    # Inline markers number this document's passages; the briefing numbers its own, so they go.
-    listed = [*item.citations, *parse_citations(item.text_en), *parse_citations(item.text_ja)]
-    text_en, text_ja = (" ".join(_MARKER.sub("", t).split()) for t in (item.text_en, item.text_ja))
-    if section not in SECTIONS or not text_en:
-        check["dropped_facts"] += 1
-        return None
-    valid = [n for n in dict.fromkeys(listed) if 1 <= n <= len(hits)]
-    check["dropped_citations"].extend({"doc_name": doc["doc_name"], "n": n} for n in dict.fromkeys(listed)
-                                      if n not in valid)
-    if not valid:
-        check["dropped_facts"] += 1  # every bullet must be cited
-        return None
-    cites = [sources.cite(hits[n - 1], _best_sentence(text_en, hits[n - 1].text)) for n in valid]
-    figures = [{"metric_key": metric, "value": fig.value, "unit": fig.unit, "period": period}
-               for fig, metric, period, *_ in label_figures(text_en, str(doc.get("period", "")), keep_all=True)]
-    return Fact(section, text_en, text_ja or text_en, figures, cites, origin="model")
-
-
-def model_facts(chat: ChatModel, company: str, doc: dict[str, Any], hits: list[Hit], sources: SourceList,
-                usage: Usage, check: dict[str, Any]) -> list[Fact]:
-    """The facts a chat model writes from one document's passages; what it gets wrong is counted in `check`."""
-    parsed, used = chat.invoke_structured(brief_messages(company, doc, hits), BriefOut)
-    usage.add(used)
-    if parsed is None:
-        check["malformed_replies"].append(doc["doc_name"])
-        return []
-    facts = (_model_fact(item, doc, hits, sources, check) for item in parsed.facts)
-    return [f for f in facts if f is not None]
+# ---------------------------------------------------------------------------------------------- checks
 
 
 def verify_fact(fact: Fact, sources: SourceList) -> None:
@@ -297,20 +222,5 @@ def verify_fact(fact: Fact, sources: SourceList) -> None:
     same = check_figures(fact.text_ja, [fact.text_en])  # the Japanese figures must be the English ones
     fact.check = {"supported": [f.raw for f in en.supported + ja.supported],
                   "unsupported": [f.raw for f in en.unsupported + ja.unsupported],
-                  "ja_mismatch": [f.raw for f in same.unsupported]}
-
-
-def dedupe(facts: list[Fact]) -> list[Fact]:
-    """Merge facts of one section that say the same thing; their citations are pooled."""
-    out: list[Fact] = []
-    for fact in facts:
-        words = set(re.findall(r"\w+", fact.text_en.lower()))
-        twin = next((f for f in out if f.section == fact.section and words and (
-            len(words & (w := set(re.findall(r"\w+", f.text_en.lower())))) / max(1, min(len(words), len(w))) > 0.8)),
-            None)
-        if twin is None:
-            out.append(fact)
-        else:
-            known = {c["n"] for c in twin.citations}
-            twin.citations.extend(c for c in fact.citations if c["n"] not in known)
-    return out
+                  "ja_mismatch": [f.raw for f in same.unsupported],
+                  "computed": [f.raw for f in en.supported + ja.supported if f.computed]}

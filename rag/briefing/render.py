@@ -1,10 +1,13 @@
-"""Render a Briefing as Markdown (safe for st.markdown) or as a Word document, in English and Japanese."""
+"""Render a Briefing as Markdown (a clean file, or for st.markdown) or as a Word document, in English and Japanese."""
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rag.briefing.escape import escape_md
 
 if TYPE_CHECKING:
     from rag.briefing.briefing import Briefing
@@ -49,20 +52,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def t(key: str, lang: str) -> str:
     en, ja = TITLES[key]
     return ja if lang == "ja" else en
-
-
-# Only what would turn document text into markup: emphasis, code, links, HTML, maths ($…$ in Streamlit), tables.
-# A citation marker "[12]" is left as it is: it can neither open a link nor define one.
-_MARKUP = re.compile(r"([\\`*~|$]|\[(?!\d{1,3}\])|(?<!\[\d)(?<!\[\d\d)(?<!\[\d\d\d)\])")
-
-
-def _md(text: str) -> str:
-    """One line of escaped text: document text never becomes markup, HTML, maths or a link; nothing else is escaped."""
-    text = " ".join(_CONTROL.sub(" ", str(text)).split())
-    text = _MARKUP.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;").replace("](", "]\\(")
-    if re.match(r"#|[+=-]\s|\d+[.)]\s", text):
-        text = "\\" + text  # would start a heading or a list
-    return re.sub(r"(?<!\w)_|_(?!\w)", r"\\_", text)  # emphasis, but not snake_case names
 
 
 def _marks(citations: list[dict[str, Any]]) -> str:
@@ -145,36 +134,41 @@ def _figure_cells(row: KeyFigureRow, lang: str, prior: bool = False) -> list[str
     return [*row.cells(lang), *extra, f"[{n}]", mark]
 
 
-def render_markdown(b: Briefing, lang: str = "en") -> str:
-    """The briefing in one language; every piece of document text is escaped."""
+def render_markdown(b: Briefing, lang: str = "en", app: bool = False) -> str:
+    """The briefing in one language; document text is escaped only where it would be markup.
+
+    The file to download is CommonMark/GFM as written; `app=True` also escapes "$" (Streamlit renders "$…$" as
+    maths).
+    """
     if lang not in ("en", "ja"):
         raise ValueError(f"Unknown language {lang!r}; use 'en' or 'ja'")
+    md, cell = partial(escape_md, maths=app), partial(escape_md, maths=app, cell=True)
     title, meta = _header(b, lang)
-    out = [f"# {_md(title)}", "", f"_{_md(meta)}_", ""]
+    out = [f"# {md(title)}", "", f"_{md(meta)}_", ""]
     for note in b.notes:
-        out += [f"> **{t('note', lang)}:** {_md(note.get(lang) or note.get('en', ''))}", ""]
+        out += [f"> **{t('note', lang)}:** {md(note.get(lang) or note.get('en', ''))}", ""]
     for section in ORDER:
         out += [f"## {t(section, lang)}", ""]
         if section == "figures" and b.key_figures:
             head = _figure_head(b, lang)
             out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            out += ["| " + " | ".join(_md(c) for c in _figure_cells(r, lang, _with_prior(b))) + " |"
+            out += ["| " + " | ".join(cell(c) for c in _figure_cells(r, lang, _with_prior(b))) + " |"
                     for r in b.key_figures]
             out.append("")
         lines = _section_lines(b, section, lang)
         for text, marks, badges, _ in lines:
-            badge = "".join(f" **{_md(x)}**" for x in badges)
-            out.append(f"- {_md(text)}" + (f" {_md(marks)}" if marks else "") + badge)
+            badge = "".join(f" **{md(x)}**" for x in badges)
+            out.append(f"- {md(text)}" + (f" {md(marks)}" if marks else "") + badge)
         if marks := _left_out(b, section, lang):
-            out.append(f"_{_md(t('only_other', lang).format(marks=marks))}_")
+            out.append(f"_{md(t('only_other', lang).format(marks=marks))}_")
         elif not lines and not (section == "figures" and b.key_figures):
-            out.append(f"- _{_md(t('none', lang))}_")
+            out.append(f"- _{md(t('none', lang))}_")
         out.append("")
     out += [f"## {t('sources', lang)}", ""]
     for s in b.sources:
-        out += [f"{s['n']}. {_md(_source_line(s, lang))}"]
+        out += [f"{s['n']}. {md(_source_line(s, lang))}"]
         quotes = _originals(b, s, lang)
-        out += [f"    - {_md(t('original', lang))}: {_md(_quote(q[:300], 'en' if lang == 'ja' else 'ja'))}"
+        out += [f"    - {md(t('original', lang))}: {md(_quote(q[:300], 'en' if lang == 'ja' else 'ja'))}"
                 for q in quotes]
     return "\n".join(out).rstrip() + "\n"
 
@@ -215,21 +209,42 @@ def _docx_section(doc: Any, b: Briefing, section: str, lang: str) -> None:
         doc.add_paragraph().add_run(t("none", lang)).italic = True
 
 
-def render_docx(b: Briefing, path: Path) -> Path:
-    """A Word document: each language in turn, with the key-figures table and numbered sources."""
-    from docx import Document
-    from docx.enum.text import WD_BREAK
+EAST_ASIAN_FONT = "Yu Gothic"  # Japanese-capable; ships with Windows and Office for Mac (Word substitutes elsewhere)
+DOCX_STYLES = ("Normal", "Heading 1", "Heading 2", "List Bullet", "Table Grid")  # every style the briefing uses
+
+
+def _east_asian_fonts(doc: Any) -> None:
+    """Name a Japanese-capable font for East Asian text (w:eastAsia) in the document defaults and in every style the
+    briefing uses; the template's theme fonts (w:eastAsiaTheme) would override it, so they go."""
     from docx.oxml.ns import qn
 
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    found = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+    rprs = [found.find(qn("w:rPr"))] if found is not None and found.find(qn("w:rPr")) is not None else []
+    rprs += [doc.styles[name].element.get_or_add_rPr() for name in DOCX_STYLES]
+    for rpr in rprs:
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.get_or_add_rFonts()
+        fonts.attrib.pop(qn("w:eastAsiaTheme"), None)
+        fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+
+
+def render_docx(b: Briefing, path: Path) -> Path:
+    """A Word document: each language in turn with the same styles (a Heading 1 title, Heading 2 sections, bulleted
+    facts, the key-figures table, numbered sources with the other language's originals), Japanese in a Japanese
+    font."""
+    from docx import Document
+    from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
+
     doc = Document()
-    normal = doc.styles["Normal"]
-    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), "Yu Gothic")  # Japanese text needs an East Asian font
+    _east_asian_fonts(doc)
     for i, lang in enumerate(b.languages):
         if i:
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         title, meta = _header(b, lang)
-        doc.add_heading(_plain(title), level=0 if i == 0 else 1)
+        doc.add_heading(_plain(title), level=1)
         doc.add_paragraph().add_run(_plain(meta)).italic = True
         for note in b.notes:
             p = doc.add_paragraph()
@@ -240,6 +255,11 @@ def render_docx(b: Briefing, path: Path) -> Path:
         doc.add_heading(t("sources", lang), level=2)
         for s in b.sources:
             doc.add_paragraph(_plain(f"[{s['n']}] {_source_line(s, lang)}"))
+            for q in _originals(b, s, lang):
+                p = doc.add_paragraph()
+                p.paragraph_format.left_indent = Pt(18)
+                p.add_run(f"{t('original', lang)}: ").italic = True
+                p.add_run(_plain(_quote(q[:300], "en" if lang == "ja" else "ja")))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.figures.labels import RULES, label_figures
 from rag.figures.parse import (
     CITATION_RE,
     CURRENCIES,
@@ -374,3 +375,53 @@ def _derive(report: FigureReport, written: Mapping[int, Figure]) -> None:
         else:
             still.append(fig)
     report.unsupported = still
+
+
+# --- labels and periods -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LabelProblem:
+    """A figure that restates a known figure's value under another metric or another period."""
+
+    raw: str
+    problem: str  # "label" or "period"
+    stated: str  # the metric or period the text gives it
+    known: str  # what the known figures of that value say, e.g. "proceeds" or "2025-12"
+
+
+def _period_agrees(a: str, b: str) -> bool:
+    """'2025' agrees with '2025Q4' and '2025-12'; '2025Q4' with '2025-10' to '2025-12'; an empty period with any."""
+    def within(outer: str, inner: str) -> bool:
+        q, m = re.fullmatch(r"(\d{4})Q([1-4])", outer), re.fullmatch(r"(\d{4})-(\d{2})", inner[:7])
+        return inner.startswith(outer) or bool(q and m and q.group(1) == m.group(1)
+                                               and (int(m.group(2)) - 1) // 3 + 1 == int(q.group(2)))
+    return not a or not b or within(a, b) or within(b, a)
+
+
+def _metric_agrees(stated: str | None, known: str | None) -> bool:
+    # A generic metric ("revenue", "debt") agrees with every metric of its family, as the key-figures table has it.
+    rules = {r.key: r for r in RULES}
+    a, b = rules.get(stated or ""), rules.get(known or "")
+    return a is None or b is None or a.key == b.key or bool(a.family and a.family == b.family
+                                                            and (a.generic or b.generic))
+
+
+def check_labels(text: str, known: Sequence[Mapping[str, Any]]) -> list[LabelProblem]:
+    """Figures of `text` that restate a known figure (same value within rounding, compatible unit) but give it
+    another metric or period than every known figure of that value does.
+
+    `known` holds {"metric_key", "value", "unit", "period"} dicts, e.g. a briefing's structured facts. A figure
+    with no known twin is left to check_figures; one the text names no metric or period for agrees.
+    """
+    problems = []
+    for fig, metric, period, _claim, distance in label_figures(text):
+        twins = [k for k in known if _compatible(fig.unit, str(k.get("unit", "")))
+                 and abs(abs(float(k["value"])) - abs(fig.value)) <= tolerance(fig) + 1e-6 * abs(fig.value)]
+        if not twins:
+            continue
+        stated = metric if distance < 50 else None  # 50: inherited from the figure before, 99: no words at all
+        if not any(_metric_agrees(stated, k.get("metric_key")) for k in twins):
+            problems.append(LabelProblem(fig.raw, "label", str(stated), str(twins[0].get("metric_key"))))
+        elif not any(_period_agrees(period, str(k.get("period") or "")) for k in twins):
+            problems.append(LabelProblem(fig.raw, "period", period, str(twins[0].get("period"))))
+    return problems
