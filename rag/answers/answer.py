@@ -16,7 +16,6 @@ from rag.answers.extractive import choose_quotes, clip, quote_confidence
 from rag.answers.grounding import (
     Support,
     assess_support,
-    cosines,
     is_refusal,
     question_words,
 )
@@ -211,7 +210,7 @@ def _prepare(question: str, stores: Stores, filters: Filters | None, history: Se
     for standalone in dict.fromkeys(candidates):
         analysis = analysis_of(standalone)
         hits = retriever.search(standalone, k, filters, analysis=analysis)
-        sims = cosines(stores.embedder, standalone, [h.text for h in hits])
+        sims = retriever.similarities(standalone, hits)
         support = assess_support(analysis, hits, sims, asked.lang)
         if support.supported:
             break

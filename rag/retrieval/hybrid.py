@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from rag.errors import StoreError
 from rag.query.analyze import QueryAnalysis, analyze_query, check_question
 from rag.query.companies import build_alias_table
 from rag.query.vocabulary import keyword_terms, question_terms
@@ -30,6 +33,8 @@ from rag.retrieval.fusion import (
 )
 from rag.schema import Hit
 from rag.store.stores import Stores
+
+_QUERY_VECTORS = 256  # questions whose embedding is kept
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +93,17 @@ class HybridRetriever:
         self.stores = stores
         self.config = config or RetrievalConfig()
         self._state = _Catalog()
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The embedding of a question, computed once (search and the support check both need it)."""
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.stores.embedder.embed([text])[0]
+            if len(self._vectors) >= _QUERY_VECTORS:
+                self._vectors.clear()  # a bounded cache; questions rarely repeat beyond the last few
+            self._vectors[text] = vector
+        return vector
 
     def _catalog(self) -> _Catalog:
         """The catalog, its alias table rebuilt only when a document was added, changed or removed."""
@@ -100,6 +116,24 @@ class HybridRetriever:
             # One assignment, so a thread searching at the same time sees the old catalog or the new one.
             state = self._state = _Catalog(version, docs, build_alias_table(per_company))
         return state
+
+    def similarities(self, question: str, hits: Sequence[Hit]) -> np.ndarray:
+        """Cosine of the question with each hit, from the vectors stored at ingest (what the vector search itself
+        compares; embedding the passages again would cost most of an extractive answer's time). A hit whose vector
+        is not stored (keyword-only library, vector store down) is embedded here."""
+        if not hits:
+            return np.zeros(0)
+        query = self.query_vector(question)
+        try:
+            stored = self.stores.vectors.get_vectors([h.chunk_id for h in hits])
+        except StoreError as exc:
+            log.warning("stored vectors unavailable, embedding the passages: %s", exc)
+            stored = {}
+        missing = [h.text for h in hits if h.chunk_id not in stored]
+        fresh = iter(self.stores.embedder.embed(missing)) if missing else iter(())
+        vecs = np.vstack([stored[h.chunk_id] if h.chunk_id in stored else next(fresh) for h in hits])
+        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs @ (query / max(float(np.linalg.norm(query)), 1e-12))
 
     def analyze(self, question: str) -> QueryAnalysis:
         """The query analysis this retriever routes by (with the aliases of the indexed companies)."""
@@ -154,7 +188,7 @@ class HybridRetriever:
         terms += [w for w in qa.keywords if not w.isascii()]  # Japanese words match Japanese documents
         vector, vec_hits, kw_hits = None, [], []
         if cfg.vector_weight > 0:
-            vector = self.stores.embedder.embed([question])[0]
+            vector = self.query_vector(question)
             vec_hits = self.stores.vectors.query(vector, cfg.candidates, where)
         if cfg.keyword_weight > 0:
             # A deeper keyword list than we fuse, so the section list below can be cut from it.
