@@ -20,7 +20,7 @@ from typing import Any
 
 from rag.answers.definitions import defined_measure
 from rag.answers.measures import OUTFLOWS, Input, Measure, find_measure, role_key
-from rag.answers.numeric_text import Request, read_request, render_answer
+from rag.answers.numeric_text import Request, read_request, render_answer, unsettled, verdict, yes_no_test
 from rag.figures.facts import Fact
 from rag.figures.line_items import load_line_items, normalise_label
 from rag.figures.verify import CALCULATION
@@ -215,10 +215,17 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     company = _company(analysis, hits)
     if measure is None or not company:
         return None
+    plain = measure.key in load_line_items() and measure.unit in ("money", "per_share")
+    if why := unsettled(analysis.text, plain):
+        log.info("numeric answer declined measure=%s reason=%s", measure.key, why)
+        return None
     lookup = _Lookup(stores, company, hits)
     request = read_request(analysis, measure, lookup.years(measure.inputs[0].items[0]))
     if request is None:
         return NumericResult(missing=[f"{measure.key}: no year"])
+    test = yes_no_test(analysis.text)
+    if test == "direction" and request.mode not in ("change", "growth"):
+        return NumericResult(missing=[f"{measure.key}: a direction needs two years"])
     if request.quarter and any(i.average or i.at for i in measure.inputs):
         return NumericResult(missing=[f"{measure.key}: needs the quarter before"])
     lookup.quarter = request.quarter
@@ -229,6 +236,8 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     hits_out, cited = _cite(used, list(hits), stores)
     text, calculation = render_answer(analysis.lang, _display_name(lookup, used, company), measure, request, value,
                                       used, per_year)
+    if test:  # a yes/no question leads with its answer, the figure that settles it after
+        text = f"{verdict(test, analysis.text, value, analysis.lang)}{'' if analysis.lang == 'ja' else ' '}{text}"
     return NumericResult(text=text, hits=hits_out, cited=cited, calculation=calculation)
 
 
