@@ -51,7 +51,7 @@ def matches(answer_value: float, answer_unit: str, gold_raw: str) -> bool:
 
 
 def first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.。!?])\s|\n", text.strip(), maxsplit=1)[0]
+    return re.split(r"(?<=[.!?])\s|(?<=。)|\n", text.strip(), maxsplit=1)[0]  # Japanese puts no space after 。
 
 
 def score(answer: Any, gold: str) -> dict[str, Any]:

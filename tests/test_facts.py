@@ -77,6 +77,8 @@ def test_sentence_facts():
     ("Net Cash (Used for)/Provided by Investing Activities", "cash_flow", "", "investing_cash_flow"),
     ("Total 3M Company shareholders’ equity", "balance_sheet", "", "shareholders_equity"),
     ("Total current liabilities", "balance_sheet", "", "current_liabilities"),
+    ("TOTAL LIABILITIES AND SHAREHOLDERS' EQUITY", "balance_sheet", "", "liabilities_and_equity"),  # not equity
+    ("Total liabilities and stockholders’ equity", "balance_sheet", "", "liabilities_and_equity"),
 ])
 def test_line_item(label, statement, section, key):
     assert line_item(label, statement, section) == key

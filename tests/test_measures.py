@@ -6,7 +6,7 @@ import pytest
 
 from rag.answers.definitions import defined_measure
 from rag.answers.measures import BY_KEY, MEASURES, find_measure, role_key, share_of_revenue
-from rag.answers.numeric_text import Request, format_result, read_request
+from rag.answers.numeric_text import Request, format_result, read_request, unsettled, verdict, yes_no_test
 from rag.query.analyze import analyze_query
 
 # One year of a made-up filer, in dollars; "_avg" and "_prior" are the average of two year-ends and last year.
@@ -139,3 +139,43 @@ def test_a_quarter_is_asked_for(question, quarter):
     request = read_request(analyze_query(question), find_measure(question), [2024])
     assert request is not None and request.quarter == quarter and request.years[-1] == 2024
     assert request.mode == ("value" if quarter else "growth")  # a quarter's change is not computed
+
+
+@pytest.mark.parametrize("question, plain, why", [
+    ("Which of JPM's business segments had the lowest net revenue in 2021 Q1?", True, "a part of the company"),
+    ("What Was AMCOR's Adjusted Non GAAP EBITDA for FY 2023", False, "an adjusted or non-GAAP measure"),
+    ("アムコアの2023年度の調整後EBITDA(非GAAP)はいくらだったか。", False, "an adjusted or non-GAAP measure"),
+    ("What was MGM's interest coverage ratio using FY2022 operating income?", True, "a ratio not in the catalogue"),
+    ("What drove gross margin change as of FY2022 for JnJ?", False, "a judgement, not a figure"),
+    ("Does Verizon have a reasonably healthy liquidity profile based on its quick ratio for FY 2022?", False,
+     "a yes/no judgement no figure settles"),
+    ("ベライゾンの2022年度の当座比率から見て、同社の流動性は十分に健全と言えるか。", False,
+     "a yes/no judgement no figure settles"),
+    # figure questions pass, "unadjusted" among them
+    ("What is the FY2022 unadjusted EBITDA % margin for PepsiCo?", False, ""),
+    ("What is the FY2019 fixed asset turnover ratio for Activision Blizzard?", False, ""),
+    ("How much has the effective tax rate of Corning changed between FY2021 and FY2022?", False, ""),
+    ("クラフト・ハインツの2019年度の棚卸資産回転率はいくらか。", False, ""),
+    ("Does Corning have positive working capital based on FY2022 data?", False, ""),
+])
+def test_questions_the_facts_do_not_settle(question, plain, why):
+    assert unsettled(question, plain) == why
+
+
+@pytest.mark.parametrize("question, test, value, lang, shown", [
+    ("Does Corning have positive working capital based on FY2022 data?", "sign", -5.0, "en", "No."),
+    ("Has MGM Resorts paid dividends to common shareholders in FY2022?", "paid", 4.0, "en", "Yes."),
+    ("Did Pfizer grow its PPNE between FY20 and FY21?", "direction", -1.0, "en", "No."),
+    ("Has AMCOR's quick ratio improved or declined between FY2023 and FY2022?", "direction", 0.02, "en", "It rose."),
+    ("アドビの営業利益率は2022年度時点で改善傾向にあるか。", "direction", -2.2, "ja", "いいえ。"),
+])
+def test_a_yes_no_question_leads_with_its_verdict(question, test, value, lang, shown):
+    assert yes_no_test(question) == test
+    assert verdict(test, question, value, lang) == shown
+
+
+def test_a_figure_question_is_not_yes_no():
+    assert yes_no_test("What is Amazon's FY2017 days payable outstanding (DPO)?") is None
+    assert yes_no_test("コーニングの実効税率は2021年度から2022年度にかけてどれだけ変化したか。") is None
+    q = analyze_query("Did Pfizer grow its PPNE between FY2020 and FY2021?")
+    assert read_request(q, find_measure(q.text), [2021]).mode == "growth"

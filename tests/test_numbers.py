@@ -195,3 +195,13 @@ def test_round_trip_inside_a_sentence(value: float, unit: str, lang: str) -> Non
     (fig,) = parse_figures(text)
     assert fig.raw == shown and fig.unit == unit
     assert fig.value == pytest.approx(value, rel=5e-4, abs=0.005)
+
+
+@pytest.mark.parametrize("text, value", [("42.69日", 42.69), ("365日", 365.0), ("回転日数は**42.69日**でした", 42.69)])
+def test_japanese_day_counts_are_figures(text: str, value: float) -> None:
+    assert [f.value for f in parse_figures(text)] == [value]
+
+
+@pytest.mark.parametrize("text", ["12月31日", "2024年3月31日", "30日"])
+def test_japanese_days_of_the_month_are_not(text: str) -> None:
+    assert parse_figures(text) == []

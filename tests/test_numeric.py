@@ -119,3 +119,19 @@ def test_a_quarter_is_read_from_the_10q(stores, tmp_path):
     assert "2024年度第2四半期" in ja.answer and ja.calculation["result"] == pytest.approx(9583e6)
     first_half = answer_question("What was Best Buy's revenue in FY2024 (in USD millions)?", stores)
     assert not first_half.calculation  # a year is not computed from a quarter's column
+
+
+def test_no_figure_leads_where_the_facts_do_not_settle_one(filing, stores):
+    from rag.ingestion.pipeline import ingest
+
+    ingest([filing], stores)
+    a = answer_question("Did ACME grow its revenue between FY2022 and FY2023?", stores)
+    assert a.answer.startswith("Yes. ") and "**2.2%**" in a.answer  # the verdict, then the figure settling it
+    a = answer_question("ACMEの売上高は2022年度から2023年度にかけて減少したか。", stores)
+    assert a.answer.startswith("いいえ。") and a.calculation
+    for question in ("Which of ACME's segments had the highest revenue in FY2023?",
+                     "What was ACME's adjusted operating income in FY2023?",
+                     "What drove ACME's operating margin change in FY2023?",
+                     "Does ACME have a healthy liquidity profile based on its current ratio for FY2023?"):
+        a = answer_question(question, stores)
+        assert not a.calculation, question

@@ -20,7 +20,7 @@ from typing import Any
 
 from rag.answers.definitions import defined_measure
 from rag.answers.measures import OUTFLOWS, Input, Measure, find_measure, role_key
-from rag.answers.numeric_text import Request, read_request, render_answer
+from rag.answers.numeric_text import Request, read_request, render_answer, unsettled, verdict, yes_no_test
 from rag.figures.facts import Fact
 from rag.figures.line_items import load_line_items, normalise_label
 from rag.figures.verify import CALCULATION
@@ -30,6 +30,8 @@ from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
+# Printed as deductions "(491)" by some filings and not by others: their size is the figure.
+_MAGNITUDES = OUTFLOWS | {"income_tax"}
 OPTIONAL = frozenset({"short_term_investments", "short_term_debt"})  # counted as nil when a filing has none
 
 
@@ -68,12 +70,38 @@ class _Lookup:
         self._cache: dict[str, list[Fact]] = {}
         self.quarter = 0  # set when the question asks for a fiscal quarter: pick() then reads 10-Q columns
         self._q_ends: dict[str, dict[str, str]] | None = None
+        self._split: set[tuple[str, int, str]] = set()
+        self._primary_pages: dict[str, set[tuple[str, int]]] = {}
 
     def facts(self, item: str) -> list[Fact]:
         if item not in self._cache:
             found = self.stores.facts.find([item], sorted(self.docs)) if self.stores.facts and self.docs else []
+            # A page printing one item for one period twice with different values splits the company (parent,
+            # guarantors, eliminations ...): none of its cells is the company's own figure.
+            values: dict[tuple[str, int, str], set[float]] = {}
+            for f in found:
+                values.setdefault((f.doc_name, f.page, f.period), set()).add(round(f.value, 2))
+            self._split |= {key for key, vals in values.items() if len(vals) > 1}
             self._cache[item] = [f for f in found if f.value != 0 and f.unit != "%"]
         return self._cache[item]
+
+    def _primary(self, statement: str) -> set[tuple[str, int]]:
+        """The pages of each filing that print the statement itself: the first page carrying nearly as many of its
+        line items as any page does (the notes' condensed and parent-only copies come later), and the page after."""
+        if statement not in self._primary_pages:
+            items = [k for k, v in load_line_items().items() if (v.get("statements") or [""])[0] == statement]
+            found = self.stores.facts.find(items, sorted(self.docs)) if self.stores.facts and self.docs else []
+            per_page: dict[tuple[str, int], set[str]] = {}
+            for f in found:
+                if f.statement == statement and f.line_item:
+                    per_page.setdefault((f.doc_name, f.page), set()).add(f.line_item)
+            pages: set[tuple[str, int]] = set()
+            for doc in {d for d, _ in per_page}:
+                mine = {p: len(items) for (d, p), items in per_page.items() if d == doc}
+                first = min(p for p, n in mine.items() if 3 * n >= 2 * max(mine.values()))
+                pages |= {(doc, first), (doc, first + 1)}
+            self._primary_pages[statement] = pages
+        return self._primary_pages[statement]
 
     def years(self, item: str) -> list[int]:
         """Fiscal years the company's facts of this item cover, newest first."""
@@ -119,6 +147,9 @@ class _Lookup:
             score += 3
         score += 1.5 * (f.doc_name in self.hit_docs) + 2 * ((f.doc_name, f.page) in self.hit_pages)
         score += 2 * bool(statements and f.statement == statements[0])
+        if statements and f.statement == statements[0]:
+            score += 3 * ((f.doc_name, f.page) in self._primary(statements[0]))
+        score -= 4 * ((f.doc_name, f.page, f.period) in self._split)
         label = normalise_label(f.label)
         entry = load_line_items()[item]
         if label in {normalise_label(v) for v in [entry["en"], *entry.get("variants", [])]}:
@@ -150,7 +181,7 @@ def _inputs_at(measure: Measure, year: int, lookup: _Lookup) -> tuple[dict[str, 
             missing.append(f"{inp.role} FY{years[[g is None for g in got].index(True)]}")
             continue
         facts = [g for g in got if g is not None]
-        vals = [abs(f.value) if f.line_item in OUTFLOWS else f.value for f in facts]
+        vals = [abs(f.value) if f.line_item in _MAGNITUDES else f.value for f in facts]
         values[role_key(inp)] = sum(vals) / len(vals)
         used += [Used(role_key(inp), f, y) for f, y in zip(facts, years)]
     return values, used, missing
@@ -215,10 +246,17 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     company = _company(analysis, hits)
     if measure is None or not company:
         return None
+    plain = measure.key in load_line_items() and measure.unit in ("money", "per_share")
+    if why := unsettled(analysis.text, plain):
+        log.info("numeric answer declined measure=%s reason=%s", measure.key, why)
+        return None
     lookup = _Lookup(stores, company, hits)
     request = read_request(analysis, measure, lookup.years(measure.inputs[0].items[0]))
     if request is None:
         return NumericResult(missing=[f"{measure.key}: no year"])
+    test = yes_no_test(analysis.text)
+    if test == "direction" and request.mode not in ("change", "growth"):
+        return NumericResult(missing=[f"{measure.key}: a direction needs two years"])
     if request.quarter and any(i.average or i.at for i in measure.inputs):
         return NumericResult(missing=[f"{measure.key}: needs the quarter before"])
     lookup.quarter = request.quarter
@@ -229,6 +267,8 @@ def numeric_answer(analysis: QueryAnalysis, hits: Sequence[Hit], stores: Stores)
     hits_out, cited = _cite(used, list(hits), stores)
     text, calculation = render_answer(analysis.lang, _display_name(lookup, used, company), measure, request, value,
                                       used, per_year)
+    if test:  # a yes/no question leads with its answer, the figure that settles it after
+        text = f"{verdict(test, analysis.text, value, analysis.lang)}{'' if analysis.lang == 'ja' else ' '}{text}"
     return NumericResult(text=text, hits=hits_out, cited=cited, calculation=calculation)
 
 

@@ -48,6 +48,85 @@ class Request:
     quarter: int = 0  # 1-4 when the question asks for a fiscal quarter ("Q2 FY2024", 「第2四半期」)
 
 
+# Questions whose answer the company's statement facts do not settle, so no figure may lead the answer:
+_PART = re.compile(r"\bsegments?\b|\bcategor(?:y|ies)\b|\bregions?\b|\bregional\b|\bdivisions?\b|\bgeograph|"
+                   r"\bdomestic\b|\binternational\b|\b(?:US|U\.S\.)\s+sales\b|\bproduct\s+lines?\b|"
+                   r"\bbusiness\s+units?\b|\bbrands?\b|セグメント|部門|地域|米国|海外|国外|カテゴリ|製品分野",
+                   re.IGNORECASE)  # a part of the company: its facts are the whole company's
+_QUALIFIED = re.compile(r"\badjusted\b|non[-\s]?GAAP|\breal\s+(?:change|growth)|\borganic|\bexclud|"
+                        r"constant\s+currenc|\bpro\s+forma\b|\bcomparable\b|\bunderlying\b|\bEBITDAR\b|"
+                        r"調整後|非GAAP|実質|除い|除く|既存店|オーガニック|恒常為替",
+                        re.IGNORECASE)  # "unadjusted" has no word boundary before "adjusted": it passes
+_RATIO = re.compile(r"\bratio\b|\bcoverage\b|\bmultiple\b|as\s+a\s+(?:%|percent(?:age)?)\s+of|"
+                    r"(?<!成長|増減|伸び)率|倍率|カバレッジ", re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
+_JUDGEMENT = re.compile(r"^\W*(?:what\s+(?:drove|drives|driven|caused|led\s+to|explains?)|why\b|which\b|who\b)|"
+                        r"\bcompare[sd]?\b|\bdrivers?\b|\breasons?\b", re.IGNORECASE)
+_JA_WH = re.compile(r"いくら|何|どれ|どの|どう|いつ|どこ|幾ら|求め|計算|答え")
+_JA_JUDGEMENT = re.compile(r"要因|理由|なぜ|背景|比べて|比較|どれか|どの(?:事業|セグメント|地域|部門|製品)")
+# What a yes/no question tests, when a figure can settle it.
+_UP = re.compile(r"\b(?:increas|grow|grew|rais|rise|rose|improv|higher)|増加|増え|成長|改善|上昇|伸び", re.IGNORECASE)
+_DOWN = re.compile(r"\b(?:decreas|declin|fall|fell|drop|shrank|shrink|lower)|減少|減っ|低下|悪化", re.IGNORECASE)
+_SIGN = re.compile(r"\b(?:positive|negative)\b|プラス|マイナス", re.IGNORECASE)
+_PAID = re.compile(r"\b(?:pay|paid|pays|paying)\b|支払", re.IGNORECASE)
+
+
+def _first_question(text: str) -> str:
+    """The question's first sentence: the hedges after it ("If X is not a useful metric, explain why") ask nothing."""
+    return re.split(r"(?<=[?？。])\s*|(?<=\.)\s+", text.strip(), maxsplit=1)[0]
+
+
+def yes_no_test(text: str) -> str | None:
+    """None for a question that asks for a figure; for a yes/no question, what settles it: 'direction' (did it
+    rise or fall), 'sign' (positive?), 'paid' (any at all), or '' when no figure can (healthy? consistent?)."""
+    first = _first_question(text)
+    ja_yes_no = bool(re.search(r"[ぁ-んァ-ヶ一-龯]", first)) and first.rstrip("。？?").endswith("か") \
+        and not _JA_WH.search(first)
+    if not (_YES_NO.search(first) or ja_yes_no):
+        return None
+    if _UP.search(first) or _DOWN.search(first):
+        return "direction"
+    if _SIGN.search(first):
+        return "sign"
+    return "paid" if _PAID.search(first) else ""
+
+
+def unsettled(text: str, plain_item: bool) -> str:
+    """Why the facts cannot settle the figure a question wants ("" when they can).
+
+    A judgement (what drove, which segment, how X compares) is the reader's to answer, not a figure's; a part of
+    the company, or an adjusted / non-GAAP measure, is not in the statements' totals; and a ratio the catalogue
+    does not know is not the plain line item the question happens to name (`plain_item`).
+    """
+    first = _first_question(text)
+    if _PART.search(text):
+        return "a part of the company"
+    if _QUALIFIED.search(text):
+        return "an adjusted or non-GAAP measure"
+    if plain_item and _RATIO.search(first):
+        return "a ratio not in the catalogue"
+    if _JUDGEMENT.search(first) or _JA_JUDGEMENT.search(first):
+        return "a judgement, not a figure"
+    if yes_no_test(text) == "":
+        return "a yes/no judgement no figure settles"
+    return ""
+
+
+def verdict(test: str, text: str, value: float, lang: str) -> str:
+    """The answer to a yes/no question from the figure that settles it: 'Yes.', 'No.', or the direction."""
+    first = _first_question(text)
+    if test == "direction":
+        up, down = bool(_UP.search(first)), bool(_DOWN.search(first))
+        if up and down:  # "improved or declined": the direction is the answer
+            return ("上昇しました。" if value > 0 else "低下しました。") if lang == "ja" else ("It rose." if value > 0 else "It fell.")
+        yes = value > 0 if up else value < 0
+    elif test == "sign":
+        yes = (value > 0) == bool(re.search(r"positive|プラス", first, re.IGNORECASE))
+    else:
+        yes = value != 0
+    return ("はい。" if yes else "いいえ。") if lang == "ja" else ("Yes." if yes else "No.")
+
+
 def _years(analysis: QueryAnalysis) -> list[int]:
     found = {int(y) for y in analysis.years if re.fullmatch(r"(?:19|20)\d\d", str(y))}
     found |= {int(y) for y in re.findall(r"(?:FY|fiscal\s+(?:year\s+)?)'?((?:19|20)\d\d)", analysis.text, re.I)}
@@ -75,7 +154,7 @@ def read_request(analysis: QueryAnalysis, measure: Measure, available: Sequence[
         request.years, request.mode = [span[0], span[-1]], "cagr"
     elif _AVERAGE.search(text) and len(years) > 1:
         request.years, request.mode = span, "average"
-    elif _CHANGE.search(text) and not _defines(text):
+    elif (_CHANGE.search(text) or yes_no_test(text) == "direction") and not _defines(text):
         request.years = [span[0], span[-1]] if len(years) > 1 else span
         request.mode = "change" if measure.unit == "percent" else "growth"
     return request

@@ -89,6 +89,7 @@ _UNIT_RES = tuple((re.compile(r"\s?(?:" + pat + ")", re.IGNORECASE if unit not i
                   for pat, unit, factor in _UNITS)
 _PER_UNIT = re.compile(r"\s?(?:あたり|当たり|当り)")
 _NOT_JA_FIGURE = re.compile(r"(?:年度|月|日|時|ページ|頁|号|条|位|期|回目|番目|四半期|株(?:当|あたり))")
+_JA_DAYS = re.compile(r"日(?!本)")
 _LIST_ITEM = re.compile(r"[.)]\s")
 _IDENT_BEFORE_HYPHEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*\Z")
 _FORM_ID = re.compile(r"-[A-Z](?![A-Za-z])")
@@ -203,6 +204,8 @@ def _read_scale(norm: str, pos: int, cur: str | None) -> tuple[int, int]:
 
 def _dated(norm: str, m: re.Match[str], lstart: int, tail: str, number: Decimal, cur: str | None) -> bool:
     """True when a bare whole number is a year, a day, a month, a list number or a form name."""
+    if _JA_DAYS.match(tail) and ("." in m.group(0) or number > 31):
+        return False  # 42.69日, 365日: a count of days, not a day of the month
     if _FORM_ID.match(tail) or _NOT_JA_FIGURE.match(tail):
         return True  # 10-K, 8-K, 20-F; 12月, 31日, 2024年度, 3ページ
     if "." in m.group(0) or "," in m.group(0) or cur:
