@@ -22,7 +22,7 @@ from rag.answers.grounding import (
     word_overlap,
 )
 from rag.answers.kinds import asked_kinds, figure_kinds
-from rag.answers.qtype import Wants, asked_metrics, question_wants
+from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_wants
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -99,18 +99,22 @@ def _company_fit(unit: Unit, asked: set[str]) -> float | None:
     return None
 
 
-def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None:
-    """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period."""
+def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = False) -> float | None:
+    """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period.
+
+    `strict` (the question asks for the figure itself): a figure stated only for a longer or shorter span than the
+    one asked (the year's for a quarter, a quarter's for the year) is no answer either.
+    """
     if not wanted:
         return 0.5
     if unit.periods:
-        fit = agreement(wanted, unit.periods)
         figure = bool(kinds & figure_kinds(unit.text))
-        if fit == 0.0 and figure:
+        fit = agreement(wanted, unit.periods)
+        if figure and (fit == 0.0 or (strict and fit < 0.8)):
             return None  # the asked kind of figure, for another period: not an answer
         if figure and fit >= 0.8 and not any(s.first == w.first and s.last == w.last for w in wanted
                                               for s in unit.periods):
-            return 0.3  # a quarter's figure is part of the year asked for, not the year's figure
+            return None if strict else 0.3  # a quarter's figure is part of the year asked for, not the year's figure
         return fit
     return 0.5 * agreement(wanted, unit.context_periods) + 0.25
 
@@ -164,7 +168,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     wants = question_wants(analysis.text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds)) for u in units]
+    strict = bool(kinds) and bool(_ASKS_QUANTITY.search(analysis.text))
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict)) for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
         about = "the company asked about" if not any(c is not None for _, c, _ in fits) else "the period asked about"
@@ -173,7 +178,15 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
-    if kinds and _ASKS_QUANTITY.search(analysis.text):
+    measures = asked_measures(analysis.text)
+    if measures and not wants.cues & {"why", "risk", "use"}:
+        # A question naming a measure (a dividend, a hashrate, pay) is answered by a sentence that names it, or
+        # another measure it asks for; "why" and "risk" questions are answered by reasons, which need not repeat it.
+        words = [*measures.values(), *metrics.values()]
+        kept = [(u, c, p) for u, c, p in kept if any(w.search(u.quote) for w in words)]
+        if not kept:
+            return Picked(reason=f"no passage states {', '.join(measures)}")
+    if strict:
         # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
         # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
         kept = [(u, c, p) for u, c, p in kept if kinds & figure_kinds(u.text)]
