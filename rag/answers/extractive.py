@@ -202,8 +202,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if measures and not wants.cues & {"why", "risk", "use"}:
         # A question naming a measure (a dividend, a hashrate, pay) is answered by a sentence that names it, or
         # another measure it asks for; "why" and "risk" questions are answered by reasons, which need not repeat it.
-        words = [*measures.values(), *metrics.values()]
-        kept = [(u, c, p) for u, c, p in kept if any(w.search(u.quote) for w in words)]
+        stated = [*measures.values(), *metrics.values()]
+        kept = [(u, c, p) for u, c, p in kept if any(w.search(u.quote) for w in stated)]
         if not kept:
             return Picked(reason=f"no passage states {', '.join(measures)}")
     if strict:
