@@ -22,7 +22,7 @@ from rag.answers.grounding import (
     word_overlap,
 )
 from rag.answers.kinds import asked_kinds, figure_kinds
-from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_wants
+from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_wants, single_part
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -50,7 +50,7 @@ _SAME_LANG = {"en": 0.10, "ja": 0.20}
 # The question asks for a quantity itself, not about one.
 _ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
-    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円)|金額|[額率数]は",
+    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+\b)|金額|[額率数]は",
     re.IGNORECASE,
 )
 
@@ -199,13 +199,15 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
     measures = asked_measures(analysis.text)
-    if measures and not wants.cues & {"why", "risk", "use"}:
-        # A question naming a measure (a dividend, a hashrate, pay) is answered by a sentence that names it, or
-        # another measure it asks for; "why" and "risk" questions are answered by reasons, which need not repeat it.
-        stated = [*measures.values(), *metrics.values()]
+    one = single_part(analysis.text)
+    if (measures or (strict and metrics and one)) and not wants.cues & {"why", "risk", "use"}:
+        # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
+        # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
+        # "risk" questions are answered by reasons, which need not repeat it.
+        stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
         kept = [(u, c, p) for u, c, p in kept if any(w.search(u.quote) for w in stated)]
         if not kept:
-            return Picked(reason=f"no passage states {', '.join(measures)}")
+            return Picked(reason=f"no passage states {', '.join(measures or metrics)}")
     if strict:
         # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
         # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.

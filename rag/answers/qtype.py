@@ -53,9 +53,22 @@ _MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# A question asks "how many did it mine / produce / hold"; the figure rules know the statement's form ("mined").
+_PAST = {"mine": "mined", "produce": "produced", "hold": "held", "earn": "earned"}
+_BASE_VERB = re.compile(r"\b(" + "|".join(_PAST) + r")\b", re.IGNORECASE)
+# Parts of a question joined: "revenue and net loss", 「規模、期間」, 「ライオットとAMD」.
+_MANY_PARTS = re.compile(r"\b(?:and|or|versus|vs)\b|[,、と＆&や]|及び|および", re.IGNORECASE)
+
+
 def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
     """The metrics a question names (glossary key -> the words that state it), by the figure-labelling rules."""
-    return {r.key: r.words for r in RULES if r.words is not None and r.words.search(question)}
+    text = _BASE_VERB.sub(lambda m: f"{m.group(1)} {_PAST[m.group(1).lower()]}", question)
+    return {r.key: r.words for r in RULES if r.words is not None and r.words.search(text)}
+
+
+def single_part(question: str) -> bool:
+    """Whether a question asks one thing (no "and", no list): then each measure it names is the one asked for."""
+    return not _MANY_PARTS.search(question)
 
 
 def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
