@@ -205,7 +205,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
         # "risk" questions are answered by reasons, which need not repeat it.
         stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
-        kept = [(u, c, p) for u, c, p in kept if any(w.search(u.quote) for w in stated)]
+        # A table line names its measure in the header row, not in the line.
+        kept = [(u, c, p) for u, c, p in kept if u.table or any(w.search(u.quote) for w in stated)]
         if not kept:
             return Picked(reason=f"no passage states {', '.join(measures or metrics)}")
     if strict:
