@@ -233,3 +233,50 @@ def test_only_a_question_asking_for_a_quantity_needs_a_figure():
         assert _ASKS_QUANTITY.search(asks), asks
     for about in ("How did revenue grow?", "Why did revenue fall?", "ライオットはなぜビットコインを売却したのか?"):
         assert not _ASKS_QUANTITY.search(about), about
+
+
+def test_a_question_naming_a_measure_wants_a_sentence_naming_it():
+    from rag.answers.qtype import asked_measures, asked_metrics, single_part
+
+    assert set(asked_measures("What dividend per share did Riot pay in 2025?")) == {"dividend"}
+    assert set(asked_measures("What hashrate, in EH/s, did Riot have deployed?")) == {"hashrate"}
+    assert set(asked_measures("ハット8のリバーベンド拠点の建設費の総額はいくらか?")) == {"construction cost"}
+    assert asked_measures("What was Riot's revenue in 2025?") == {}  # a labelled metric: see asked_metrics
+    # "did it mine" asks for the bitcoin mined, as the figure rules label it ("mined")
+    assert "bitcoin_mined" in asked_metrics("How many bitcoin did Riot mine in February 2026?")
+    assert single_part("How many bitcoin did Riot mine in February 2026?")
+    assert not single_part("How much bitcoin and cash did Riot hold on 30 September 2025?")
+    assert not single_part("ライオットとAMDのリース契約の規模、期間、契約収入は?")
+
+
+def test_a_figure_question_is_not_answered_by_another_spans_figure():
+    from rag.answers.attribution import passage_units
+    from rag.answers.extractive import _period_fit
+
+    units = passage_units(1, _hit("Bitcoin mined in 2025: 5,686 BTC. The company mined 1,406 BTC in the third "
+                                  "quarter of 2025. MARA's revenue for July–September 2025 was $252.4 million."))
+    year, quarter, mara = units
+    q3, full = periods_in("Q3 2025"), periods_in("2025")
+    assert _period_fit(year, q3, {"count"}, strict=True) is None  # the year's figure, for a quarter asked
+    assert _period_fit(quarter, q3, {"count"}, strict=True) == 1.0
+    assert _period_fit(mara, full, {"currency"}, strict=True) is None  # a quarter's revenue, for the year asked
+    assert _period_fit(mara, full, {"currency"}) == 0.3  # "How did revenue develop in 2025?": still a clue
+
+
+def test_japanese_quotes_count_the_questions_own_words():
+    from rag.answers.extractive import ja_coverage
+
+    q = "記事が指摘する、データセンター拡張に伴うリスクは何か?"
+    assert ja_coverage(q, "新設されたデータセンターが遊休資産となる可能性は高く、隠れたリスクとなる。") >= 0.5
+    assert ja_coverage(q, "Newly built data centers face a hidden risk.") == 0.0
+    assert ja_coverage(q, "ライオットは2025年12月に1,818BTCを売却した。") == 0.0
+
+
+def test_measures_the_passages_never_state_are_refused(corpus):
+    for asked in ("What dividend per share did Riot Platforms pay in 2025?",
+                  "What interest rate does CleanSpark pay on its credit lines?",
+                  "How many bitcoin did Riot mine in December 2025?"):
+        a = answer_question(asked, corpus)
+        assert not a.answerable, (asked, a.answer)
+    a = answer_question("How many bitcoin did Riot sell in December 2025?", corpus)
+    assert a.answerable and "1,818 BTC" in a.answer

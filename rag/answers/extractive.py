@@ -22,7 +22,7 @@ from rag.answers.grounding import (
     word_overlap,
 )
 from rag.answers.kinds import asked_kinds, figure_kinds
-from rag.answers.qtype import Wants, asked_metrics, question_wants
+from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_wants, single_part
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -42,12 +42,32 @@ _CLAUSE = re.compile(r"[;；,、]\s*")
 _NEWS = re.compile(r"\b(?:news|article|press|coverage|report(?:ed)? by)\b|記事|報道|ニュース", re.IGNORECASE)
 
 
+# A quote in the reader's language is the answer itself; one in the other language only evidence behind a lead
+# that states its figures, so a Japanese reader gains more from a Japanese quote than an English reader from an
+# English one (the corpus is mostly English).
+_SAME_LANG = {"en": 0.10, "ja": 0.20}
+
 # The question asks for a quantity itself, not about one.
 _ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
-    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円)|金額|[額率数]は",
+    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+\b)|金額|[額率数]は",
     re.IGNORECASE,
 )
+
+# Japanese content words of a question: runs of kanji, katakana or Latin letters (IREN, AMD), which particles and
+# kana endings separate.
+_JA_RUN = re.compile(r"[\u4e00-\u9fff]{2,}|[\u30a0-\u30ff]{2,}|[A-Za-z][A-Za-z0-9]+")
+_JA_FILLER = frozenset("記事 資料 指摘 何件 いくら どのよう 理由 同社".split())
+
+
+def ja_coverage(question: str, text: str) -> float:
+    """The share of a Japanese question's content runs (kanji, katakana, Latin) that a Japanese text holds."""
+    runs = [r for r in dict.fromkeys(_JA_RUN.findall(question)) if r not in _JA_FILLER]
+    if not runs or not KANA_KANJI.search(text):
+        return 0.0
+    low = text.lower()
+    return sum(1 for r in runs if r.lower() in low) / len(runs)
+
 
 def _long_enough(unit: str) -> bool:
     if KANA_KANJI.search(unit):
@@ -99,18 +119,22 @@ def _company_fit(unit: Unit, asked: set[str]) -> float | None:
     return None
 
 
-def _period_fit(unit: Unit, wanted: list[When], kinds: set[str]) -> float | None:
-    """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period."""
+def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = False) -> float | None:
+    """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period.
+
+    `strict` (the question asks for the figure itself): a figure stated only for a longer or shorter span than the
+    one asked (the year's for a quarter, a quarter's for the year) is no answer either.
+    """
     if not wanted:
         return 0.5
     if unit.periods:
-        fit = agreement(wanted, unit.periods)
         figure = bool(kinds & figure_kinds(unit.text))
-        if fit == 0.0 and figure:
+        fit = agreement(wanted, unit.periods)
+        if figure and (fit == 0.0 or (strict and fit < 0.8)):
             return None  # the asked kind of figure, for another period: not an answer
         if figure and fit >= 0.8 and not any(s.first == w.first and s.last == w.last for w in wanted
                                               for s in unit.periods):
-            return 0.3  # a quarter's figure is part of the year asked for, not the year's figure
+            return None if strict else 0.3  # a quarter's figure is part of the year asked for, not the year's figure
         return fit
     return 0.5 * agreement(wanted, unit.context_periods) + 0.25
 
@@ -164,7 +188,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     wants = question_wants(analysis.text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds)) for u in units]
+    strict = bool(kinds) and bool(_ASKS_QUANTITY.search(analysis.text))
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict)) for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
         about = "the company asked about" if not any(c is not None for _, c, _ in fits) else "the period asked about"
@@ -173,7 +198,18 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
-    if kinds and _ASKS_QUANTITY.search(analysis.text):
+    measures = asked_measures(analysis.text)
+    one = single_part(analysis.text)
+    if (measures or (strict and metrics and one)) and not wants.cues & {"why", "risk", "use"}:
+        # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
+        # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
+        # "risk" questions are answered by reasons, which need not repeat it.
+        stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
+        # A table line names its measure in the header row, not in the line.
+        kept = [(u, c, p) for u, c, p in kept if u.table or any(w.search(u.quote) for w in stated)]
+        if not kept:
+            return Picked(reason=f"no passage states {', '.join(measures or metrics)}")
+    if strict:
         # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
         # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
         kept = [(u, c, p) for u, c, p in kept if kinds & figure_kinds(u.text)]
@@ -188,8 +224,11 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and kinds & figure_kinds(u.text) else 0.0
         length = max(0, len(u.quote.split()) - 45) / 40
-        score = (0.45 * float(c) + 0.25 * coverage(terms, u.quote) + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
-                 + 0.15 * cue + (0.10 if u.lang == lang else 0.0)
+        words = coverage(terms, u.quote)
+        if lang == "ja" and u.lang == "ja":  # the question's own words, which English synonyms don't reach
+            words = max(words, ja_coverage(analysis.text, u.quote))
+        score = (0.45 * float(c) + 0.25 * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
+                 + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
                  + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)

@@ -40,9 +40,41 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+# Measures the figure-labelling rules do not label, named in questions about companies: a sentence that does not
+# name the measure does not state it ("What dividend did Riot pay?" is not answered by Riot's revenue).
+_MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("compensation", _rx(r"\bcompensation\b|\bsalar(?:y|ies)\b|\bpay package|報酬|給与")),
+    ("dividend", _rx(r"\bdividends?\b|配当")),
+    ("interest rate", _rx(r"\binterest(?: rate)?\b|\bcoupon\b|\bSOFR\b|金利|利率|利息")),
+    ("employees", _rx(r"\bemployees?\b|\bheadcount\b|\bworkforce\b|従業員|社員数")),
+    ("hashrate", _rx(r"\bhash ?rate\b|\b[EP]H/s\b|\bexahash|ハッシュレート")),
+    ("construction cost", _rx(r"\b(?:construction|build(?:ing|-out)?) costs?\b|\bcost to build\b|建設費|建設コスト")),
+    ("electricity used", _rx(r"\bMWh\b|\belectricity (?:use|usage|consum)|電力(?:消費|使用)量")),
+)
+
+
+# A question asks "how many did it mine / produce / hold"; the figure rules know the statement's form ("mined").
+_PAST = {"mine": "mined", "produce": "produced", "hold": "held", "earn": "earned"}
+_BASE_VERB = re.compile(r"\b(" + "|".join(_PAST) + r")\b", re.IGNORECASE)
+# Parts of a question joined: "revenue and net loss", 「規模、期間」, 「ライオットとAMD」.
+_MANY_PARTS = re.compile(r"\b(?:and|or|versus|vs)\b|[,、と＆&や]|及び|および", re.IGNORECASE)
+
+
 def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
     """The metrics a question names (glossary key -> the words that state it), by the figure-labelling rules."""
-    return {r.key: r.words for r in RULES if r.words is not None and r.words.search(question)}
+    text = _BASE_VERB.sub(lambda m: f"{m.group(1)} {_PAST[m.group(1).lower()]}", question)
+    return {r.key: r.words for r in RULES if r.words is not None and r.words.search(text)}
+
+
+def single_part(question: str) -> bool:
+    """Whether a question asks one thing (no "and", no list): then each measure it names is the one asked for."""
+    return not _MANY_PARTS.search(question)
+
+
+def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
+    """The measures a question names that no figure rule labels (dividends, pay, interest rates, head count,
+    hashrate …), name -> the words that state it."""
+    return {name: words for name, words in _MEASURES if words.search(question)}
 
 
 @dataclass(frozen=True)
