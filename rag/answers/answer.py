@@ -28,6 +28,7 @@ from rag.query.analyze import MAX_QUESTION_CHARS, QueryAnalysis, as_analysis, ch
 from rag.retrieval.filters import Filters, describe, resolve_filters
 from rag.retrieval.hybrid import retriever_for
 from rag.schema import Citation, Hit
+from rag.store.embeddings import CachedEmbedder
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -334,7 +335,7 @@ def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
         return _numeric(r, numeric)
     if not r.support.supported:
         return _refused(r, "extractive", "", usage, 0.0, r.support.reason)
-    picked = choose_quotes(r.analysis, r.hits, stores.embedder, lang=r.lang, headings=_headings(r.hits, stores))
+    picked = choose_quotes(r.analysis, r.hits, CachedEmbedder(stores.embedder, stores.cache), lang=r.lang, headings=_headings(r.hits, stores))
     if not picked.quotes:
         return _refused(r, "extractive", "", usage, 0.0, picked.reason)
     hits, quotes = renumber(r.hits, picked.quotes)

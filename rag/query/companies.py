@@ -136,6 +136,12 @@ class _CompanyMatcher:
                 if len(folded) >= 4 and all(_KATAKANA.match(c) for c in folded):
                     self.fuzzy_ja.setdefault(folded, set()).add(e.key)
         self.japanese.sort(key=lambda x: -len(x[0].pattern))
+        # Every start of a squashed name: a token window whose first word starts none of them names nothing.
+        self.starts = {k[:j] for k in self.squashed for j in range(1, len(k) + 1)}
+        # The fuzzy names by first letter (a fuzzy match keeps the first letter), in their original order.
+        self.fuzzy_by_first: dict[str, list[str]] = {}
+        for name in self.fuzzy:
+            self.fuzzy_by_first.setdefault(name[0], []).append(name)
 
     def _add_names(self, e: CompanyAliases) -> None:
         protected = {squash(a) for a in e.case_sensitive}
@@ -167,6 +173,10 @@ class _CompanyMatcher:
 
     def _name_at(self, text: str, tokens: list[Token], i: int, found: _Found) -> int:
         """The length of the longest token window at i that names a company (added to found), or 0."""
+        first = tokens[i][0].lower()
+        if squash(first) and squash(first) not in self.starts and not (
+                first.endswith("'s") and squash(first[:-2]) in self.starts):
+            return 0
         for n in range(min(5, len(tokens) - i), 0, -1):
             window = tokens[i : i + n]
             span = (window[0][1], window[-1][2])
@@ -199,18 +209,21 @@ class _CompanyMatcher:
     def _fuzzy_en(self, text: str, tokens: list[Token], found: _Found) -> None:
         if not self.fuzzy:
             return
-        choices = list(self.fuzzy)
+        lows = [w.lower() for w, _, _ in tokens]
+        stops = stopwords_en()
+        # A window holding an ordinary word (not a connector) is never a name: skip those before anything else.
+        plain = [w in stops and w not in _CONNECTORS for w in lows]
         for i in range(len(tokens)):
             for n in (3, 2, 1):
                 window = tokens[i : i + n]
-                if len(window) < n or not _contiguous(text, window):
+                if len(window) < n or any(plain[i : i + n]) or not _contiguous(text, window):
                     continue
                 span = (window[0][1], window[-1][2])
                 sq = _fuzzy_candidate([w for w, _, _ in window], first=i == 0) if found.free(span) else ""
                 if not sq:
                     continue
                 limit = 1 if len(sq) <= 8 else 2 if len(sq) <= 14 else 3
-                match = _closest(sq, choices, limit)
+                match = _closest(sq, self.fuzzy_by_first.get(sq[0], []), limit)
                 if match and len(self.fuzzy[match]) == 1:
                     found.add(0.8, span, next(iter(self.fuzzy[match])))
                     break

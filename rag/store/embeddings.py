@@ -206,3 +206,15 @@ def embed_with_cache(
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.vstack([found[k] for k in keys]).astype(np.float32), len(missing)
+
+
+class CachedEmbedder:
+    """An embedder that reads and fills the local embedding cache (for text embedded at query time, such as the
+    sentences an extractive answer weighs: the same sentences come back question after question)."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache) -> None:
+        self.embedder, self.cache, self.model_id = embedder, cache, embedder.model_id
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors, _ = embed_with_cache(self.embedder, self.cache, texts)
+        return vectors
