@@ -155,11 +155,16 @@ def _ingest_procs(servers: Servers, library: str, pdfs: list[Path], nodes: list[
         with (node / "ingest.out").open("w") as out, (node / "ingest.err").open("w") as err:
             procs.append(subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", *map(str, pdfs), "--json"],
                                           env=servers.env(node, library), stdout=out, stderr=err, cwd=REPO))
+    names = {p.stem for p in pdfs}
+
+    def landed() -> int:  # of these PDFs (the library may hold others)
+        return sum(d["status"] == "complete" and d["doc_name"] in names for d in catalog.list_documents())
+
     with _bar(what, len(pdfs)) as update:
         while any(p.poll() is None for p in procs):
-            update(sum(d["status"] == "complete" for d in catalog.list_documents()))
+            update(landed())
             time.sleep(2)
-        update(sum(d["status"] == "complete" for d in catalog.list_documents()))
+        update(landed())
     wall = time.perf_counter() - started
     reports = []
     for node, proc in zip(nodes, procs):
