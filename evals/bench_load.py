@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,9 +27,45 @@ from rag.evaluation.sets import load_questions
 from rag.ingestion.pipeline import ingest
 from rag.retrieval.hybrid import HybridRetriever
 from rag.store.embeddings import UseEmbedder
-from rag.store.stores import open_stores
+from rag.store.stores import Stores, open_stores
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def readers(stores: Stores, questions: list[str], clients: int, requests: int,
+            until: Callable[[], bool] | None = None) -> tuple[dict[str, list[float]], Counter[str]]:
+    """`clients` threads on the same stores, as the app's sessions are, alternating search and extractive ask.
+
+    Each makes `requests` requests, or with `until`, goes on until it returns True (`requests` at least).
+    Returns the latencies (ms) per kind and the errors by kind; an error is counted and the load goes on.
+    """
+    retriever = HybridRetriever(stores)
+    latencies: dict[str, list[float]] = {"search": [], "ask": []}
+    errors: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def client(cid: int) -> None:
+        i = 0
+        while i < requests or (until is not None and not until()):
+            q = questions[(cid * requests + i) % len(questions)]
+            kind = "ask" if i % 2 else "search"
+            i += 1
+            t = time.perf_counter()
+            try:
+                if kind == "search":
+                    retriever.search(q, k=10)
+                else:
+                    answer_question(q, stores)
+            except Exception as exc:  # counted, and the load goes on
+                with lock:
+                    errors[f"{kind}: {type(exc).__name__}: {exc}"[:200]] += 1
+                continue
+            with lock:
+                latencies[kind].append((time.perf_counter() - t) * 1000)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    return latencies, errors
 
 
 def run(clients: int, requests: int, extra: list[Path], out: Path) -> dict:
@@ -38,10 +75,6 @@ def run(clients: int, requests: int, extra: list[Path], out: Path) -> dict:
         stores = open_stores(get_settings(data_dir=Path(tmp) / "live"), embedder)
         ingest([REPO / "corpus"], stores)
         before = {"vectors": stores.vectors.count(), "chunks": stores.keywords.count_chunks()}
-        retriever = HybridRetriever(stores)
-        latencies: dict[str, list[float]] = {"search": [], "ask": []}
-        errors: Counter[str] = Counter()
-        lock = threading.Lock()
         ingest_result: dict = {}
 
         def background_ingest() -> None:
@@ -50,28 +83,10 @@ def run(clients: int, requests: int, extra: list[Path], out: Path) -> dict:
             ingest_result.update(ingested=report.ingested, chunks=report.chunks, failed=len(report.failed),
                                  seconds=round(time.perf_counter() - t, 1))
 
-        def client(cid: int) -> None:
-            for i in range(requests):
-                q = questions[(cid * requests + i) % len(questions)]
-                kind = "ask" if i % 2 else "search"
-                t = time.perf_counter()
-                try:
-                    if kind == "search":
-                        retriever.search(q, k=10)
-                    else:
-                        answer_question(q, stores)
-                except Exception as exc:  # counted, and the load goes on
-                    with lock:
-                        errors[f"{kind}: {type(exc).__name__}: {exc}"[:200]] += 1
-                    continue
-                with lock:
-                    latencies[kind].append((time.perf_counter() - t) * 1000)
-
         ingester = threading.Thread(target=background_ingest)
         started = time.perf_counter()
         ingester.start()
-        with ThreadPoolExecutor(max_workers=clients) as pool:
-            list(pool.map(client, range(clients)))
+        latencies, errors = readers(stores, questions, clients, requests)
         readers_s = time.perf_counter() - started
         ingester.join()
         after = {"vectors": stores.vectors.count(), "chunks": stores.keywords.count_chunks()}

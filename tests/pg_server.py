@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for tests: Debian's initdb/pg_ctl, run as a non-root user, on 127.0.0.1."""
+"""A throwaway team for tests and benches: a PostgreSQL cluster (Debian's initdb/pg_ctl, run as a non-root user)
+and a `chroma run` server, on 127.0.0.1; and the settings of a node of it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from rag.config import Settings, get_settings
+from tests.helpers import free_port, start_chroma_server
 
 PG_USER = "shiftbrief-pg"  # the system user the cluster runs as when the tests run as root
 
@@ -81,3 +87,46 @@ class PgServer:
         except subprocess.CalledProcessError:
             pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class Team:
+    pg: PgServer
+    url: str
+    chroma_port: int
+    chroma_path: Path
+    chroma: subprocess.Popen
+
+    def restart_chroma(self) -> None:
+        self.chroma = start_chroma_server(self.chroma_path, self.chroma_port)
+
+
+def start_team(root: Path) -> Team:
+    """A PostgreSQL cluster with a database `shiftbrief`, and `chroma run` with its data under root."""
+    pg = PgServer(free_port())
+    pg.start()
+    port = free_port()
+    return Team(pg, pg.create_database("shiftbrief"), port, root / "chroma", start_chroma_server(root / "chroma", port))
+
+
+def stop_team(team: Team) -> None:
+    """Kill the Chroma server and remove the cluster (a crash: nothing of either is kept)."""
+    team.chroma.kill()
+    team.chroma.wait()
+    team.pg.remove()
+
+
+def node(team: Team, data_dir: Path, library: str) -> Settings:
+    """The settings of a node of the team: its own data directory (caches), the team's library."""
+    return get_settings(data_dir=data_dir, database_url=team.url, chroma_host="127.0.0.1",
+                        chroma_port=team.chroma_port, library=library)
+
+
+def node_env(team: Team, data_dir: Path, library: str) -> dict[str, str]:
+    return {**os.environ, "SHIFTBRIEF_DATA_DIR": str(data_dir), "SHIFTBRIEF_DATABASE_URL": team.url,
+            "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(team.chroma_port), "SHIFTBRIEF_LIBRARY": library}
+
+
+def run_node(env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "rag.cli", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)

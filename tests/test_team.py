@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rag.config import Settings, get_settings
+from rag.answers.answer import answer_question
+from rag.config import get_settings
 from rag.errors import StoreError
 from rag.ingestion.pipeline import delete_document, ingest
 from rag.retrieval.hybrid import search
@@ -29,65 +26,26 @@ from rag.store.analyser import analyse, keyword_text
 from rag.store.keywords import KeywordIndex
 from rag.store.migrate import export_library, import_library
 from rag.store.stores import Stores, open_stores
+from tests.conftest import FINANCEBENCH
 from tests.helpers import free_port, start_chroma_server, wait_for, write_corpus
-from tests.pg_server import PgServer, pg_bin
+from tests.pg_server import node, node_env, pg_bin, run_node, start_team, stop_team
 
 needs_pg = pytest.mark.skipif(pg_bin() is None, reason="PostgreSQL is not installed; run `make install-postgres`")
-
-
-@dataclass
-class Team:
-    pg: PgServer
-    url: str
-    chroma_port: int
-    chroma_path: Path
-    chroma: subprocess.Popen
-
-    def restart_chroma(self) -> None:
-        self.chroma = start_chroma_server(self.chroma_path, self.chroma_port)
-
-
-def _start_team(root: Path) -> Team:
-    pg = PgServer(free_port())
-    pg.start()
-    port = free_port()
-    return Team(pg, pg.create_database("shiftbrief"), port, root / "chroma", start_chroma_server(root / "chroma", port))
-
-
-def _stop_team(team: Team) -> None:
-    team.chroma.kill()
-    team.chroma.wait()
-    team.pg.remove()
 
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
     if pg_bin() is None:
         pytest.skip("PostgreSQL is not installed; run `make install-postgres`")
-    t = _start_team(tmp_path_factory.mktemp("team"))
+    t = start_team(tmp_path_factory.mktemp("team"))
     yield t
-    _stop_team(t)
+    stop_team(t)
 
 
 @pytest.fixture
 def library() -> str:
     """A fresh library (schema and collection) per test, on the shared servers."""
     return f"t{uuid.uuid4().hex[:10]}"
-
-
-def node(team: Team, data_dir: Path, library: str) -> Settings:
-    return get_settings(data_dir=data_dir, database_url=team.url, chroma_host="127.0.0.1",
-                        chroma_port=team.chroma_port, library=library)
-
-
-def node_env(team: Team, data_dir: Path, library: str) -> dict[str, str]:
-    return {**os.environ, "SHIFTBRIEF_DATA_DIR": str(data_dir), "SHIFTBRIEF_DATABASE_URL": team.url,
-            "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(team.chroma_port), "SHIFTBRIEF_LIBRARY": library}
-
-
-def run_node(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rag.cli", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
 
 
 def consistent(stores: Stores) -> bool:
@@ -270,7 +228,7 @@ def test_kill_9_of_a_node_mid_ingest_converges_on_the_next_run(team, library, tm
 @needs_pg
 @pytest.mark.slow
 def test_outages_give_a_clear_message_and_the_same_process_recovers(tmp_path, use_embedder):
-    team = _start_team(tmp_path / "servers")
+    team = start_team(tmp_path / "servers")
     try:
         stores = open_stores(node(team, tmp_path / "a", "outage"), use_embedder)
         write_corpus(tmp_path / "c", 3)
@@ -293,7 +251,7 @@ def test_outages_give_a_clear_message_and_the_same_process_recovers(tmp_path, us
         v, k = stores.vectors.all_ids(), stores.keywords.chunk_ids()
         assert v == k, (len(v), len(k), sorted(v ^ k)[:4])
     finally:
-        _stop_team(team)
+        stop_team(team)
 
 
 @needs_pg
@@ -309,6 +267,60 @@ def test_a_new_catalog_cannot_adopt_another_catalogs_collection(team, library, t
 def test_team_settings_without_a_chroma_server_are_refused(tmp_path):
     with pytest.raises(StoreError, match="CHROMA_HOST"):
         open_stores(get_settings(database_url="postgresql://nobody@127.0.0.1:1/x"))
+
+
+# ---------------------------------------------------------------- facts (numeric answers)
+
+FILING = FINANCEBENCH / "pdfs" / "3M_2018_10K.pdf"
+
+
+def _filing_pages(folder: Path) -> Path:
+    """3M's 2018 10-K cut to its cover and its statement pages: real tables, a tenth of the ingest."""
+    import pypdfium2 as pdfium
+
+    if not FILING.exists():
+        pytest.skip(f"the FinanceBench PDFs are not at {FILING.parent} (../shared/financebench beside the checkout)")
+    src, out = pdfium.PdfDocument(str(FILING)), pdfium.PdfDocument.new()
+    out.import_pages(src, [0, *range(55, 60)])
+    folder.mkdir()
+    out.save(str(folder / FILING.name))
+    out.close()
+    src.close()
+    return folder
+
+
+@needs_pg
+@pytest.mark.slow
+def test_team_facts_give_the_figure_embedded_gives_and_only_for_complete_documents(team, library, tmp_path,
+                                                                                    use_embedder, stores):
+    folder = _filing_pages(tmp_path / "filing")
+    a = open_stores(node(team, tmp_path / "a", library), use_embedder)
+    assert ingest([folder], a).ingested == 1 and ingest([folder], stores).ingested == 1
+    doc, q = FILING.stem, "What was 3M's capital expenditure in FY2018 (in USD millions)?"
+    assert a.facts is not None and stores.facts is not None
+    assert a.facts.count(doc) == stores.facts.count(doc) > 0
+    assert a.facts.of_documents([doc]) == stores.facts.of_documents([doc])
+    items = sorted({f.line_item for f in stores.facts.of_documents([doc]) if f.line_item})
+    assert a.facts.find(items, [doc]) == stores.facts.find(items, [doc])
+    assert a.facts.find(items, company_key="3m") == stores.facts.find(items, company_key="3m")
+    for months in (12, 3):
+        assert a.facts.period_ends([doc], months) == stores.facts.period_ends([doc], months)
+    b = open_stores(node(team, tmp_path / "b", library), use_embedder)  # another server of the team
+    want = answer_question(q, stores)
+    got = answer_question(q, b)
+    assert want.calculation and got.calculation == want.calculation and got.answer == want.answer
+    capex = [f.value for f in stores.facts.find(["capex"], [doc]) if f.period == "FY2018"]
+    assert capex and abs(capex[0]) == want.calculation["result"]  # the figure printed in the cash flow statement
+    # A document being replaced, or whose catalog row has not landed, lends no figure.
+    a.keywords.mark(doc, "updating")
+    assert b.facts.find(items, [doc]) == [] and not answer_question(q, b).calculation
+    a.keywords.mark(doc, "complete")
+    assert b.facts.find(["capex"], [doc])
+    a.facts.replace("not_landed", "3m", stores.facts.find(["capex"], [doc]))
+    assert a.facts.count("not_landed") and b.facts.find(["capex"], ["not_landed"]) == []
+    a.facts.delete("not_landed")
+    delete_document(doc, b)
+    assert a.facts.count() == 0 and not answer_question(q, a).calculation
 
 
 # ---------------------------------------------------------------- moving a library

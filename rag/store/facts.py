@@ -11,10 +11,13 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.errors import StoreError
 from rag.figures.facts import Fact
+
+if TYPE_CHECKING:
+    from rag.store.catalog import Catalog
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS facts (
@@ -39,8 +42,46 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc_name);
 CREATE INDEX IF NOT EXISTS facts_item ON facts(line_item, company_key);
 """
-_COLUMNS = ("doc_name", "page", "chunk_id", "statement", "label", "line_item", "period", "period_end", "months",
+COLUMNS = ("doc_name", "page", "chunk_id", "statement", "label", "line_item", "period", "period_end", "months",
             "value", "unit", "scale", "printed", "section", "company", "company_key", "source")
+
+
+class FactTable(Protocol):
+    """The facts of a library, whichever catalog holds them (`FactStore` here, `PostgresFactStore` on a team)."""
+
+    def close(self) -> None: ...
+
+    def replace(self, doc_name: str, company_key: str, facts: Iterable[Fact]) -> int: ...
+
+    def delete(self, doc_name: str) -> None: ...
+
+    def count(self, doc_name: str | None = None) -> int: ...
+
+    def find(self, line_items: Sequence[str], doc_names: Sequence[str] | None = None,
+             company_key: str | None = None) -> list[Fact]: ...
+
+    def of_documents(self, doc_names: Sequence[str]) -> list[Fact]: ...
+
+    def period_ends(self, doc_names: Sequence[str], months: int = 12) -> dict[str, dict[str, str]]: ...
+
+
+def open_facts(catalog: Catalog) -> FactTable:
+    """The fact table beside a catalog: in its SQLite file, or in its PostgreSQL schema."""
+    path = getattr(catalog, "path", None)
+    if isinstance(path, Path):
+        return FactStore(path)
+    from rag.store.postgres import PostgresCatalog
+    from rag.store.postgres_facts import PostgresFactStore
+
+    if not isinstance(catalog, PostgresCatalog):
+        raise StoreError(f"{catalog.where} has no fact table")
+    return PostgresFactStore(catalog)
+
+
+def fact_rows(doc_name: str, company_key: str, facts: Iterable[Fact]) -> list[tuple[Any, ...]]:
+    """Facts as table rows, in `COLUMNS` order (the printed source cut to 500 characters)."""
+    return [(doc_name, f.page, f.chunk, f.statement, f.label, f.line_item, f.period, f.period_end, f.months,
+             f.value, f.unit, f.scale, f.printed, f.section, f.company, company_key, f.source[:500]) for f in facts]
 
 
 class FactStore:
@@ -61,14 +102,12 @@ class FactStore:
 
     def replace(self, doc_name: str, company_key: str, facts: Iterable[Fact]) -> int:
         """Swap in a document's facts (all of them, or none on error). Returns how many were stored."""
-        rows = [(doc_name, f.page, f.chunk, f.statement, f.label, f.line_item, f.period, f.period_end, f.months,
-                 f.value, f.unit, f.scale, f.printed, f.section, f.company, company_key, f.source[:500])
-                for f in facts]
+        rows = fact_rows(doc_name, company_key, facts)
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._conn.execute("DELETE FROM facts WHERE doc_name = ?", (doc_name,))
-                self._conn.executemany(f"INSERT INTO facts VALUES ({','.join('?' * len(_COLUMNS))})", rows)
+                self._conn.executemany(f"INSERT INTO facts VALUES ({','.join('?' * len(COLUMNS))})", rows)
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._conn.execute("ROLLBACK")
@@ -90,7 +129,7 @@ class FactStore:
         """The facts of these line items, in these documents and/or of this company."""
         if not line_items or (doc_names is not None and not doc_names):
             return []
-        sql = f"SELECT {','.join(_COLUMNS)} FROM facts WHERE line_item IN ({','.join('?' * len(line_items))})"
+        sql = f"SELECT {','.join(COLUMNS)} FROM facts WHERE line_item IN ({','.join('?' * len(line_items))})"
         args: list[object] = list(line_items)
         if doc_names is not None:
             sql += f" AND doc_name IN ({','.join('?' * len(doc_names))})"
@@ -98,26 +137,27 @@ class FactStore:
         if company_key:
             sql += " AND (',' || company_key || ',') LIKE ?"
             args.append(f"%,{company_key},%")
+        sql += " ORDER BY doc_name, rowid"  # each document's facts as the ingest read them (PostgreSQL: seq)
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
-        return [_fact(r) for r in rows]
+        return [fact_from_row(r) for r in rows]
 
     def of_documents(self, doc_names: Sequence[str]) -> list[Fact]:
         """Every statement-table fact of these documents, labelled with a line item or not (sentence facts left out)."""
         if not doc_names:
             return []
-        sql = (f"SELECT {','.join(_COLUMNS)} FROM facts WHERE statement != 'text' "
-               f"AND doc_name IN ({','.join('?' * len(doc_names))})")
+        sql = (f"SELECT {','.join(COLUMNS)} FROM facts WHERE statement != 'text' "
+               f"AND doc_name IN ({','.join('?' * len(doc_names))}) ORDER BY doc_name, rowid")
         with self._lock:
             rows = self._conn.execute(sql, list(doc_names)).fetchall()
-        return [_fact(r) for r in rows]
+        return [fact_from_row(r) for r in rows]
 
     def period_ends(self, doc_names: Sequence[str], months: int = 12) -> dict[str, dict[str, str]]:
         """doc_name -> {period label ('FY2018', or 'Q2 2024' with months=3): the date it ends ('2018-12-31')}."""
         if not doc_names:
             return {}
         sql = (f"SELECT doc_name, period, period_end, count(*) FROM facts WHERE months = ? AND period_end != '' "
-               f"AND doc_name IN ({','.join('?' * len(doc_names))}) GROUP BY 1, 2, 3 ORDER BY 4")
+               f"AND doc_name IN ({','.join('?' * len(doc_names))}) GROUP BY 1, 2, 3 ORDER BY 4, 1, 2, 3")
         out: dict[str, dict[str, str]] = {}
         with self._lock:
             for doc, period, end, _ in self._conn.execute(sql, [months, *doc_names]):
@@ -125,7 +165,7 @@ class FactStore:
         return out
 
 
-def _fact(row: Any) -> Fact:
+def fact_from_row(row: Any) -> Fact:
     (doc_name, page, chunk_id, statement, label, line_item, period, period_end, months, value, unit, scale, printed,
      section, company, _key, source) = row
     return Fact(doc_name=doc_name, page=page, statement=statement, label=label, line_item=line_item, period=period,

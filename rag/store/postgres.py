@@ -106,7 +106,7 @@ class PostgresCatalog:
         self._lock = threading.RLock()
         self._conn: psycopg.Connection | None = None
         self._owners: dict[str, _PgClaims] = {}  # documents claimed by writers in this process
-        with self._using("create the catalog") as conn, conn.transaction():
+        with self.using("create the catalog") as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.key("\x00schema"),))  # two nodes starting at once
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
             conn.execute(_SCHEMA.encode())
@@ -132,7 +132,7 @@ class PostgresCatalog:
                 "(unset it to use the embedded SQLite catalog)")
 
     @contextmanager
-    def _using(self, what: str) -> Iterator[psycopg.Connection]:
+    def using(self, what: str) -> Iterator[psycopg.Connection]:
         """The shared connection, reconnected if the server went away; errors become StoreError."""
         with self._lock:
             if self._conn is None or self._conn.closed or self._conn.broken:
@@ -146,11 +146,11 @@ class PostgresCatalog:
                 raise StoreError(f"{self.where} failed to {what}: {exc}") from exc
 
     @contextmanager
-    def _writer(self, doc_name: str, what: str) -> Iterator[psycopg.Connection]:
+    def writer(self, doc_name: str, what: str) -> Iterator[psycopg.Connection]:
         """The connection that holds this document's claim (so a lost claim fails the write), else the shared one."""
         owner = self._owners.get(doc_name)
         if owner is None:
-            with self._using(what) as conn:
+            with self.using(what) as conn:
                 yield conn
             return
         with owner.connection(what) as conn:
@@ -177,24 +177,24 @@ class PostgresCatalog:
 
     # --- documents --------------------------------------------------------------------------
     def get_document(self, doc_name: str) -> dict[str, Any] | None:
-        with self._using("read the catalog") as conn:
+        with self.using("read the catalog") as conn:
             row = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_name = %s", (doc_name,)).fetchone()
         return flat_document(row) if row else None
 
     def list_documents(self) -> list[dict[str, Any]]:
-        with self._using("read the catalog") as conn:
+        with self.using("read the catalog") as conn:
             rows = conn.cursor(row_factory=dict_row).execute(
                 f'SELECT {_DOC_COLUMNS} FROM documents ORDER BY doc_name COLLATE "C"').fetchall()
         return [flat_document(r) for r in rows]
 
     def mark(self, doc_name: str, status: str) -> None:
-        with self._writer(doc_name, "mark a document") as conn:
+        with self.writer(doc_name, "mark a document") as conn:
             conn.execute("UPDATE documents SET status = %s WHERE doc_name = %s", (status, doc_name))
 
     def update_metadata(self, doc_name: str, fields: dict[str, Any], chunk_fields: dict[str, Any]) -> None:
         """Change some metadata of a document and of its chunks in place, in one transaction (no re-indexing)."""
-        with self._writer(doc_name, "correct a document's metadata") as conn:
+        with self.writer(doc_name, "correct a document's metadata") as conn:
             conn.execute("UPDATE documents SET metadata = metadata || %s, updated_at = %s WHERE doc_name = %s",
                          (Jsonb(fields), time.time(), doc_name))
             conn.execute("UPDATE chunks SET metadata = metadata || %s WHERE doc_name = %s", (Jsonb(chunk_fields), doc_name))
@@ -209,7 +209,7 @@ class PostgresCatalog:
         indexed = [_index_terms(ch["body"]) for ch in chunks]
         df = Counter(t for _, positions, _ in indexed for t in positions)
         n_tokens = sum(n for _, _, n in indexed)
-        with self._writer(name, "store a document") as conn, conn.transaction():
+        with self.writer(name, "store a document") as conn, conn.transaction():
             self._delete_rows(conn, name)
             with conn.cursor().copy("COPY chunks (chunk_id, doc_name, page, ord, text, metadata, body, tsv, "
                                     "n_tokens) FROM STDIN") as copy:
@@ -227,7 +227,7 @@ class PostgresCatalog:
         self._landed(name)
 
     def delete_document(self, doc_name: str) -> None:
-        with self._writer(doc_name, "delete a document") as conn, conn.transaction():
+        with self.writer(doc_name, "delete a document") as conn, conn.transaction():
             self._delete_rows(conn, doc_name)
         self._landed(doc_name)
 
@@ -243,7 +243,7 @@ class PostgresCatalog:
             owner.release(doc_name)
 
     def export_document(self, doc_name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        with self._using("read the catalog") as conn:
+        with self.using("read the catalog") as conn:
             cur = conn.cursor(row_factory=dict_row)
             row = cur.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_name = %s", (doc_name,)).fetchone()
             if row is None:
@@ -254,7 +254,7 @@ class PostgresCatalog:
 
     # --- chunks -----------------------------------------------------------------------------
     def chunk_ids(self, doc_name: str | None = None) -> set[str]:
-        with self._using("read the catalog") as conn:
+        with self.using("read the catalog") as conn:
             if doc_name is None:
                 rows = conn.execute("SELECT chunk_id FROM chunks").fetchall()
             else:
@@ -262,20 +262,20 @@ class PostgresCatalog:
         return {r[0] for r in rows}
 
     def count_chunks(self) -> int:
-        with self._using("read the catalog") as conn:
+        with self.using("read the catalog") as conn:
             return int(_one(conn.execute("SELECT count(*) FROM chunks")))
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not chunk_ids:
             return {}
-        with self._using("read chunks") as conn:
+        with self.using("read chunks") as conn:
             rows = conn.cursor(row_factory=dict_row).execute(
                 "SELECT chunk_id, doc_name, page, ord, text, metadata FROM chunks WHERE chunk_id = ANY(%s)",
                 (list(chunk_ids),)).fetchall()
         return {r["chunk_id"]: r for r in rows}
 
     def page_chunks(self, doc_name: str, page: int) -> list[dict[str, Any]]:
-        with self._using("read chunks") as conn:
+        with self.using("read chunks") as conn:
             return conn.cursor(row_factory=dict_row).execute(
                 "SELECT chunk_id, doc_name, page, ord, text, metadata FROM chunks WHERE doc_name = %s AND page = %s "
                 "ORDER BY ord", (doc_name, page)).fetchall()
@@ -295,7 +295,7 @@ class PostgresCatalog:
         # Each candidate's positions of the query's lexemes only: its tsvector cut down in C, not unnested.
         query = sql.SQL("SELECT c.chunk_id, c.n_tokens, ts_filter(setweight(c.tsv, 'A', %s::text[]), '{{a}}')::text "
                         "FROM chunks c WHERE {}").format(where)
-        with self._using("search keywords") as conn:
+        with self.using("search keywords") as conn:
             n_rows, total = _one(conn.execute(
                 "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0) FROM documents"), columns=2)
             rows = [(cid, dl, [_tf(p, positions) for p in phrases])

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rag.config import Settings
 from rag.store.catalog import Catalog, Claims, collection_name, open_catalog, reconcile
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
-from rag.store.facts import FactStore
+from rag.store.facts import FactTable, open_facts
 from rag.store.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Stores:
     keywords: Catalog
     cache: EmbeddingCache
     info: dict[str, str] = field(default_factory=dict)
-    facts: FactStore | None = None  # figures read off statement tables, in the keyword index's file
+    facts: FactTable | None = None  # figures read off statement tables, beside the catalog
     # The HybridRetriever of these stores, built on first use by rag.retrieval.hybrid.retriever_for. Not an
     # __init__ argument, so dataclasses.replace (another embedder) gives the copy a retriever of its own.
     retriever: HybridRetriever | None = field(default=None, init=False, repr=False, compare=False)
@@ -83,6 +83,5 @@ def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
         raise
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
     info = {"embedder": embedder.model_id, "vectors": vectors.where, "catalog": keywords.where}
-    # Statement-table facts live beside the SQLite catalog; a team catalog (PostgreSQL) has none yet.
-    path = getattr(keywords, "path", None)
-    return Stores(settings, embedder, vectors, keywords, cache, info, facts=FactStore(path) if path else None)
+    # Statement-table facts live beside the catalog: in its SQLite file, or in its PostgreSQL schema.
+    return Stores(settings, embedder, vectors, keywords, cache, info, facts=open_facts(keywords))
