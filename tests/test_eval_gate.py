@@ -17,11 +17,12 @@ FLOORS = {
     "page_hit@5": 0.87,
     "mrr@10": 0.74,
     "evidence_hit@5": 0.86,
-    "answered_right": 0.53,
-    "by_lang.en.answered_right": 0.57,
-    "by_lang.ja.answered_right": 0.46,
-    "unanswerable_refused": 0.83,
-    "by_lang.ja.ja_in_ja": 0.95,
+    "answered_right": 0.56,
+    "by_lang.en.answered_right": 0.59,
+    "by_lang.ja.answered_right": 0.50,
+    "unanswerable_refused": 0.98,
+    # the honest column: the answer's figures or key terms in Japanese words, not just Japanese script
+    "by_lang.ja.ja_in_ja": 0.74,
 }
 CEILINGS = {"wrong_refusal_rate": 0.04}
 

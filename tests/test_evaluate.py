@@ -313,3 +313,19 @@ def test_own_set_evidence_is_copied_from_the_corpus_and_the_set_is_balanced():
     follow_ups = [i for i in items if i.history]
     assert len(items) >= 141 and len(unanswerable) >= 21 and len(follow_ups) >= 6
     assert {i.lang for i in unanswerable} == {"en", "ja"} and {i.lang for i in follow_ups} == {"en", "ja"}
+
+
+def test_japanese_content_needs_the_answers_figures_or_key_terms_in_japanese():
+    from rag.evaluation.metrics import answer_in_japanese, japanese_content
+
+    q = "ライオットは2025年12月にビットコインを何BTC売却したか?"
+    note = "ライオットについて、英語の資料に該当する記載があります(原文は下記) [1]。"
+    lead = "ライオットの2025年12月のビットコイン売却は1,818 BTC、手取金は1億6,160万ドルです [1]。"
+    assert answer_in_japanese(note)  # the old column counted the note
+    assert not japanese_content(note, q, [1818], [])
+    assert japanese_content(lead, q, [161.6], [])
+    english = '資料によると:\n"Riot sold 1,818 BTC." [1]'
+    assert not japanese_content(english, q, [1818], [])  # the figure sits in an English quote only
+    terms = [["Rockdale", "ロックデール"], ["ライオット"]]
+    assert japanese_content("ライオットについて、原文はAMD、リース、Rockdaleに触れています [1]。", q, [], terms)
+    assert not japanese_content("ライオットについて、原文は契約に触れています [1]。", q, [], terms)  # echo only

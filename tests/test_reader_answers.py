@@ -280,3 +280,58 @@ def test_measures_the_passages_never_state_are_refused(corpus):
         assert not a.answerable, (asked, a.answer)
     a = answer_question("How many bitcoin did Riot sell in December 2025?", corpus)
     assert a.answerable and "1,818 BTC" in a.answer
+
+
+def test_a_japanese_lead_names_the_key_terms_of_an_english_quote():
+    from rag.answers.lead import gist_sentence
+
+    quote = "In January Riot halted the planned mining expansion at Corsicana and hired Altman Solon to study the site."
+    lead = gist_sentence(quote, 1, "ja", "", "ライオットはコルシカナで何を止めたか?")
+    assert lead.endswith("[1]。") and "ライオット" in lead and "Corsicana" in lead and "Altman Solon" in lead
+    assert "In" not in lead.split("、")  # a sentence's first word is no name
+    assert gist_sentence("Mining used to be simple.", 2, "ja", "", "") in ("", "原文はマイニングに触れています [2]。")
+
+
+def test_a_table_amount_takes_the_tables_scale_or_is_dropped():
+    from rag.answers.lead import table_scale
+
+    assert table_scale("Consolidated results (in millions, except per share)\n| Revenue | $12,662 |") == 1e6
+    assert table_scale("| Revenue | $12,662 |") is None
+    assert table_scale("(in thousands) ... (in millions)") is None  # two scales: unsettled
+    assert "126億6,200万ドル" in lead_sentence("| Revenue | $12,662 |", 1, "ja", "", [], table=True, scale=1e6)
+    assert "12,662" not in lead_sentence("| Revenue | $12,662 |", 1, "ja", "", [], table=True, scale=None)
+
+
+def test_a_comparison_quotes_each_company_or_says_which_side_is_missing():
+    from rag.answers.compose import missing_note
+    from rag.answers.extractive import _select
+    from rag.answers.qtype import question_wants
+
+    wants = question_wants("Compare CleanSpark and Riot")
+    riot = Quote(1, "Riot held 19,287 BTC.", 0.9, subject="RIOT", aspects=frozenset({"company:RIOT"}))
+    filler = Quote(1, "Riot mined 460 BTC.", 0.85, subject="RIOT", aspects=frozenset({"company:RIOT", "word:x"}))
+    clsk = Quote(3, "CleanSpark held 13,011 BTC.", 0.3, subject="CLEANSPARK", aspects=frozenset({"company:CLEANSPARK"}))
+    picked = _select([riot, filler, clsk], wants, [], {"RIOT", "CLEANSPARK"}, [], 3, 1,
+                     ["company:CLEANSPARK", "company:RIOT"])
+    assert clsk in picked.quotes and not picked.missing  # far below the best quote, in a third passage: still quoted
+    alone = _select([riot, filler], wants, [], {"RIOT", "CLEANSPARK"}, [], 3, 2, ["company:CLEANSPARK", "company:RIOT"])
+    assert alone.missing == ["CLEANSPARK"]
+    assert "クリーンスパーク" in missing_note(alone.missing, "クリーンスパークとライオットを比べて", "ja")
+
+
+def test_a_sentence_saying_none_answers_how_many():
+    from rag.answers.extractive import stated_kinds
+
+    assert stated_kinds("Riot did not sell any bitcoin in March 2025.", {"count"}) == {"count"}
+    assert stated_kinds("In December 2025 it had no tenants at all.", {"count"}) == {"count"}
+    assert stated_kinds("Riot kept building at Corsicana.", {"count"}) == set()
+    assert stated_kinds("Riot did not sell any bitcoin.", {"currency"}) == set()  # none is a count, not an amount
+
+
+def test_unlisted_katakana_names_match_only_as_written():
+    from rag.answers.grounding import unmatched_katakana_names
+
+    hits = [Hit("c", "d", 0, "Activist Starboard Value wrote to Riot. スターボード・バリューは書簡を送った。", 1.0, {})]
+    assert unmatched_katakana_names("グリーニッジ・ジェネレーションの採掘量は?", hits) == ["グリーニッジ・ジェネレーション"]
+    assert unmatched_katakana_names("スターボードバリューは何を求めたか?", hits) == []  # dots aside, written so
+    assert unmatched_katakana_names("コア・サイエンティフィックのリスクは?", hits) == []  # listed: judged elsewhere

@@ -339,7 +339,7 @@ def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
     if not picked.quotes:
         return _refused(r, "extractive", "", usage, 0.0, picked.reason)
     hits, quotes = renumber(r.hits, picked.quotes)
-    text, evidence = compose_answer(quotes, hits, r.question, r.lang, r.analysis)
+    text, evidence = compose_answer(quotes, hits, r.question, r.lang, r.analysis, picked.missing)
     cited = list(dict.fromkeys(q.n for q in quotes))
     citations = [Citation.of(n, hits[n - 1], " … ".join(clip(q.text) for q in quotes if q.n == n)) for n in cited]
     report = check_figures(text, _passages(hits), cited=cited)

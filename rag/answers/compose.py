@@ -7,10 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 from rag.answers.extractive import LEAD_IN, Quote, clip
-from rag.answers.lead import company_label, lead_sentence, source_note
+from rag.answers.lead import company_label, gist_sentence, lead_sentence, source_note, table_scale
 from rag.answers.when import periods_in
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
+from rag.text.tables import is_table_line
 
 
 def renumber(hits: Sequence[Hit], quotes: Sequence[Quote]) -> tuple[list[Hit], list[Quote]]:
@@ -26,13 +27,24 @@ def _mark(text: str, lang: str) -> str:
     return f"「{clip(text)}」" if lang == "ja" else f"\"{clip(text)}\""
 
 
+def missing_note(keys: Sequence[str], question: str, lang: str) -> str:
+    """The line saying which side of a comparison the passages say nothing about ("" for none)."""
+    names = [n for n in (company_label(k, question, lang) for k in keys) if n]
+    if not names:
+        return ""
+    if lang == "ja":
+        return f"{'、'.join(names)}については、該当する記述が見つかりませんでした。"
+    return f"The passages found say nothing on this about {', '.join(names)}."
+
+
 def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, lang: str,
-                   analysis: QueryAnalysis) -> tuple[str, list[dict[str, Any]]]:
+                   analysis: QueryAnalysis, missing: Sequence[str] = ()) -> tuple[str, list[dict[str, Any]]]:
     """The answer's text and its evidence list.
 
     Quotes in the reader's language are the answer, after the lead-in; a quote in the other language is shown as
     evidence only, and the answer states what it says by rule (a lead sentence with its figures in the reader's
-    form), or where it is when it states no figure.
+    form, and the key terms it names), or where it is when it states neither. A compared company no quote is
+    about (`missing`) is named last.
     """
     wanted = periods_in(analysis.text)
     asked = set(analysis.companies)
@@ -43,7 +55,10 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
         if q.lang == lang:
             continue
         company = company_label(q.subject if (q.subject in asked or not asked) else None, question, lang)
-        lead = lead_sentence(q.text, q.n, lang, company, wanted)
+        table = is_table_line(q.text)
+        lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text))
+        gist = gist_sentence(q.text, q.n, lang, "" if lead else company, question, skip=lead + company)
+        lead = " ".join(x for x in (lead, gist) if x)
         if not lead and not noted:
             lead = source_note(q.n, lang, company, q.lang)
             noted = True
@@ -53,6 +68,8 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
     if same:
         lines.append(LEAD_IN.get(lang, LEAD_IN["en"]))
         lines += [f"{_mark(q.text, lang)} [{q.n}]" for q in same]
+    if note := missing_note(missing, question, lang):
+        lines.append(note)
     evidence = []
     for q in quotes:
         hit = hits[q.n - 1]

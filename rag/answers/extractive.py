@@ -50,7 +50,7 @@ _SAME_LANG = {"en": 0.10, "ja": 0.20}
 # The question asks for a quantity itself, not about one.
 _ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
-    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+\b)|金額|[額率数]は",
+    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+(?![A-Za-z]))|金額|[額率数]は",
     re.IGNORECASE,
 )
 
@@ -67,6 +67,18 @@ def ja_coverage(question: str, text: str) -> float:
         return 0.0
     low = text.lower()
     return sum(1 for r in runs if r.lower() in low) / len(runs)
+
+
+# "did not sell any bitcoin", "no tenants at all", 「契約はゼロ」: a count of none, which answers "how many".
+_NONE = re.compile(r"\b(?:did not|didn't|has not|hasn't|had not|hadn't)\s+\w+\s+(?:any|a single)\b|\bnot a single\b|"
+                   r"\bno\s+(?:[a-z-]+\s+){0,2}(?:at all|yet)\b|\bnone\b|\bzero\b|ゼロ|一(?:件|つ|社)も|皆無",
+                   re.IGNORECASE)
+
+
+def stated_kinds(text: str, kinds: set[str]) -> set[str]:
+    """The asked kinds of figure a sentence states; a sentence saying there were none states a count (zero)."""
+    found = kinds & figure_kinds(text)
+    return found | {"count"} if "count" in kinds and _NONE.search(text) else found
 
 
 def _long_enough(unit: str) -> bool:
@@ -105,6 +117,7 @@ class Picked:
     quotes: list[Quote] = field(default_factory=list)
     covered: float = 0.0
     reason: str = ""
+    missing: list[str] = field(default_factory=list)  # companies compared that no quote is about
 
 
 def _company_fit(unit: Unit, asked: set[str]) -> float | None:
@@ -136,7 +149,11 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = 
                                               for s in unit.periods):
             return None if strict else 0.3  # a quarter's figure is part of the year asked for, not the year's figure
         return fit
-    return 0.5 * agreement(wanted, unit.context_periods) + 0.25
+    context = agreement(wanted, unit.context_periods) if unit.context_periods else 0.5
+    spans = [s for s in unit.context_periods if s.last - s.first >= 2]  # a reporting period, not a report's date
+    if strict and spans and agreement(wanted, spans) == 0.0 and kinds & figure_kinds(unit.text):
+        return None  # the figure asked for, under a heading (or in a document) of another quarter or year
+    return 0.5 * context + 0.25
 
 
 @lru_cache(maxsize=4096)
@@ -212,7 +229,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if strict:
         # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
         # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
-        kept = [(u, c, p) for u, c, p in kept if kinds & figure_kinds(u.text)]
+        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds)]
         if not kept:
             return Picked(reason="no passage states the figure asked for")
     figures = [f for f in parse_figures(analysis.text) if f.unit]
@@ -222,7 +239,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
         aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures)
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
-        fig = 1.0 if kinds and kinds & figure_kinds(u.text) else 0.0
+        fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0
         length = max(0, len(u.quote.split()) - 45) / 40
         words = coverage(terms, u.quote)
         if lang == "ja" and u.lang == "ja":  # the question's own words, which English synonyms don't reach
@@ -235,16 +252,44 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
-    return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages)
+    sides = _sides(analysis.companies, wanted, metrics, wants, one)
+    return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
+
+
+def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.Pattern[str]], wants: Wants,
+           one: bool) -> list[str]:
+    """The parts of a question each of which needs its own quote: every company a question names beside another
+    ("compare A and B", 「AとBを比べて」), every period of a comparison across periods, and every measure of a
+    question asking several ("revenue and net loss")."""
+    sides = [f"company:{k}" for k in dict.fromkeys(companies)] if len(set(companies)) > 1 else []
+    if len(wanted) > 1 and "compare" in wants.cues:
+        sides += [f"period:{i}" for i, w in enumerate(wanted) if not w.whole_year]
+    if len(metrics) > 1 and not one:
+        sides += [f"metric:{k}" for k in metrics]
+    return sides
 
 
 def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[str], wanted: list[When],
-            max_quotes: int, max_passages: int) -> Picked:
-    """The best quote, then each next one that covers an aspect still open."""
+            max_quotes: int, max_passages: int, sides: Sequence[str] = ()) -> Picked:
+    """The best quote, then the best quote for each side or part still uncovered (a comparison quotes each
+    company it names, a question asking several measures each measure), then each next one that covers an
+    aspect still open."""
     best = scored[0]
     chosen = [best]
     covered = set(best.aspects)
-    pool = [q for q in scored[1:] if q.score >= max(0.5 * best.score, 0.15)]
+    missing = []
+    for side in sides:
+        if side in covered:
+            continue
+        q = next((q for q in scored if side in q.aspects and q not in chosen and q.score >= 0.15), None)
+        if q is None:
+            missing.append(side)
+            continue
+        chosen.append(q)
+        covered |= q.aspects
+    max_quotes = max(max_quotes, len(chosen) + 1)
+    max_passages = max(max_passages, len({c.n for c in chosen}))
+    pool = [q for q in scored[1:] if q.score >= max(0.5 * best.score, 0.15) and q not in chosen]
     while len(chosen) < max_quotes:
         options = []
         for q in pool:
@@ -266,7 +311,7 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
     wanted_all = wants.all | {f"company:{k}" for k in asked if len(asked) > 1} | \
         {f"period:{i}" for i, w in enumerate(wanted) if len(wanted) > 1 and not w.whole_year}
     share = len(covered & wanted_all) / len(wanted_all) if wanted_all else 1.0
-    return Picked(chosen, share)
+    return Picked(chosen, share, missing=[m.split(":", 1)[1] for m in missing if m.startswith("company:")])
 
 
 def pick_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, max_quotes: int = 3,

@@ -169,6 +169,7 @@ def assess_support(question: str | QueryAnalysis, hits: Sequence[Hit], similarit
     haystack = normalize(" ".join(hit_haystack(h) for h in hits))
     missing = [t for t in required_terms(analysis) if not mentions(t, haystack)]
     missing += [m for m in missing_companies(analysis, hits) if m not in missing]
+    missing += [m for m in unmatched_katakana_names(analysis.text, hits) if m not in missing]
     if missing:
         return Support(False, sim, cov, missing, f"no passage mentions {', '.join(missing)}")
     if terms.words and cov == 0:
@@ -207,6 +208,29 @@ def missing_companies(question: str | QueryAnalysis, hits: Sequence[Hit]) -> lis
         present |= set(document_companies(h.metadata or {}))
         present |= set(companies_named(h.text))
     return [_written_as(analysis.text, k) for k in analysis.companies if k not in present]
+
+
+# A foreign name of several words, written in katakana with middle dots: グリーニッジ・ジェネレーション.
+_KATAKANA_NAME = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}(?:[・･][\u30a1-\u30fa\u30fc]{2,})+")
+
+
+def unmatched_katakana_names(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The dotted katakana names of a question that neither the company list knows nor any passage writes.
+
+    Such a name is matched to a romanised one only through the company list's Japanese aliases (companies_named
+    finds those, and missing_companies judges them); a name the list does not know is found only as written
+    (dots and spaces aside). Transliterating katakana back to English is guessing, so an unlisted name that no
+    passage writes is unmatched and the question is refused.
+    """
+    fold = str.maketrans("", "", "・･ 　")
+    haystack = normalize(" ".join(hit_haystack(h) for h in hits)).translate(fold)
+    out = []
+    for m in _KATAKANA_NAME.finditer(normalize(question)):
+        name = m.group()
+        if companies_named(name) or name.translate(fold) in haystack:
+            continue
+        out.append(name)
+    return out
 
 
 def word_overlap(a: str, b: str) -> float:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 
-from rag.answers.attribution import _first_position
+from rag.answers.attribution import _first_position, companies_named
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
 from rag.figures.labels import label_figures
+from rag.figures.parse import CURRENCIES
 from rag.query.companies import load_companies
+from rag.query.vocabulary import _vocabulary
 from rag.text.normalize import normalize
 
 _MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -63,8 +65,34 @@ def _same_year_span(a: str, b: str) -> bool:
     return a[:4] == b[:4] or not (a[:4].isdigit() and b[:4].isdigit())
 
 
-def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When]) -> str:
-    """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none."""
+# The scale a table states once in its header or caption: "(in millions)", "(in thousands, except per share)".
+_TABLE_SCALE = re.compile(r"\bin (thousands|millions|billions)\b|単位[:：]?\s*(千|百万|十億)", re.IGNORECASE)
+_SCALES = {"thousands": 1e3, "millions": 1e6, "billions": 1e9, "千": 1e3, "百万": 1e6, "十億": 1e9}
+
+
+def table_scale(passage: str) -> float | None:
+    """The one scale a passage's table header states ("in millions" -> 1e6); None when it states none or
+    several (then a bare table figure's scale can't be settled)."""
+    found = {_SCALES[(m.group(1) or "").lower() or m.group(2)] for m in _TABLE_SCALE.finditer(passage)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _scaled(value: float, unit: str, written_scale: float, table: bool, scale: float | None) -> float | None:
+    """A table line's bare amount ("12,662" under "in millions") in base units; None when its scale is unknown.
+
+    A wrong number is worse than none: a table amount with no scale word and no stated table scale is dropped.
+    """
+    if not table or written_scale != 1.0 or not (unit in CURRENCIES or unit in ("shares", "")):
+        return value
+    return value * scale if scale else None
+
+
+def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When], table: bool = False,
+                  scale: float | None = None) -> str:
+    """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none.
+
+    A table line's bare amounts take the table's `scale`; without one they are left out.
+    """
     items: list[tuple[str, str, str]] = []  # (period, label, value)
     others: list[str] = []
     when = _when_label(quote_text, wanted, lang)
@@ -72,7 +100,10 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     # without its own period no period at all: a wrong period is worse than none.
     single = len({(s.year, s.first, s.last) for s in periods_in(quote_text)}) <= 1
     for fig, metric, period, _claim, _distance in label_figures(quote_text, keep_all=True):
-        value = format_figure(fig.value, fig.unit, lang) if fig.unit else fig.raw
+        amount = _scaled(fig.value, fig.unit, fig.scale, table, scale)
+        if amount is None:
+            continue
+        value = format_figure(amount, fig.unit, lang) if fig.unit or amount != fig.value else fig.raw
         label = term(metric, lang) if metric else ""
         # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
         own = format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2})?", period or "") or (
@@ -116,3 +147,71 @@ def source_note(n: int, lang: str, company: str, source_lang: str) -> str:
         return f"{who}英語の資料に該当する記載があります(原文は下記) [{n}]。" if source_lang == "en" else ""
     who = f" about {company}" if company else ""
     return f"A Japanese source{who} states this (original below) [{n}]." if source_lang == "ja" else ""
+
+
+# Capitalised words that are no names: sentence openers, months, common abbreviations.
+_NOT_NAME = re.compile(r"(?:The|A|An|In|On|At|By|For|Of|To|And|But|As|It|Its|This|That|These|Those|Their|With|From|"
+                       r"After|Before|When|While|Since|Under|Over|Against|Rather|Only|One|Two|Three|Four|Five|Six|"
+                       r"January|February|March|April|May|June|July|August|September|October|November|December|"
+                       r"Q[1-4]|FY\d*|H[12]|I|BTC|USD|GAAP|Inc|Corp|Ltd|LLC|Co|MW|GW|IT|NASDAQ|NYSE)\.?")
+_CAPITAL_RUN = re.compile(r"(?<![\w$])[A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*")
+
+
+def _names_in(text: str) -> list[tuple[int, str]]:
+    """Proper names of an English sentence not in the company list: capitalised runs, openers and months out."""
+    out = []
+    taken = [(at, at + size) for key in companies_named(text) for at, size in [_first_position(text, key)] if at >= 0]
+    for m in _CAPITAL_RUN.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue  # part of a company's name ("Hut" of "Hut 8"): named by the company list
+        words = [w.rstrip(".'’s") for w in m.group().split()]
+        if not text[:m.start()].strip() or text[:m.start()].rstrip()[-1] in ".!?:;\"“":
+            words = words[1:]  # a sentence's first word is capitalised whatever it is
+        words = [w for w in words if w and not _NOT_NAME.fullmatch(w)]
+        if words and not companies_named(" ".join(words)):
+            out.append((m.start(), " ".join(words)))
+    return out
+
+
+def gist_terms(text: str, lang: str, question: str = "", limit: int = 8) -> list[str]:
+    """The key terms of a quote written for a reader of `lang`, in the order the quote names them.
+
+    For a Japanese reader of an English quote: each company by its Japanese name (as the question writes it, else
+    the company list's), each financial term by its Japanese vocabulary term, and the other proper names (places,
+    partners) as written, which a Japanese reader reads as they are. For an English reader of a Japanese quote:
+    companies and vocabulary terms in English. Nothing is guessed: a word with no listed form is left out.
+    """
+    vocab = _vocabulary()
+    found: list[tuple[int, str]] = []
+    for key in companies_named(text):
+        at, _ = _first_position(text, key)
+        found.append((at, company_label(key, question, lang)))
+    if lang == "ja":
+        for start, _end, _term, gids in vocab.match_en(text):
+            ja = [vocab.groups[g]["ja"][0] for g in sorted(gids) if not g.startswith("intent:") and
+                  vocab.groups[g].get("ja")]
+            if ja:
+                found.append((start, ja[0]))
+        found += _names_in(text)
+    else:
+        for at, _term, gids in vocab.match_ja(text, "ja"):
+            en = [vocab.groups[g]["en"][0] for g in sorted(gids) if not g.startswith("intent:") and
+                  vocab.groups[g].get("en")]
+            if en:
+                found.append((at, en[0]))
+    terms = [t for _, t in sorted(found, key=lambda f: f[0]) if t]
+    return list(dict.fromkeys(terms))[:limit]
+
+
+def gist_sentence(quote_text: str, n: int, lang: str, company: str, question: str = "",
+                  skip: str = "") -> str:
+    """A sentence in `lang` naming what a quote in the other language is about (its key terms), with its [n];
+    terms already in `skip` (the figure lead, the company) are not repeated; "" when it has none."""
+    terms = [t for t in gist_terms(quote_text, lang, question) if t and t not in skip and t != company]
+    if not terms:
+        return ""
+    if lang == "ja":
+        who = f"{company}について、" if company else ""
+        return f"{who}原文は{'、'.join(terms)}に触れています [{n}]。"
+    who = f" about {company}" if company else ""
+    return f"The Japanese source{who} names {', '.join(terms)} [{n}]."

@@ -22,6 +22,7 @@ from rag.evaluation.metrics import (
     evidence_metrics,
     figure_in,
     figures_stated,
+    japanese_content,
     key_terms_score,
     majority,
     mean,
@@ -138,6 +139,17 @@ def answered_right(item: EvalItem, answer: Answer) -> tuple[bool | None, str]:
     return True, ""
 
 
+def ja_in_ja(item: EvalItem, answer: Answer, refused: bool) -> bool:
+    """Whether the answer to a Japanese question carries its content in Japanese: a refusal in Japanese for an
+    unanswerable item; for an answerable one, a Japanese answer whose own words state a gold figure or a key term
+    the question does not hold (see metrics.japanese_content). A refusal of an answerable item carries nothing."""
+    if refused:
+        return not item.answerable and answer_in_japanese(answer.answer)
+    if not item.answerable:
+        return answer_in_japanese(answer.answer)
+    return japanese_content(answer.answer, item.question, required_figures(item), answer_key_terms(item))
+
+
 class JudgeOut(BaseModel):
     """A grader's verdict on one answer against the gold answer."""
 
@@ -205,6 +217,7 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "wrong_refusal_rate": mean(r["refused"] for r in answerable),
             "gold_citation_precision": mean(r.get("gold_citation_precision") for r in rows),
             "ja_in_ja": mean(r.get("ja_in_ja") for r in rows),
+            "ja_in_ja_old": mean(r.get("ja_in_ja_old") for r in rows),  # the script alone: a source note counted
             "n_answerable": len(answerable),
             "n_unanswerable": len(unanswerable),
             # old: figure_match ignores what is cited; citation_precision is circular in extractive mode
@@ -254,7 +267,8 @@ def _evaluate_one(item: EvalItem, stores: Stores, retriever: HybridRetriever, ch
         "retrieval": _retrieval_row(item, hits),
         "answered_right": right, "why_wrong": why,
         "gold_citation_precision": gold_citation_precision(item, ans),
-        "ja_in_ja": answer_in_japanese(ans.answer) if item.lang == "ja" else None,
+        "ja_in_ja": ja_in_ja(item, ans, refused) if item.lang == "ja" else None,
+        "ja_in_ja_old": answer_in_japanese(ans.answer) if item.lang == "ja" else None,
         "figure_match": figure_match(item, ans.answer) if item.answerable and not refused else
         (0.0 if item.answerable and gold_figures(item) else None),
         "refused": refused, "refusal_correct": refused != item.answerable,

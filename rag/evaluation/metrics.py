@@ -255,10 +255,35 @@ def answer_in_japanese(text: str) -> bool:
     hold at least four Japanese characters and a Japanese share (see _ja_share) of at least 0.5. The
     Japanese refusal passes; an answer of English quotes under a Japanese lead-in does not.
     """
+    body = own_words(text)
+    return len(JA_CHARS.findall(body)) >= 4 and _ja_share(body) >= 0.5
+
+
+def own_words(text: str) -> str:
+    """An answer's own words: without [n] markers, quoted passages that are mostly English and a lead-in line."""
     body = strip_citations(text).strip()
     body = _QUOTED.sub(lambda m: m.group() if _ja_share(m.group()) >= 0.5 else " ", body)
-    body = _LEAD_IN.sub("", body + "\n").strip()
-    return len(JA_CHARS.findall(body)) >= 4 and _ja_share(body) >= 0.5
+    return _LEAD_IN.sub("", body + "\n").strip()
+
+
+def japanese_content(text: str, question: str, figures: Sequence[float], terms: Sequence[Sequence[str]]) -> bool:
+    """True when a Japanese answer carries its content in Japanese (the honest `ja_in_ja`).
+
+    The answer must be in Japanese (see answer_in_japanese), and its own words (see own_words: English quotes do
+    not count) must state one of the gold figures, scale-aware, or — for an item without figures — one of its key
+    terms that the question does not already hold: a note saying where the English source is, or an echo of the
+    question, carries nothing. An item with neither figures nor key terms is judged on the language alone.
+    """
+    if not answer_in_japanese(text):
+        return False
+    body = own_words(text)
+    if figures:
+        stated = parse_figures(body)
+        return any(figure_stated(g, f) for g in figures for f in stated)
+    fresh = [t for t in terms if not term_found(t, question)]
+    if not fresh:
+        return True
+    return any(term_found(t, body) for t in fresh)
 
 
 # ---------------------------------------------------------------- summaries

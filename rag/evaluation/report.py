@@ -15,10 +15,11 @@ NEW = (("answers", "answered_right"), ("answers", "unanswerable_refused"), ("ans
 # and citation precision counts a quote as supporting its own figures.
 OLD = (("retrieval", "page_hit@1"), ("retrieval", "page_hit@5"), ("retrieval", "page_hit@10"),
        ("retrieval", "doc_hit@5"), ("retrieval", "mrr@10"), ("answers", "figure_match"),
-       ("answers", "refusal_accuracy"), ("answers", "citation_precision"), ("answers", "unsupported_figure_rate"))
+       ("answers", "refusal_accuracy"), ("answers", "citation_precision"), ("answers", "unsupported_figure_rate"),
+       ("answers", "ja_in_ja_old"))
 LABELS = {"answered_right": "answered right", "unanswerable_refused": "unanswerable refused",
           "wrong_refusal_rate": "wrong refusals", "gold_citation_precision": "gold citation prec.",
-          "ja_in_ja": "JA answers in JA", "evidence_hit@5": "evidence hit@5", "page_hit@1": "page hit@1",
+          "ja_in_ja": "JA content in JA", "ja_in_ja_old": "old: JA script only", "evidence_hit@5": "evidence hit@5", "page_hit@1": "page hit@1",
           "page_hit@5": "page hit@5", "page_hit@10": "page hit@10", "doc_hit@5": "doc hit@5", "mrr@10": "MRR@10",
           "figure_match": "old: figure match", "refusal_accuracy": "old: refusal acc.",
           "citation_precision": "old: citation prec.", "unsupported_figure_rate": "old: unsupported fig."}
