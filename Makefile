@@ -101,7 +101,7 @@ bench: install-dev
 	$(BIN)/python -m evals.bench_facts_cost --financebench $(FINANCEBENCH) --out evals/reports
 	$(BIN)/python -m evals.bench_tables --out evals/reports
 	$(BIN)/python -m evals.bench_metadata --financebench $(FINANCEBENCH) --out evals/reports
-	$(BIN)/python -m evals.bench_briefing --corpus-data $(BENCH_DATA)/corpus --out evals/reports
+	$(BIN)/python -m evals.bench_briefing --corpus-data $(BENCH_DATA)/corpus --tenk-data $(BENCH_DATA)/ours --out evals/reports
 	$(BIN)/python -m evals.bench_load --financebench $(FINANCEBENCH) --out evals/reports
 	$(MAKE) bench-team
 
