@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.store.catalog import Catalog, Claims, collection_name, open_catalog, reconcile
+from rag.store.damage import reporting_damage
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
 from rag.store.facts import FactStore
 from rag.store.vectors import VectorStore
@@ -49,6 +51,23 @@ class Stores:
         return reconcile(self.keywords, self.vectors, claims)
 
 
+class _CheckedFacts(FactStore):
+    """The facts table, whose damaged-file errors name the catalog file and the fix (see rag.store.damage)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        attr = super().__getattribute__(name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+        path = super().__getattribute__("path")
+
+        @wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with reporting_damage(path):
+                return attr(*args, **kwargs)
+
+        return call
+
+
 # Settings only the chat model reads; every other one can change what open_stores returns (where the vectors
 # live, which embedder, its threads and workers) or how ingest writes through stores.settings (chunk sizes).
 CHAT_ONLY_SETTINGS = frozenset({"llm_mode", "llm_model", "llm_timeout", "judge_model"})
@@ -73,4 +92,13 @@ def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
     info = {"embedder": embedder.model_id, "vectors": vectors.where, "catalog": keywords.where}
     # Statement-table facts live beside the SQLite catalog; a team catalog (PostgreSQL) has none yet.
     path = getattr(keywords, "path", None)
-    return Stores(settings, embedder, vectors, keywords, cache, info, facts=FactStore(path) if path else None)
+    return Stores(settings, embedder, vectors, keywords, cache, info, facts=_CheckedFacts(path) if path else None)
+
+
+def catalog_documents(settings: Settings) -> list[dict[str, Any]]:
+    """The library's documents from its catalog alone: no vector store, no embedding cache (`shiftbrief docs`)."""
+    catalog = open_catalog(settings, get_embedder(settings).model_id)
+    try:
+        return catalog.list_documents()
+    finally:
+        catalog.close()
