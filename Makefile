@@ -101,7 +101,7 @@ bench: install-dev
 	$(BIN)/python -m evals.bench_tables --out evals/reports
 	$(BIN)/python -m evals.bench_metadata --financebench $(FINANCEBENCH) --out evals/reports
 	$(BIN)/python -m evals.bench_briefing --corpus-data $(BENCH_DATA)/corpus --out evals/reports
-	$(BIN)/python -m evals.bench_load --financebench $(FINANCEBENCH) --out evals/reports
+	$(BIN)/python -m evals.bench_reliability --financebench $(FINANCEBENCH) --out evals/reports
 	$(MAKE) bench-team
 
 # A team on one machine: PostgreSQL (cluster in $(TEAM_DIR)/postgres) + a Chroma server on 127.0.0.1, corpus/
