@@ -198,7 +198,7 @@ def probes(data: Path, doc: str, n: int = 5) -> tuple[list[str], str]:
 def kill_trials(pdf: Path, other: Path, work: Path, kills: int, seed: int = 7) -> dict[str, Any]:
     """Ingest pdf (and a second small file), then SIGKILL `delete` at `kills` random points; see the module doc."""
     doc, base = pdf.stem, work / "kill-base"
-    r = peak_rss(["ingest", str(pdf)], base)
+    r = peak_rss(["ingest", str(pdf.resolve())], base)  # named directly: a link would be refused as outside
     if r["exit"] != 0:
         raise RuntimeError(f"ingest of {pdf.name} failed: {r['stderr'][-1000:]}")
     queries, figure_q = probes(base, doc)
