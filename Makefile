@@ -102,7 +102,7 @@ bench: install-dev
 	$(BIN)/python -m evals.bench_tables --out evals/reports
 	$(BIN)/python -m evals.bench_metadata --financebench $(FINANCEBENCH) --out evals/reports
 	$(BIN)/python -m evals.bench_briefing --corpus-data $(BENCH_DATA)/corpus --tenk-data $(BENCH_DATA)/ours --out evals/reports
-	$(BIN)/python -m evals.bench_load --financebench $(FINANCEBENCH) --out evals/reports
+	$(BIN)/python -m evals.bench_reliability --financebench $(FINANCEBENCH) --out evals/reports
 	$(MAKE) bench-team
 
 # A team on one machine: PostgreSQL (cluster in $(TEAM_DIR)/postgres) + a Chroma server on 127.0.0.1, corpus/

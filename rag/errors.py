@@ -65,6 +65,10 @@ class StoreError(ShiftbriefError):
     """The vector store or keyword index could not be used."""
 
 
+class CorruptStoreError(StoreError):
+    """A store's file is damaged; the message names the file and how to rebuild it."""
+
+
 class IngestLockedError(StoreError):
     """Another ingest holds the data directory."""
 

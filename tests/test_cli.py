@@ -49,7 +49,7 @@ def test_ingest_exits_nonzero_only_when_nothing_lands(tmp_path):
 def test_empty_question_and_unreachable_chroma_server_give_clear_errors(tmp_path):
     r = cli("search", "   ")
     assert r.returncode == 1 and "question is empty" in r.stderr
-    r = cli("docs", env={"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"})
+    r = cli("search", "revenue", env={"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"})
     assert r.returncode == 1
     assert "Cannot reach the Chroma server at 127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr
 

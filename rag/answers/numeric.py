@@ -64,8 +64,8 @@ class _Lookup:
         self.stores, self.company = stores, company
         self.hit_docs = {h.doc_name for h in hits}
         self.hit_pages = {(h.doc_name, h.page) for h in hits}
-        self.docs = {d["doc_name"]: d for d in stores.keywords.list_documents()
-                     if company in str(d.get("company_key", "")).split(",")}
+        self.docs = {d["doc_name"]: d for d in stores.keywords.list_documents()  # a half-deleted one is never cited
+                     if d["status"] == "complete" and company in str(d.get("company_key", "")).split(",")}
         self.ends = stores.facts.period_ends(sorted(self.docs)) if stores.facts else {}
         self._cache: dict[str, list[Fact]] = {}
         self.quarter = 0  # set when the question asks for a fiscal quarter: pick() then reads 10-Q columns

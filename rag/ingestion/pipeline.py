@@ -154,6 +154,7 @@ def ingest(
     started = time.perf_counter()
     paths = list(paths)
     with stores.writing(lock_wait) as claims:
+        finish_deletes(stores, claims)
         stores.reconcile(claims)
         found, errors = find_files(paths)
         # Absolute before naming and storing: a relative source in the catalog would be read against whatever
@@ -371,19 +372,47 @@ def _covered(source: Path, roots: list[Path]) -> bool:
 
 
 def _delete(stores: Stores, doc_name: str) -> None:
+    """Remove a document from every store, resumably.
+
+    Marked 'deleting' first: from then on it is never retrieved (only 'complete' documents are). Then its
+    facts, its vectors and last its catalog rows go, the row in one transaction; a kill anywhere in between
+    leaves it 'deleting', and the next ingest or delete finishes it (`finish_deletes`).
+    """
     stores.keywords.mark(doc_name, "deleting")
-    ids = stores.vectors.ids_for_doc(doc_name) | stores.keywords.chunk_ids(doc_name)
-    stores.vectors.delete_ids(sorted(ids))
     if stores.facts is not None:
         stores.facts.delete(doc_name)
+    ids = stores.vectors.ids_for_doc(doc_name) | stores.keywords.chunk_ids(doc_name)
+    stores.vectors.delete_ids(sorted(ids))
     stores.keywords.delete_document(doc_name)
 
 
+def finish_deletes(stores: Stores, claims: Claims) -> list[str]:
+    """Finish the deletes a crash interrupted (documents left 'deleting'); returns their names."""
+    done = []
+    for doc in stores.keywords.list_documents():
+        name = doc["doc_name"]
+        if doc["status"] != "deleting" or not claims.take(name):
+            continue  # a claim held elsewhere: another worker is deleting it now
+        try:
+            log.warning("finishing an interrupted delete doc=%s", name)
+            _delete(stores, name)
+            done.append(name)
+        finally:
+            claims.release(name)
+    return done
+
+
 def delete_document(doc_name: str, stores: Stores, lock_wait: float = 0) -> int:
-    """Remove a document's chunks from both stores. Returns the number of chunks removed."""
+    """Remove a document's chunks from both stores (and finish any delete a crash interrupted). Returns the
+    number of chunks removed."""
     with stores.writing(lock_wait) as claims:
-        doc = claimed_document(stores, claims, doc_name, lock_wait)
+        try:
+            doc = claimed_document(stores, claims, doc_name, lock_wait)
+        except DocumentNotFoundError:
+            finish_deletes(stores, claims)
+            raise
         _delete(stores, doc_name)
+        finish_deletes(stores, claims)
         return int(doc["n_chunks"])
 
 

@@ -81,9 +81,10 @@ class Lists:
 class _Catalog:
     """The indexed documents and the alias table built from them, for one version of the catalog."""
 
-    version: tuple[tuple[str, str], ...] = ()
-    docs: list[dict[str, Any]] = field(default_factory=list)
+    version: tuple[tuple[str, str, str], ...] = ()
+    docs: list[dict[str, Any]] = field(default_factory=list)  # the citable ones: status "complete"
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    hidden: bool = False  # some documents are being written or deleted (or a crash left them so)
 
 
 class HybridRetriever:
@@ -107,14 +108,16 @@ class HybridRetriever:
 
     def _catalog(self) -> _Catalog:
         """The catalog, its alias table rebuilt only when a document was added, changed or removed."""
-        docs = self.stores.keywords.list_documents()
-        version = tuple((d["doc_name"], d["updated_at"]) for d in docs)
+        listed = self.stores.keywords.list_documents()
+        version = tuple((d["doc_name"], d["updated_at"], d["status"]) for d in listed)
         state = self._state
         if version != state.version:
+            # A document half-written or half-deleted is never cited: only complete ones are searched.
+            docs = [d for d in listed if d["status"] == "complete"]
             per_company = [{**d, "company": part.strip()} for d in docs
                            for part in (str(d.get("company") or "").split(",") or [""])]
             # One assignment, so a thread searching at the same time sees the old catalog or the new one.
-            state = self._state = _Catalog(version, docs, build_alias_table(per_company))
+            state = self._state = _Catalog(version, docs, build_alias_table(per_company), len(docs) < len(listed))
         return state
 
     def similarities(self, question: str, hits: Sequence[Hit]) -> np.ndarray:
@@ -162,6 +165,8 @@ class HybridRetriever:
         cfg = self.config
         catalog = self._catalog()
         allowed = resolve_filters(filters or Filters(), catalog.docs)
+        if allowed is None and catalog.hidden:
+            allowed = [d["doc_name"] for d in catalog.docs]
         if allowed is not None and not allowed:
             return []
         if analysis is None:

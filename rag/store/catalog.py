@@ -142,7 +142,11 @@ def reconcile(catalog: Catalog, vectors: VectorStore, claims: Claims) -> int:
     vector_ids, catalog_ids = vectors.all_ids(), catalog.chunk_ids()
     stray, missing = sorted(vector_ids - catalog_ids), sorted(catalog_ids - vector_ids)
     owns_all = catalog.shared or not vectors.remote
-    known = {d["doc_name"] for d in catalog.list_documents()}
+    listed = catalog.list_documents()
+    known = {d["doc_name"] for d in listed}
+    # A half-deleted document stays 'deleting' (never 'stale', which a re-ingest would bring back): its delete
+    # is finished by the next ingest or delete (rag.ingestion.pipeline.finish_deletes).
+    deleting = {d["doc_name"] for d in listed if d["status"] == "deleting"}
     docs = {d for d in vectors.doc_names(stray).values() if owns_all or d in known}
     docs |= {c["doc_name"] for c in catalog.get_chunks(missing).values()}
     removed = 0
@@ -156,7 +160,7 @@ def reconcile(catalog: Catalog, vectors: VectorStore, claims: Claims) -> int:
                 log.warning("removing orphan vectors doc=%s count=%s", doc_name, len(orphans))
                 vectors.delete_ids(orphans)
                 removed += len(orphans)
-            if owned - present:
+            if owned - present and doc_name not in deleting:
                 # Re-embedded the next time its file is ingested.
                 catalog.mark(doc_name, "stale")
         finally:

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.config import Settings
-from rag.errors import ConfigError, EmbeddingError
+from rag.errors import ConfigError, EmbeddingError, StoreError
+from rag.store.damage import is_corrupt
 
 log = logging.getLogger(__name__)
 
@@ -145,40 +146,103 @@ def get_embedder(settings: Settings) -> Embedder:
 
 
 class EmbeddingCache:
-    """Vectors keyed by (model, sha256 of the text), in SQLite, so unchanged text is never embedded twice."""
+    """Vectors keyed by (model, sha256 of the text), in SQLite, so unchanged text is never embedded twice.
+
+    Opened on first use, so commands that never embed never touch it. It is only a cache: a damaged file
+    is dropped and started afresh (with a warning naming it), and its vectors are computed again as needed.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+        self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._conn = self._open()
+            except sqlite3.DatabaseError as exc:
+                if not is_corrupt(exc):
+                    raise StoreError(f"Cannot open the embedding cache {self.path}: {exc}; check that its folder "
+                                     "is writable") from exc
+                self._drop(exc)
+                self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    def _drop(self, exc: BaseException) -> None:
+        """Delete a damaged cache file (and its journal) so the next use starts a new one."""
+        log.warning("The embedding cache %s is damaged (%s); dropped it and started a new one: vectors not "
+                    "in it are computed again", self.path, exc)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run fn on the connection; on a damaged file drop the cache and run it once more on a fresh one."""
+        with self._lock:
+            try:
+                return fn(self._connection())
+            except sqlite3.DatabaseError as exc:
+                if not is_corrupt(exc):
+                    raise
+                self._drop(exc)
+                return fn(self._connection())
 
     @staticmethod
     def key(model_id: str, text: str) -> str:
         return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        with self._lock:
+        def read(conn: sqlite3.Connection) -> dict[str, np.ndarray]:
+            found: dict[str, np.ndarray] = {}
             for i in range(0, len(keys), 500):
                 part = keys[i : i + 500]
-                rows = self._conn.execute(
-                    f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                rows = conn.execute(
+                    f"SELECT key, dim, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
                 ).fetchall()
-                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
-        return found
+                for k, dim, v in rows:
+                    vec = _vector(dim, v)
+                    if vec is not None:
+                        found[k] = vec
+            return found
+
+        return self._run(read)
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._lock, self._conn:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                [(k, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
-            )
+        rows = [(k, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()]
+
+        def write(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+
+        self._run(write)
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _vector(dim: object, blob: object) -> np.ndarray | None:
+    """A cached vector, or None when its row is not one (damaged bytes): then it is embedded again."""
+    if not isinstance(blob, bytes) or not isinstance(dim, int) or dim <= 0 or len(blob) != 4 * dim:
+        return None
+    vec = np.frombuffer(blob, dtype=np.float32)
+    return vec if bool(np.isfinite(vec).all()) else None
 
 
 def embed_with_cache(

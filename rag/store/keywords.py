@@ -17,6 +17,7 @@ from rag.errors import IngestLockedError, StoreError
 from rag.schema import Chunk, Document
 from rag.store.analyser import keyword_text, query_phrases
 from rag.store.catalog import Claims, chunk_rows, document_row, flat_document
+from rag.store.damage import catalog_damaged, checked, is_corrupt
 
 __all__ = ["KeywordIndex", "keyword_text", "match_expression"]
 
@@ -82,6 +83,8 @@ class KeywordIndex:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
+            if is_corrupt(exc):
+                raise catalog_damaged(path, exc) from exc
             raise StoreError(f"Cannot open the keyword index {path}: {exc}; check the data directory") from exc
         self._lock = threading.RLock()
 
@@ -107,6 +110,7 @@ class KeywordIndex:
             lock.release()
 
     # --- documents -------------------------------------------------------------------------
+    @checked
     def get_document(self, doc_name: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(
@@ -116,6 +120,7 @@ class KeywordIndex:
             ).fetchone()
         return _doc_row(row) if row else None
 
+    @checked
     def list_documents(self) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._conn.execute(
@@ -124,6 +129,7 @@ class KeywordIndex:
             ).fetchall()
         return [_doc_row(r) for r in rows]
 
+    @checked
     def mark(self, doc_name: str, status: str) -> None:
         with self._tx() as c:
             c.execute("UPDATE documents SET status = ? WHERE doc_name = ?", (status, doc_name))
@@ -132,6 +138,7 @@ class KeywordIndex:
         """Swap in a document's chunks and mark it complete, atomically."""
         self.put_document(document_row(doc, len(chunks)), chunk_rows(chunks))
 
+    @checked
     def put_document(self, row: dict[str, Any], chunks: Sequence[dict[str, Any]]) -> None:
         """Store a document from catalog rows (see `catalog.chunk_rows`), replacing any of the same name."""
         with self._tx() as c:
@@ -149,6 +156,7 @@ class KeywordIndex:
                  json.dumps(row["metadata"], ensure_ascii=False), time.time()),
             )
 
+    @checked
     def update_metadata(self, doc_name: str, fields: dict[str, Any], chunk_fields: dict[str, Any]) -> None:
         """Change some metadata of a document and of its chunks in place, in one transaction (no re-indexing)."""
         with self._tx() as c:
@@ -162,6 +170,7 @@ class KeywordIndex:
             c.executemany("UPDATE chunks SET metadata = ? WHERE rowid = ?",
                           [(json.dumps({**json.loads(m), **chunk_fields}, ensure_ascii=False), r) for r, m in rows])
 
+    @checked
     def export_document(self, doc_name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A document's row and its chunk rows; `body` is the indexed keyword text."""
         with self._lock:
@@ -180,6 +189,7 @@ class KeywordIndex:
         return doc, [{"chunk_id": r[0], "doc_name": r[1], "page": r[2], "ord": r[3], "text": r[4],
                       "metadata": json.loads(r[5]), "body": r[6]} for r in rows]
 
+    @checked
     def delete_document(self, doc_name: str) -> None:
         with self._tx() as c:
             self._delete_chunks(c, doc_name)
@@ -192,6 +202,7 @@ class KeywordIndex:
         c.execute("DELETE FROM chunks WHERE doc_name = ?", (doc_name,))
 
     # --- chunks ----------------------------------------------------------------------------
+    @checked
     def chunk_ids(self, doc_name: str | None = None) -> set[str]:
         with self._lock:
             if doc_name is None:
@@ -200,10 +211,12 @@ class KeywordIndex:
                 rows = self._conn.execute("SELECT chunk_id FROM chunks WHERE doc_name = ?", (doc_name,))
             return {r[0] for r in rows}
 
+    @checked
     def count_chunks(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
+    @checked
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         with self._lock:
@@ -219,6 +232,7 @@ class KeywordIndex:
                                 "metadata": json.loads(meta)}
         return out
 
+    @checked
     def page_chunks(self, doc_name: str, page: int) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._conn.execute(
@@ -227,6 +241,7 @@ class KeywordIndex:
         found = self.get_chunks([r[0] for r in rows])
         return [found[r[0]] for r in rows]
 
+    @checked
     def search(self, terms: Iterable[str], n: int, doc_names: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """BM25 over the chunks as (chunk_id, score), best first; higher score is better."""
         expr = match_expression(terms)

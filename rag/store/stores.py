@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.store.catalog import Catalog, Claims, collection_name, open_catalog, reconcile
+from rag.store.damage import reporting_damage
 from rag.store.embeddings import Embedder, EmbeddingCache, get_embedder
-from rag.store.facts import FactTable, open_facts
+from rag.store.facts import FactStore, FactTable, open_facts
 from rag.store.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -61,6 +64,23 @@ class Stores:
         return reconcile(self.keywords, self.vectors, claims)
 
 
+class _CheckedFacts(FactStore):
+    """The facts table, whose damaged-file errors name the catalog file and the fix (see rag.store.damage)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        attr = super().__getattribute__(name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+        path = super().__getattribute__("path")
+
+        @wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with reporting_damage(path):
+                return attr(*args, **kwargs)
+
+        return call
+
+
 # Settings only the chat model reads; every other one can change what open_stores returns (where the vectors
 # live, which embedder, its threads and workers) or how ingest writes through stores.settings (chunk sizes).
 CHAT_ONLY_SETTINGS = frozenset({"llm_mode", "llm_model", "llm_timeout", "judge_model"})
@@ -83,5 +103,17 @@ def open_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
         raise
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
     info = {"embedder": embedder.model_id, "vectors": vectors.where, "catalog": keywords.where}
-    # Statement-table facts live beside the catalog: in its SQLite file, or in its PostgreSQL schema.
-    return Stores(settings, embedder, vectors, keywords, cache, info, facts=open_facts(keywords))
+    # Statement-table facts live beside the catalog: in its SQLite file (damage reported by file), or in its
+    # PostgreSQL schema.
+    path = getattr(keywords, "path", None)
+    facts = _CheckedFacts(path) if isinstance(path, Path) else open_facts(keywords)
+    return Stores(settings, embedder, vectors, keywords, cache, info, facts=facts)
+
+
+def catalog_documents(settings: Settings) -> list[dict[str, Any]]:
+    """The library's documents from its catalog alone: no vector store, no embedding cache (`shiftbrief docs`)."""
+    catalog = open_catalog(settings, get_embedder(settings).model_id)
+    try:
+        return catalog.list_documents()
+    finally:
+        catalog.close()

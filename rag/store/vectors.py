@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag.config import Settings
-from rag.errors import StoreError
+from rag.errors import CorruptStoreError, StoreError
 from rag.schema import Chunk
+from rag.store.damage import damaged
 from rag.store.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,25 @@ def _make_embedding_function(embedder: Embedder):
     return _Adapter()
 
 
+def _damaged_store(chroma_dir: Path) -> CorruptStoreError | None:
+    """The error for an embedded store whose chroma.sqlite3 is damaged; None when it is sound."""
+    path = chroma_dir / "chroma.sqlite3"
+    detail = damaged(path)
+    if detail is None:
+        return None
+    return CorruptStoreError(
+        f"The vector store {path} is damaged ({detail}); delete the folder {chroma_dir} and re-ingest your "
+        "documents (`shiftbrief ingest FOLDER`): the catalog keeps them, their vectors come back from the "
+        "embedding cache")
+
+
+def _writable(folder: Path) -> bool:
+    """May we write the store's folder (or the nearest existing folder above it) and its database file?"""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+    db = folder / "chroma.sqlite3"
+    return os.access(existing, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
 class VectorStore:
     """One Chroma collection per library and embedding model, holding every chunk's vector and metadata."""
 
@@ -55,6 +77,7 @@ class VectorStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         self.remote = bool(settings.chroma_host)  # other clients may write the same server
         self.name = collection or f"chunks-{embedder.model_id}"
+        self._dir = settings.chroma_dir
         self.where = (
             f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
             if settings.chroma_host
@@ -76,7 +99,7 @@ class VectorStore:
                           **({"catalog": owner} if owner else {})},
             )
         except Exception as exc:
-            raise StoreError(self._unreachable(settings)) from exc
+            raise self._failure(settings, exc) from exc
         found = (self.collection.metadata or {}).get("catalog")
         if owner and found != owner:
             # A new catalog would take the collection's vectors for orphans and remove them all.
@@ -86,13 +109,19 @@ class VectorStore:
         self._batch = min(2000, self._client.get_max_batch_size())
 
     @staticmethod
-    def _unreachable(settings: Settings) -> str:
+    def _failure(settings: Settings, exc: Exception) -> StoreError:
+        """Why the store could not be opened: a server down, a damaged file, or a folder we may not write."""
         if settings.chroma_host:
-            return (
+            return StoreError(
                 f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}; start it "
-                "(`chroma run --path DIR --port PORT`) or unset CHROMA_HOST to use the embedded store"
-            )
-        return f"Cannot open the Chroma store in {settings.chroma_dir}; check the directory is writable"
+                "(`chroma run --path DIR --port PORT`) or unset CHROMA_HOST to use the embedded store")
+        broken = _damaged_store(settings.chroma_dir)
+        if broken is not None:
+            return broken
+        if not _writable(settings.chroma_dir):
+            return StoreError(f"Cannot open the Chroma store in {settings.chroma_dir}; check the directory is writable")
+        return StoreError(f"Cannot open the Chroma store in {settings.chroma_dir}: {type(exc).__name__}: "
+                          f"{str(exc)[:200]}")
 
     def _call(self, what: str, fn, *args, **kwargs):
         with self._lock:
@@ -102,7 +131,11 @@ class VectorStore:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                raise StoreError(f"{self.where} failed to {what}: {type(exc).__name__}; is it running?") from exc
+                broken = None if self.remote else _damaged_store(self._dir)
+                if broken is not None:
+                    raise broken from exc
+                hint = "is it running?" if self.remote else str(exc)[:200]
+                raise StoreError(f"{self.where} failed to {what}: {type(exc).__name__}; {hint}") from exc
 
     def reopen(self) -> None:
         """Open the collection again, to search vectors another process wrote since: an embedded client keeps its
