@@ -33,8 +33,6 @@ from rag.store.stores import Stores
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
-# A file to process, its document name, its `shiftbrief tag` corrections, the folder its bytes must come from.
-_Todo = tuple[Path, str, dict[str, str], Path]
 # Bump when loading, chunking or metadata change: documents indexed by another version are re-processed
 # (their unchanged text still comes from the embedding cache).
 PIPELINE_VERSION = "6"
@@ -165,8 +163,8 @@ def ingest(
         report.skipped.extend((_shown(p), f"{e.reason}: {_shown(e)}") for p, e in errors if e.reason == "unsupported")
         report.failed.extend((_shown(p), _shown(e)) for p, e in errors if e.reason != "unsupported")
         report.files = len(files)
-        todo = [(path, name, fixes, roots[path]) for path, name, fixes in _plan(files, stores, claims, report)]
-        _run(todo, stores, report, _Ticker(on_progress, len(files), len(files) - len(todo)))
+        todo = _plan(files, stores, report)
+        _run(todo, roots, stores, claims, report, _Ticker(on_progress, len(files), len(files) - len(todo)))
         if prune:
             report.pruned = _prune(stores, claims, paths)
     report.timings["total"] = time.perf_counter() - started
@@ -197,28 +195,40 @@ def _is_current(known: dict[str, Any] | None, path: Path, sha: str) -> bool:
                 and os.path.realpath(known["source"]) == os.path.realpath(path))
 
 
-def _plan(files: list[Path], stores: Stores, claims: Claims,
-          report: IngestReport) -> list[tuple[Path, str, dict[str, str]]]:
-    """The files to (re)process, each with its document name and corrections; unchanged files are only counted."""
+def _plan(files: list[Path], stores: Stores, report: IngestReport) -> list[tuple[Path, str, str]]:
+    """The files that may need (re)processing as (path, document name, sha256); unchanged ones are only counted.
+
+    Nothing is claimed here: each file is claimed just before it is parsed (`_claim`), so several workers given
+    the same folder share it file by file instead of the first one claiming all of it while it plans.
+    """
     names = DocNames(stores.keywords.list_documents())
-    todo: list[tuple[Path, str, dict[str, str]]] = []
+    todo: list[tuple[Path, str, str]] = []
     for path in files:
         sha = _hash_file(path, report)
         if sha is None:
             continue
         name = names.name_for(path)
-        # Claimed before it is read, so a worker elsewhere that has just finished it counts as done.
-        claimed = claims.take(name)
-        known = stores.keywords.get_document(name)
-        if _is_current(known, path, sha):
-            claims.release(name)
+        if _is_current(stores.keywords.get_document(name), path, sha):
             report.unchanged += 1
-        elif not claimed:
-            report.elsewhere += 1
-            report.skipped.append((_shown(path), f"{_shown(path.name)}: another worker is ingesting it now"))
         else:
-            todo.append((path, name, stored_overrides(known or {})))
+            todo.append((path, name, sha))
     return todo
+
+
+def _claim(path: Path, name: str, sha: str, stores: Stores, claims: Claims, report: IngestReport) -> dict[str, Any] | None:
+    """Claim a file's document before it is read; its catalog row (or {}) if it is ours to (re)process, None when
+    another worker holds it or has just finished it (counted in the report)."""
+    claimed = claims.take(name)
+    known = stores.keywords.get_document(name)  # read after the claim: a worker that just finished it counts
+    if _is_current(known, path, sha):
+        claims.release(name)
+        report.unchanged += 1
+        return None
+    if not claimed:
+        report.elsewhere += 1
+        report.skipped.append((_shown(path), f"{_shown(path.name)}: another worker is ingesting it now"))
+        return None
+    return known or {}
 
 
 class _Ticker:
@@ -235,29 +245,41 @@ class _Ticker:
             self.on_progress(self.done, self.total, name)
 
 
-def _run(todo: list[_Todo], stores: Stores, report: IngestReport, tick: _Ticker) -> None:
-    """Parse, embed and store the files; one bad file is recorded and the rest go on."""
+def _run(todo: list[tuple[Path, str, str]], roots: dict[Path, Path], stores: Stores, claims: Claims,
+         report: IngestReport, tick: _Ticker) -> None:
+    """Claim, parse, embed and store the files; one bad file is recorded and the rest go on."""
     settings = stores.settings
     parallel = getattr(stores.embedder, "parallel", nullcontext)
+    queue = iter(todo)
     # Three stages overlap: the next file is parsed and this one embedded (by the encoder's worker
     # processes when there are enough chunks) while the previous one is written to the stores.
     with (parallel(), ThreadPoolExecutor(1, thread_name_prefix="parse") as parser,
           ThreadPoolExecutor(1, thread_name_prefix="embed") as encoder):
-        # Parse results by file index, dropped once taken: don't keep every parsed file in memory.
-        parsed: dict[int, Future] = {0: parser.submit(_timed, _prepare, *todo[0], settings)} if todo else {}
-        writing: tuple[_Parsed, Future] | None = None
-        for i, path in enumerate([t[0] for t in todo] + [None]):  # the extra round writes the last file
-            if i + 1 < len(todo):
-                parsed[i + 1] = parser.submit(_timed, _prepare, *todo[i + 1], settings)
-            embedding = None
-            if path is not None:
-                embedding = _start_embedding(path, parsed.pop(i), stores, encoder, report)
-                if embedding is None:
+
+        def next_parse() -> tuple[Path, Future] | None:
+            """Claim the next file that is ours and start parsing it (one parsed file waits at most)."""
+            for path, name, sha in queue:
+                known = _claim(path, name, sha, stores, claims, report)
+                if known is None:
                     tick(path.name)
+                    continue
+                return path, parser.submit(_timed, _prepare, path, name, stored_overrides(known), roots[path],
+                                           settings)
+            return None
+
+        current = next_parse()
+        writing: tuple[_Parsed, Future] | None = None
+        while current is not None or writing is not None:
+            upcoming = next_parse() if current is not None else None
+            embedding = None
+            if current is not None:
+                embedding = _start_embedding(current[0], current[1], stores, encoder, report)
+                if embedding is None:
+                    tick(current[0].name)
             if writing is not None:
                 _finish(*writing, stores, report)
                 tick(writing[0].path.name)
-            writing = embedding
+            writing, current = embedding, upcoming
 
 
 def _start_embedding(path: Path, parsed: Future, stores: Stores, encoder: ThreadPoolExecutor,
