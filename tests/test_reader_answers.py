@@ -335,3 +335,32 @@ def test_unlisted_katakana_names_match_only_as_written():
     assert unmatched_katakana_names("グリーニッジ・ジェネレーションの採掘量は?", hits) == ["グリーニッジ・ジェネレーション"]
     assert unmatched_katakana_names("スターボードバリューは何を求めたか?", hits) == []  # dots aside, written so
     assert unmatched_katakana_names("コア・サイエンティフィックのリスクは?", hits) == []  # listed: judged elsewhere
+
+
+# ---------------------------------------------------------------- several parts, cross-language words, periods
+
+
+def test_question_parts_split_clauses_not_scene_setting():
+    from rag.answers.qtype import question_parts
+
+    assert question_parts("How large was the facility, and what did it replace?") == [
+        "How large was the facility", "what did it replace"]
+    assert question_parts("ロックデールの土地取得の価格と、その資金として売却したビットコインの量は?") == [
+        "ロックデールの土地取得の価格", "その資金として売却したビットコインの量は"]
+    # 記事によると、 sets the scene; と比べ compares; a single question has no parts
+    assert question_parts("記事によると、同社の資金調達の総額はいくらか?") == []
+    assert question_parts("What was MARA's fourth-quarter 2025 result?") == []
+
+
+def test_japanese_question_words_meet_english_sentence_through_vocabulary():
+    from rag.answers.grounding import cross_coverage, question_words
+
+    terms = question_words("ライオットがホスティング契約の解消で計上した損失はいくらか?")
+    hit, known = cross_coverage(terms, "Riot booked a $158.1 million loss after it terminated the hosting contract.")
+    miss, _ = cross_coverage(terms, "Revenue rose in the quarter.")
+    assert hit > miss and hit >= 0.5 and 0 < known <= 1
+
+
+def test_hyphenated_quarter_takes_its_year():
+    assert periods_in("third-quarter 2025 revenue of $180.2 million") == [When(2025, 7, 9)]
+    assert periods_in("fourth-quarter 2025 result") == [When(2025, 10, 12)]

@@ -15,14 +15,16 @@ from functools import lru_cache
 
 from rag.answers.attribution import Unit, passage_units
 from rag.answers.grounding import (
+    Terms,
     cosines,
     coverage,
+    cross_coverage,
     question_words,
     term_pattern,
     word_overlap,
 )
 from rag.answers.kinds import asked_kinds, figure_kinds
-from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_wants, single_part
+from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_parts, question_wants, single_part
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -132,7 +134,8 @@ def _company_fit(unit: Unit, asked: set[str]) -> float | None:
     return None
 
 
-def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = False) -> float | None:
+def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = False,
+                metrics: frozenset[str] = frozenset()) -> float | None:
     """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period.
 
     `strict` (the question asks for the figure itself): a figure stated only for a longer or shorter span than the
@@ -141,7 +144,8 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = 
     if not wanted:
         return 0.5
     if unit.periods:
-        figure = bool(kinds & figure_kinds(unit.text))
+        # a figure of the asked kind, or one labelled as the measure asked ("bitcoin production": 463 BTC mined)
+        figure = bool(kinds & figure_kinds(unit.text)) or bool(metrics & labelled_metrics(unit.text))
         fit = agreement(wanted, unit.periods)
         if figure and (fit == 0.0 or (strict and fit < 0.8)):
             return None  # the asked kind of figure, for another period: not an answer
@@ -206,12 +210,12 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     terms = question_words(analysis)
     kinds = set(wants.kinds)
     strict = bool(kinds) and bool(_ASKS_QUANTITY.search(analysis.text))
-    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict)) for u in units]
+    metrics = asked_metrics(analysis.text)
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics))) for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
         about = "the company asked about" if not any(c is not None for _, c, _ in fits) else "the period asked about"
         return Picked(reason=f"no passage states it for {about}")
-    metrics = asked_metrics(analysis.text)
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
@@ -229,22 +233,37 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if strict:
         # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
         # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
-        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds)]
+        # A figure labelled as a measure the question names ("revenue and bitcoin production": 5,686 BTC mined)
+        # answers its part, whatever kind of figure the rest of the question asks for.
+        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds) or set(metrics) & labelled_metrics(u.text)]
         if not kept:
             return Picked(reason="no passage states the figure asked for")
     figures = [f for f in parse_figures(analysis.text) if f.unit]
     doc_types = set(analysis.doc_types) | ({"news"} if _NEWS.search(analysis.text) else set())
     cos = cosines(embedder, analysis.text, [u.quote for u, _, _ in kept])
+    years = set(analysis.years)
+    parts = [p for p in (_Part.of(text) for text in question_parts(analysis.text)) if p.terms.words or
+             p.terms.concepts or p.terms.expansions]
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
         aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures)
+        aspects |= {f"part:{i}" for i, part in enumerate(parts) if _part_cover(part, u, lang) >= 0.5}
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0
         length = max(0, len(u.quote.split()) - 45) / 40
-        words = coverage(terms, u.quote)
+        # A year the question names is met by a sentence stating a period of it ("the fourth quarter", under a
+        # 2025 heading), not only by one spelling the year.
+        dated = bool(u.periods) and pfit >= 0.8
+        words = coverage(terms, f"{u.quote} {' '.join(years)}" if dated else u.quote)
+        w_cos, w_words = 0.45, 0.25
         if lang == "ja" and u.lang == "ja":  # the question's own words, which English synonyms don't reach
             words = max(words, ja_coverage(analysis.text, u.quote))
-        score = (0.45 * float(c) + 0.25 * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
+        elif lang == "ja":
+            # A Japanese question's words never meet an English sentence's: its vocabulary terms are matched in
+            # English, and the share of its words that can't be (place names, rare terms) goes to the encoder.
+            words, known = cross_coverage(terms, u.quote)
+            w_cos, w_words = 0.45 + 0.25 * (1 - known), 0.25 * known
+        score = (w_cos * float(c) + w_words * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
                  + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
@@ -252,8 +271,32 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
-    sides = _sides(analysis.companies, wanted, metrics, wants, one)
+    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))]
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of a question asking several things ("How large was it, and what did it replace?")."""
+
+    text: str
+    terms: Terms
+
+    @classmethod
+    def of(cls, text: str) -> _Part:
+        return cls(text, question_words(text))
+
+
+def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
+    """How much of one part of the question a unit holds, in its own words or across languages; a part asking
+    for a quantity ("how large was it") is held only by a unit stating a figure."""
+    if _ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
+        return 0.0
+    if lang == "ja" and unit.lang == "ja":
+        return ja_coverage(part.text, unit.quote)
+    if lang == "ja":
+        return cross_coverage(part.terms, unit.quote)[0]
+    return coverage(part.terms, unit.quote)
 
 
 def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.Pattern[str]], wants: Wants,

@@ -12,6 +12,7 @@ import numpy as np
 from rag.answers.attribution import companies_named, document_companies
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.query.companies import load_companies
+from rag.query.vocabulary import _vocabulary
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
 from rag.text.normalize import normalize
@@ -69,6 +70,10 @@ class Terms:
 
     words: tuple[str, ...]
     expansions: tuple[str, ...]
+    # A Japanese question's content words as English alternatives (one tuple per word the vocabulary knows), and
+    # how many of its content words it does not know (place names, rare terms): see cross_coverage.
+    concepts: tuple[tuple[str, ...], ...] = ()
+    unmapped: int = 0
 
 
 def question_words(question: str | QueryAnalysis) -> Terms:
@@ -80,7 +85,49 @@ def question_words(question: str | QueryAnalysis) -> Terms:
         if w.isascii() and len(w) > 1 and w not in _EXTRA_STOP and w not in words:
             words.append(w)
     expansions = tuple(dict.fromkeys(e.lower() for e in analysis.expansions if e.lower() not in words))
-    return Terms(tuple(words), expansions)
+    concepts, unmapped = _ja_concepts([w for w in analysis.keywords if not w.isascii()])
+    return Terms(tuple(words), expansions, concepts, unmapped)
+
+
+# Japanese question words that ask rather than name (何日, 変化): no passage need hold them.
+_JA_ASKING = re.compile(r"^(?:何|どの|どう|いつ|なぜ|変化|推移|比較|前年|理由|具体|内容|状況|影響|結果|説明|指摘|記事|資料)")
+
+
+def _ja_concepts(keywords: Sequence[str]) -> tuple[tuple[tuple[str, ...], ...], int]:
+    """English alternatives for each vocabulary group a Japanese question's words name (損失 -> loss, net loss),
+    and the number of its words (other than question words) the vocabulary does not know."""
+    vocab = _vocabulary()
+    groups: dict[str, None] = {}
+    unmapped = 0
+    for word in sorted(keywords, key=len, reverse=True):
+        gids = [g for _, _, found in vocab.match_ja(word, "ja") for g in sorted(found) if not g.startswith("intent:")]
+        if gids:
+            groups.update(dict.fromkeys(gids))
+        elif not _JA_ASKING.match(word) and not any(word in k for k in keywords if k != word):
+            unmapped += 1
+    concepts = []
+    for gid in groups:
+        g = vocab.groups[gid]
+        alts = tuple(dict.fromkeys(t.lower() for t in g.get("en", []) + g.get("en_trigger", [])
+                                   + g.get("en_expand", [])))
+        if alts:
+            concepts.append(alts)
+    return tuple(concepts), unmapped
+
+
+def cross_coverage(terms: Terms, text: str) -> tuple[float, float]:
+    """How much of a Japanese question an English text holds, and how much of the question could be matched.
+
+    The first value is the share of the question's Latin words and vocabulary concepts (each met by any of its
+    English forms) that the text holds; the second the share of the question's content words that are such words
+    or concepts at all — when it is low, words say little and the sentence encoder must decide.
+    """
+    total = len(terms.words) + len(terms.concepts)
+    if not total:
+        return 0.0, 0.0
+    found = sum(1 for t in terms.words if term_pattern(t).search(text))
+    found += sum(1 for alts in terms.concepts if any(term_pattern(a).search(text) for a in alts))
+    return found / total, total / (total + terms.unmapped)
 
 
 _IRREGULAR = {"sell": "sold", "raise": "raised", "buy": "bought", "pay": "paid", "spend": "spent", "rise": "rose",

@@ -71,6 +71,37 @@ def single_part(question: str) -> bool:
     return not _MANY_PARTS.search(question)
 
 
+# Where a question asking several things divides: "How large was it, and what did it replace?", 「価格と、…量は?」,
+# 「…拡張でき、…始まったか」, 「交換比率と1株あたりの価値」 (と between two nouns, not とのor と比べ).
+_PART_BREAK = re.compile(r",\s*(?:and|or|but|plus)\s+|;\s*|\s+and\s+(?=(?:how|what|when|where|who|whom|why|"
+                         r"which|at what|for what|in what|with whom)\b)|及び|および|"
+                         r"(?<=[0-9A-Za-z\u4e00-\u9fff\u30a1-\u30fa\u30fc])と(?:、|(?=[0-9\u4e00-\u9fff\u30a1-\u30fa])(?!比))|、",
+                         re.IGNORECASE)
+
+
+# A Japanese clause before 、 asks something only with a question word or a listing form (…し、 …でき、 …は、);
+# otherwise it sets the scene (記事によると、 2025年12月時点で、) and belongs to the part after it.
+_JA_ASKS = re.compile(r"何|いくら|どう|どこ|いつ|なぜ|誰|どれ|どの|どちら|(?:し|でき|は|か)$")
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks several things, each of which needs an answer ([] for one part)."""
+    parts: list[str] = []
+    carry = ""
+    pos = 0
+    for m in [*_PART_BREAK.finditer(question), None]:
+        piece = carry + question[pos: m.start() if m else len(question)].strip(" ,、?？")
+        carry = ""
+        if m is not None:
+            pos = m.end()
+            if m.group() == "、" and not _JA_ASKS.search(piece):
+                carry = piece + "、"
+                continue
+        parts.append(piece)
+    parts = [p for p in parts if len(p) >= 4]
+    return parts if len(parts) > 1 else []
+
+
 def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
     """The measures a question names that no figure rule labels (dividends, pay, interest rates, head count,
     hashrate …), name -> the words that state it."""

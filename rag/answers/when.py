@@ -31,6 +31,7 @@ _YEARLESS_QUARTER = re.compile(r"\b(?P<q>first|second|third|fourth|final)[\s-]+q
                                r"\bQ(?P<n>[1-4])\b", re.IGNORECASE)
 _YEAR_END = re.compile(r"\b(?:(?:at\s+)?(?:the\s+)?(?:year[- ]end|end\s+of)\s+(?:(?:fiscal\s+)?(?P<y>" + _Y4 + r")|the\s+year))\b|"
                        r"(?P<j>" + _Y4 + r")\s*年\s*(?:度)?末|\byear[- ]end\b|年末", re.IGNORECASE)
+_HYPHEN_QUARTER = re.compile(r"\b(first|second|third|fourth|final)-(?=quarter\b)", re.IGNORECASE)
 _QN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "final": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 _PERIOD = re.compile(r"(\d{4})(?:Q([1-4])|H([12]))?$")
 
@@ -87,7 +88,8 @@ def _months(text: str, default_year: int | None) -> list[tuple[re.Match[str], Wh
 
 def periods_in(text: str, default_year: int | None = None) -> list[When]:
     """The periods a text names, in order of appearance; a month without a year takes `default_year`."""
-    text = normalize(text)
+    # "third-quarter 2025" is "third quarter 2025" (same length, so positions hold)
+    text = _HYPHEN_QUARTER.sub(lambda m: m.group(1) + " ", normalize(text))
     months = _months(text, default_year)
     found: list[tuple[int, When]] = [(m.start(), w) for m, w in months]
     taken: list[Span] = [m.span() for m, _ in months]
