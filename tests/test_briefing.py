@@ -475,10 +475,14 @@ def test_filing_boilerplate_is_no_driver_risk_or_watch_and_glued_headings_go():
     assert strip_heading(preamble).startswith("An investment in our common stock")
     assert strip_heading("Risks Related to Our Business and Operations We depend heavily on commercial airlines."
                          ) == "We depend heavily on commercial airlines."
+    assert strip_heading("Table of Contents Financial Risks, Debt and Liquidity Our debt could increase further "
+                         "in the future.") == "Our debt could increase further in the future."
     assert strip_heading("Congress and the President must agree to appropriations by the deadline.").startswith("Congress")
     for text in (preamble, "The use of program accounting requires estimating the revenue expected to be earned.",
                  "We have recognized the aggregate of all overfunded plans in Other assets.",
-                 "In our opinion, the financial statements present fairly, in all material respects, the position."):
+                 "In our opinion, the financial statements present fairly, in all material respects, the position.",
+                 "The following discussion of \"Risk Factors\" identifies factors that may affect our business.",
+                 "Participant hereby agrees to accept as binding all decisions of the Administrator under the Plan."):
         assert is_boilerplate(text), text
     specific = "Current year losses were due to supply chain issues on the T-7A Red Hawk program during 2022."
     assert not is_boilerplate(specific)

@@ -88,6 +88,10 @@ def test_a_balance_or_a_described_noun_is_not_an_event():
     assert _filing_events("As of December 31, 2022, we had $490 million of intangible assets related to the trade "
                           "names acquired in business combinations.") == []
     assert _filing_events("During 2022, nonperformance by those divested businesses could affect our results.") == []
+    assert _filing_events("On March 27, 2020, a par call allows for the bonds to be redeemed at 100% of the "
+                          "principal amount of the notes.") == []
+    assert _filing_events("2015 2014 2013 (In millions) Cost of sales $ 2,911 $ 3,667 $ 3,321 Gross margin 1,080 "
+                          "1,839 1,978 recorded impairment charge 12 14 16") == []  # a statement's rows
     # "may" is a verb, not the month: the sentence is not dated May.
     assert find_date("Changes may affect the amount of impairment recorded.", year="2022")[0] == ""
 

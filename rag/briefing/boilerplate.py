@@ -28,7 +28,11 @@ _GENERIC = re.compile("|".join((
     r"\bin our opinion\b", r"\bpresent(?:s|ed)? fairly, in all material respects\b", r"\bPCAOB\b",
     r"\bPublic Company Accounting Oversight Board\b", r"\breasonable assurance\b", r"\bcritical audit matters?\b",
     r"\bour audits?\b", r"\binternal control over financial reporting\b",
+    # pointers to other parts of the report, and risks no one can name
+    r"\brisk factors\b", r"\bnot currently aware of\b", r"\badditional factors\b",
 )), re.IGNORECASE)
+# The defined terms of an exhibit's legal text (a stock plan, an assignment), which keep their capitals.
+_LEGAL = re.compile(r"\b(?:hereby|Participant|Administrator|Assignor|Assignee|Grantee|Optionee)\b|\bthe Plan\b")
 
 # Sections of a filing that describe how it counts, not what happened: sentences there are not drivers or risks.
 NOTE_SECTIONS = frozenset({"accounting_policies", "auditor", "controls", "pension", "stock_comp", "tax",
@@ -37,7 +41,7 @@ NOTE_SECTIONS = frozenset({"accounting_policies", "auditor", "controls", "pensio
 
 _OPENERS = ("A", "An", "The", "We", "Our", "In", "As", "During", "On", "For", "This", "These", "Certain", "Although",
             "If", "Since", "When", "While", "Under", "Because", "Following", "Beginning", "At", "Each", "Its", "It")
-_TITLE_WORD = r"(?:[A-Z][\w&'’.-]*|and|of|&|for|to|the|\d+[A-Z]?\.?)"
+_TITLE_WORD = r"(?:[A-Z][\w&'’.-]*,?|and|of|&|for|to|the|\d+[A-Z]?\.?|—)"
 _GLUED = re.compile(r"^(?:Item\s+\d+[A-Z]?\.?\s+)?(?!(?:" + "|".join(_OPENERS) + r")\b)((?:" + _TITLE_WORD +
                     r"\s+){0,7}[A-Z][\w&'’-]*)\s+(?=(?:" + "|".join(_OPENERS) + r")\s+[a-z0-9$])")
 # Words capitalised for grammar or house style, not because they name something particular.
@@ -49,6 +53,7 @@ _COMMON_CAPS = frozenset({"We", "Our", "The", "A", "An", "In", "As", "It", "Its"
 
 def strip_heading(text: str) -> str:
     """A sentence without the heading glued before it: 'Risk Factors An investment in …' -> 'An investment in …'."""
+    text = re.sub(r"^Table of Contents\s+", "", text)  # a PDF page's running header
     m = _GLUED.match(text)
     if not m or len(text) - m.end() < 25:
         return text
@@ -59,7 +64,7 @@ def is_boilerplate(text: str, sections: str = "") -> bool:
     """Generic filing language, or a sentence from a note on how the filing counts (`sections`: the passage's
     comma-separated section labels)."""
     labels = {x for x in sections.split(",") if x}
-    return bool(_GENERIC.search(text)) or bool(labels) and labels <= NOTE_SECTIONS
+    return bool(_GENERIC.search(text) or _LEGAL.search(text)) or bool(labels) and labels <= NOTE_SECTIONS
 
 
 def specificity(text: str) -> int:

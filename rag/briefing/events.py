@@ -194,8 +194,16 @@ def _clauses(text: str) -> list[tuple[Kind, int, int]]:
 
 
 _PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}s\s+$")
-_DETERMINER = _rx(r"\b(?:the|those|these|its|our|their|any|such|previously|recently)\s+$")  # "those divested businesses"
+# "those divested businesses", "of acquired intangibles", "the bonds to be redeemed": an adjective or an infinitive
+_DETERMINER = _rx(r"\b(?:the|those|these|its|our|their|any|such|previously|recently|from|of|with|for|on|to|be|"
+                  r"being)\s+$")  # "those divested businesses"
 _PARTICIPLE_AFTER = _rx(r"\s+(?:in|by|through|under|from|as|during|at)\b")
+
+
+def _table_row(text: str) -> bool:
+    """A statement's rows read as a sentence ("2015 2014 2013 (In millions) Cost of sales $ 2,911 …")."""
+    numbers = len(re.findall(r"\d[\d,.]*", text))
+    return numbers >= 6 and len(text) < 20 * numbers
 
 
 def _about_company(text: str, at: int, keys: Sequence[str]) -> bool:
@@ -251,7 +259,7 @@ def extract_events(sentences: Sequence[Sentence], docs: dict[str, dict[str, Any]
         if date:
             previous = (s.hit.chunk_id, date, i)
         date = date or (previous[1] if near else "")
-        if s.lang == "ja" or _OTHER_SUBJECT.match(s.text) or not date:
+        if s.lang == "ja" or _OTHER_SUBJECT.match(s.text) or not date or _table_row(s.text):
             continue
         clauses = _clauses(s.text)
         for kind, start, end in clauses:
