@@ -202,8 +202,8 @@ _PARTICIPLE_AFTER = _rx(r"\s+(?:in|by|through|under|from|as|during|at)\b")
 
 def _table_row(text: str) -> bool:
     """A statement's rows read as a sentence ("2015 2014 2013 (In millions) Cost of sales $ 2,911 …")."""
-    numbers = len(re.findall(r"\d[\d,.]*", text))
-    return numbers >= 6 and len(text) < 20 * numbers
+    numbers, words = len(re.findall(r"\d[\d,.]*", text)), len(re.findall(r"[A-Za-z]{2,}", text))
+    return numbers >= 6 and words < 1.5 * numbers  # prose has words between its figures
 
 
 def _about_company(text: str, at: int, keys: Sequence[str]) -> bool:

@@ -21,6 +21,7 @@ from rag.figures.labels import is_claim, label_figures
 
 SECTIONS = ("drivers", "risks", "watch")
 MATCH = 0.62  # cosine of the encoder above which two sentences say the same thing (checked on corpus/ pairs)
+SAME = 0.72  # cosine above which two sentences of one language in two filings say the same (unrelated: < 0.4)
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -114,7 +115,13 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
     facts = []
     taken: set[str] = set()
     for section, ss in picks.items():
+        shown: list[tuple[Sentence, Fact]] = []
         for s in ss:
+            twin = next((f for o, f in shown if o.hit.doc_name != s.hit.doc_name and o.lang == s.lang
+                         and vectors[o.text] @ vectors[s.text] >= SAME), None)
+            if twin is not None:  # last year's filing said it in other words: one bullet, both sources
+                twin.citations.append(sources.cite(s.hit, s.text))
+                continue
             other = "ja" if s.lang == "en" else "en"
             cands = [o for o in pool[other] if o.text not in taken and o.text not in used]
             best: Sentence | None = None
@@ -133,5 +140,6 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
                 origin = "structured" if counterpart else "original"
             en, ja = (s.text, counterpart) if s.lang == "en" else (counterpart, s.text)
             facts.append(Fact(section, en, ja, [], cites, origin=origin))
+            shown.append((s, facts[-1]))
     return facts
 
