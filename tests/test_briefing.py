@@ -465,3 +465,43 @@ def test_the_real_model_writes_the_narrative_and_the_checker_keeps_only_what_sta
             for text in (fact.text_en, fact.text_ja):
                 assert check_figures(text, passages, cited=list(passages)).ok, text
     assert brief.section("changed") and brief.to_markdown("en") and brief.to_markdown("ja")
+
+
+def test_filing_boilerplate_is_no_driver_risk_or_watch_and_glued_headings_go():
+    from rag.briefing.boilerplate import is_boilerplate, specificity, strip_heading
+
+    preamble = ("Risk Factors An investment in our common stock or debt securities involves risks and uncertainties "
+                "and our actual results and future trends may differ materially from our past performance.")
+    assert strip_heading(preamble).startswith("An investment in our common stock")
+    assert strip_heading("Risks Related to Our Business and Operations We depend heavily on commercial airlines."
+                         ) == "We depend heavily on commercial airlines."
+    assert strip_heading("Table of Contents Financial Risks, Debt and Liquidity Our debt could increase further "
+                         "in the future.") == "Our debt could increase further in the future."
+    assert strip_heading("Congress and the President must agree to appropriations by the deadline.").startswith("Congress")
+    for text in (preamble, "The use of program accounting requires estimating the revenue expected to be earned.",
+                 "We have recognized the aggregate of all overfunded plans in Other assets.",
+                 "In our opinion, the financial statements present fairly, in all material respects, the position.",
+                 "The following discussion of \"Risk Factors\" identifies factors that may affect our business.",
+                 "Participant hereby agrees to accept as binding all decisions of the Administrator under the Plan."):
+        assert is_boilerplate(text), text
+    specific = "Current year losses were due to supply chain issues on the T-7A Red Hawk program during 2022."
+    assert not is_boilerplate(specific)
+    assert is_boilerplate("Plans are valued at fair value.", "pension") and not is_boilerplate(specific, "mdna,pension")
+    assert specificity(specific) > specificity("Our results depend on demand for our products.")
+
+
+def test_a_sentence_two_filings_repeat_is_one_bullet_citing_both():
+    import numpy as np
+
+    from rag.briefing.facts import SourceList
+    from rag.briefing.gather import Sentence
+    from rag.briefing.quotes import bilingual_quotes
+    from rag.schema import Hit
+
+    risk = "We depend heavily on commercial airlines for the 737 program, which could hurt our 2023 deliveries."
+    hits = [Hit(f"{d}-1", d, 3, risk, 1.0, {"section": "risk_factors"}) for d in ("k2018", "k2022")]
+    sentences = [Sentence(risk, h, "en", {"risks": 1}) for h in hits]
+    sentences[1].text = risk.replace("could hurt", "might hurt")
+    sources = SourceList({d: {"doc_name": d} for d in ("k2018", "k2022")})
+    facts = [f for f in bilingual_quotes(sentences, sources, lambda t: np.ones((len(t), 4))) if f.section == "risks"]
+    assert len(facts) == 1 and {c["doc_name"] for c in facts[0].citations} == {"k2018", "k2022"}

@@ -136,3 +136,62 @@ def test_a_quote_only_in_english_is_left_out_of_the_japanese_half_and_shown_as_t
     assert "- " not in risks_ja and "原文を参照" in risks_ja
     assert f"原文: “{quote}”" in ja.split("## 出典")[1]
     assert quote in en.split("## Risks")[1].split("##")[0]
+
+
+def test_an_older_filing_five_year_table_does_not_hide_the_latest_balance_sheet(tmp_path):
+    """Two 10-Ks: the 2018 one's selected-data table gives total assets for FY2018, the 2022 one's balance sheet for
+    31 Dec 2022; the row is the latest, dated as a balance."""
+    older = FINANCEBENCH / "pdfs" / "BOEING_2018_10K.pdf"
+    if not (BOEING.exists() and older.exists()):
+        pytest.skip(f"the FinanceBench PDFs are not at {FINANCEBENCH} (../shared/financebench beside the checkout)")
+    import pypdfium2 as pdfium
+
+    store = FactStore(tmp_path / "catalog.sqlite")
+    texts: dict[str, str] = {}
+    docs = []
+    for path, name, year, pages in ((older, "BOEING_2018_10K", "2018", (18, 51)), (BOEING, "BOEING_2022_10K", "2022", (56,))):
+        pdf = pdfium.PdfDocument(str(path))
+        facts = []
+        for page_no in pages:
+            page = pdf[page_no]
+            text = page.get_textpage().get_text_range()
+            texts[f"p{page_no}"] = text
+            for f in facts_from_page(page, {"doc_name": name, "company": "Boeing", "period": year}, page_no, text=text):
+                f.chunk = f"p{page_no}"
+                facts.append(f)
+        store.replace(name, "BOEING", facts)
+        docs.append({"doc_name": name, "period": year, "doc_type": "10k"})
+    try:
+        rows, _, _ = statement_rows(SimpleNamespace(facts=store, keywords=_Chunks(texts)), docs)
+    finally:
+        store.close()
+    assets = next(r for r in rows if r.metric_key == "total_assets")
+    assert (assets.value, assets.period, assets.period_en) == (137_100e6, "2022-12-31", "31 Dec 2022")
+    assert assets.docs == ["BOEING_2022_10K"]
+
+
+def _fact(doc: str, item: str, period: str, value: float, months: int = 12, end: str = "") -> Any:
+    from rag.figures.facts import Fact as TableFact
+
+    return TableFact(doc_name=doc, page=1, statement="balance_sheet" if months == 0 else "selected_data", label=item,
+                     line_item=item, period=period, value=value, unit="USD", scale=1e6, printed=f"{value / 1e6:,.0f}",
+                     period_end=end, months=months, chunk=f"{doc}-c")
+
+
+def test_a_key_figure_the_latest_filing_lacks_is_left_out_and_a_balance_is_dated(tmp_path):
+    store = FactStore(tmp_path / "catalog.sqlite")
+    store.replace("old", "X", [_fact("old", "total_assets", "FY2018", 5e9), _fact("old", "total_assets", "FY2017", 4e9),
+                               _fact("old", "revenue", "FY2018", 2e9, end="2018-12-31")])
+    store.replace("new", "X", [_fact("new", "revenue", "FY2022", 3e9), _fact("new", "revenue", "FY2021", 2.5e9)])
+    chunks = _Chunks({"old-c": "Total assets 5,000", "new-c": "Revenue 3,000"})
+    chunks.get_chunks = lambda ids: {i: {"doc_name": i.split("-")[0], "page": 1, "text": chunks.pages[i],  # type: ignore[method-assign]
+                                         "metadata": {}} for i in ids if i in chunks.pages}
+    docs = [{"doc_name": "old", "period": "2018", "doc_type": "10k"}, {"doc_name": "new", "period": "2022", "doc_type": "10k"}]
+    try:
+        rows = {r.metric_key: r for r in statement_rows(SimpleNamespace(facts=store, keywords=chunks), docs)[0]}
+        assert rows["revenue"].period == "2022"
+        assert "total_assets" not in rows  # the 2022 filing has none: FY2018's would pass for the current one
+        alone = {r.metric_key: r for r in statement_rows(SimpleNamespace(facts=store, keywords=chunks), docs[:1])[0]}
+        assert alone["total_assets"].period_en == "31 Dec 2018"  # a balance, at the date the year ends
+    finally:
+        store.close()

@@ -74,3 +74,43 @@ def test_a_longer_verb_of_another_kind_and_a_claim_in_a_later_clause():
     assert sale.kind == "sale" and sale.date == "2026-01"
     assert find_events(_sentences("a", "Some outlets reported that in January 2026 Acme sold 1,900 BTC, and bought "
                                        "land."), DOCS, "Acme", []) == []
+
+
+FILING = {"k": {"doc_name": "k", "doc_type": "10k", "period": "2022"}}
+
+
+def _filing_events(*texts: str, passage: str = "") -> list:
+    hit = Hit("k-1", "k", 0, passage or " ".join(texts), 1.0, {})
+    return find_events([Sentence(t, hit, "en", {}) for t in texts], FILING, "Acme", ["ACME"])
+
+
+def test_a_balance_or_a_described_noun_is_not_an_event():
+    assert _filing_events("As of December 31, 2022, we had $490 million of intangible assets related to the trade "
+                          "names acquired in business combinations.") == []
+    assert _filing_events("During 2022, nonperformance by those divested businesses could affect our results.") == []
+    assert _filing_events("On March 27, 2020, a par call allows for the bonds to be redeemed at 100% of the "
+                          "principal amount of the notes.") == []
+    assert _filing_events("2015 2014 2013 (In millions) Cost of sales $ 2,911 $ 3,667 $ 3,321 Gross margin 1,080 "
+                          "1,839 1,978 recorded impairment charge 12 14 16") == []  # a statement's rows
+    # "may" is a verb, not the month: the sentence is not dated May.
+    assert find_date("Changes may affect the amount of impairment recorded.", year="2022")[0] == ""
+
+
+def test_a_filing_dates_by_year_and_scales_bare_amounts_or_leaves_the_event_out():
+    (e,) = _filing_events("During 2020, we recorded charges on the Tanker program ($1,320 million).")
+    assert (e.date, e.kind, e.figures[0]["value"]) == ("2020", "charge", 1_320e6)  # an aside, not a negative
+    # "$203" in a note of a filing in millions: without the scale in its passage the figure would read $203.
+    assert _filing_events("During the year ended December 31, 2022, we recorded earnings charges of $203 related "
+                          "to the trainer contract.") == []
+    (e,) = _filing_events("During the year ended December 31, 2022, we recorded earnings charges of $203 related to "
+                          "the trainer contract.", passage="(Dollars in millions) During the year ended December 31, "
+                          "2022, we recorded earnings charges of $203 related to the trainer contract.")
+    assert e.figures[0]["value"] == 203e6
+    # a news sentence keeps needing a month: "in 2025" alone does not date it
+    assert find_date("Riot sold bitcoin in 2025.", year="2025")[0] == ""
+
+
+def test_a_filing_acquisition_names_what_was_bought_in_japanese():
+    (e,) = _filing_events("On October 9, 2018, we acquired all the outstanding shares of KLX Inc. (KLX).")
+    assert (e.date, e.kind) == ("2018-10-09", "acquisition")
+    assert "KLX Inc." in event_ja(e, {"ACME"})

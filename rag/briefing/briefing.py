@@ -19,7 +19,7 @@ from typing import Any
 
 from rag.answers.llm import ChatModel, Usage
 from rag.briefing.disagree import disagreement_facts, disputed
-from rag.briefing.events import Event, find_events
+from rag.briefing.events import Event, doc_rank, find_events
 from rag.briefing.facts import (
     Fact,
     SourceList,
@@ -207,7 +207,7 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     for i, doc in enumerate(selected):
         if on_progress:
             on_progress(i, len(selected), doc["doc_name"])
-        hits, doc_sentences = gather(retriever, doc["doc_name"], k)
+        hits, doc_sentences = gather(retriever, doc["doc_name"], k, filing=doc_rank(doc) == 0)
         doc_sentences = focus(stores, doc, doc_sentences, company, keys)
         sentences.extend(doc_sentences)
         mentions.extend(mentions_of(doc, doc_sentences, keys))

@@ -37,6 +37,20 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # Order is priority: a clause is the first kind whose verb and object it has.
 KINDS: tuple[Kind, ...] = (
     Kind("sale", _rx(r"\b(?:sold|resumed selling)\b"), _rx(r"\bBTC\b|\bbitcoins?\b|\bcoins\b"), _rx(r"売却")),
+    # A filing's events: a business sold, debt repaid, a restructuring, a product launched, a new chief executive.
+    Kind("divestiture", _rx(r"\b(?:sold|divested|completed the (?:sale|divestiture|spin-?off)|spun off|exited)\b"),
+         _rx(r"\bbusiness(?:es)?\b|subsidiar|\bunit\b|division|\boperations\b|\bstake\b|interest in|\bbrand"),
+         _rx(r"(?:事業|子会社|株式).{0,10}(?:売却|譲渡)")),
+    Kind("repayment", _rx(r"\b(?:repaid|redeemed|retired|paid down|extinguished)\b"),
+         _rx(r"\bnotes\b|\bdebt\b|\bbonds?\b|\bloans?\b|borrowings|debentures"), _rx(r"返済|償還")),
+    Kind("restructuring", _rx(r"\b(?:announced|initiated|approved|began|commenced|recorded|implemented|undertook)\b"),
+         _rx(r"restructuring|reorgani[sz]ation|workforce reduction|layoffs"), _rx(r"リストラ|事業再編|構造改革")),
+    Kind("launch", _rx(r"\b(?:launched|introduced|unveiled)\b"),
+         _rx(r"\bprogra(?:m|mme)\b|\bproducts?\b|aircraft|platform|\bmodel\b|\bservice\b|\bbrand\b"),
+         _rx(r"発売|投入|立ち上げ")),
+    Kind("leadership", _rx(r"\b(?:appointed|elected|succeeded)\b"),
+         _rx(r"chief executive|\bCEO\b|\bpresident\b|chief financial|\bCFO\b|chair(?:man)? of the board"),
+         _rx(r"就任|任命")),
     Kind("programme_open", _rx(r"\b(?:signed|opened|entered into|launched|established)\b"),
          _rx(r"at-the-market|\bATM\b|sales agreement|equity (?:programme|program|facility)"),
          _rx(r"(?:ATM|プログラム).{0,20}(?:開設|開始|締結)")),
@@ -47,16 +61,19 @@ KINDS: tuple[Kind, ...] = (
          _rx(r"\blease\b|colocation|hosting (?:contract|deal|agreement)|cloud contract|tenant"),
          _rx(r"(?:リース|契約).{0,30}(?:締結|結ん|発表)")),
     Kind("financing", _rx(r"\b(?:priced|closed|raised|issued|took|drew|completed)\b"),
-         _rx(r"\bnotes\b|convertibles?|\boffering\b|\bloan\b|\bfacility\b|financing|credit line"),
+         _rx(r"\bnotes\b|convertibles?|\boffering\b|\bloan\b|\bfacility\b|financing|credit line|\bbonds\b|"
+             r"senior (?:unsecured )?debt"),
          _rx(r"資金調達|転換社債|借入|融資")),
     Kind("acquisition", _rx(r"\b(?:bought|acquired|purchased|agreed to (?:buy|acquire|pay))\b"),
-         _rx(r"\bland\b|acres|\bsite\b|assets|stake|facility|data cent|capacity|\bMW\b|company|business"),
+         _rx(r"\bland\b|acres|\bsite\b|assets|stake|facility|data cent|capacity|\bMW\b|company|business|"
+             r"outstanding shares|\bInc\b|\bCorp(?:oration)?\b|\bLLC\b|\bplc\b"),
          _rx(r"取得|購入|買収")),
     Kind("halt", _rx(r"\b(?:stopped|halted|paused|suspended|wound down|cancell?ed|abandoned)\b"),
          _rx(r"mining|build-?out|expansion|plan|production|operations|construction"), _rx(r"中止|停止|凍結")),
     Kind("construction", _rx(r"\b(?:began|started|begun|broke ground|commenced)\b"),
          _rx(r"construction|core-and-shell|buildings?|\bwork\b|ground|data cent"), _rx(r"着工|建設を開始")),
-    Kind("charge", _rx(r"\b(?:recorded|booked|recogni[sz]ed|took)\b"),
+    Kind("charge", _rx(r"\b(?:recorded|booked|recogni[sz]ed|took|increased(?= (?:the |our |its )?(?:estimated )?"
+                      r"(?:reach-forward )?(?:loss|charge|reserve)))\b"),
          _rx(r"impairment|\bloss\b|charge|write-?down"), _rx(r"減損|損失.{0,6}計上")),
     Kind("reporting_change", _rx(r"\b(?:switched|moved|changed|shifted)\b"),
          _rx(r"monthly|quarterly|reporting|segments?"), _rx(r"報告.{0,10}(?:移行|変更)")),
@@ -122,6 +139,8 @@ def _date(m: re.Match[str], year: str) -> str:
     y = g.get("year") or year
     if not y:
         return ""
+    if set(g) == {"year"}:  # "During 2020, …" in a filing
+        return y
     if g.get("q"):
         return f"{y}Q{_QUARTERS[g['q'].lower()] if g['q'].lower() in _QUARTERS else int(g['q'])}"
     month = g["month"]
@@ -130,16 +149,20 @@ def _date(m: re.Match[str], year: str) -> str:
     return f"{y}-{mo:02d}{day}"
 
 
-def find_date(text: str, year: str = "") -> tuple[str, int]:
+_YEAR_ONLY = _rx(r"\b(?:in|during)\s+(?:fiscal\s+(?:year\s+)?)?(?P<year>(?:19|20)\d{2})\b(?!\s*(?:and|,|-|–)\s*(?:19|20)\d{2})")
+
+
+def find_date(text: str, year: str = "", years: bool = False) -> tuple[str, int]:
     """When a sentence says its event happened ("2025-12-30", "2025-12", "2025Q3", or ""), and where it says so.
 
     A month without a year takes `year` (the document's); background, deadline and comparison dates are skipped.
+    With `years` (a filing, which dates its notes "During 2020, …"), a year alone is a date too.
     """
     found: list[tuple[int, int, str]] = []
-    for rx in _DATES:
+    for rx in (*_DATES, _YEAR_ONLY) if years else _DATES:
         for m in rx.finditer(text):
-            if any(s <= m.start() < e for s, e, _ in found):
-                continue  # "30 December 2025" already read; not "December 2025" again
+            if any(s <= m.start() < e for s, e, _ in found) or m.groupdict().get("month") == "may":
+                continue  # "30 December 2025" already read; not "December 2025" again; "may" is a verb
             if _NOT_WHEN.search(text[: m.start()]) or _NOT_WHEN_JA.match(text[m.end():]):
                 continue
             date = _date(m, year)
@@ -158,6 +181,8 @@ def _clauses(text: str) -> list[tuple[Kind, int, int]]:
     for i, m in enumerate(verbs):
         end = verbs[i + 1].start() if i + 1 < len(verbs) else len(text)
         before = text[max(0, m.start() - 20): m.start()]  # "1,818 BTC sold for …"
+        if _PARTICIPLE_BEFORE.search(before) and _PARTICIPLE_AFTER.match(text, m.end()) or _DETERMINER.search(before):
+            continue  # "trade names acquired in business combinations" describes a noun; nothing happened
         for kind in KINDS:
             # Each kind's own verb at this place: "agreed" (a lease's) may begin "agreed to buy" (an acquisition's).
             verb = kind.verbs.match(text, m.start())
@@ -166,6 +191,19 @@ def _clauses(text: str) -> list[tuple[Kind, int, int]]:
                 out.append((kind, m.start(), end))
                 break
     return out
+
+
+_PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}s\s+$")
+# "those divested businesses", "of acquired intangibles", "the bonds to be redeemed": an adjective or an infinitive
+_DETERMINER = _rx(r"\b(?:the|those|these|its|our|their|any|such|previously|recently|from|of|with|for|on|to|be|"
+                  r"being)\s+$")  # "those divested businesses"
+_PARTICIPLE_AFTER = _rx(r"\s+(?:in|by|through|under|from|as|during|at)\b")
+
+
+def _table_row(text: str) -> bool:
+    """A statement's rows read as a sentence ("2015 2014 2013 (In millions) Cost of sales $ 2,911 …")."""
+    numbers, words = len(re.findall(r"\d[\d,.]*", text)), len(re.findall(r"[A-Za-z]{2,}", text))
+    return numbers >= 6 and words < 1.5 * numbers  # prose has words between its figures
 
 
 def _about_company(text: str, at: int, keys: Sequence[str]) -> bool:
@@ -184,7 +222,9 @@ def _figures(sentence: str, start: int, end: int, keys: Sequence[str] = ()) -> l
         theirs = bool(_POSSESSIVE.search(before)) and bool(set(find_companies(before)) - set(keys))
         if start <= fig.start < end and metric not in _NOT_EVENT_METRICS and not is_rate(sentence, fig) and (
                 metric or fig.unit in (*CURRENCIES, "BTC", "MW")) and not theirs:
-            figs.append({"value": fig.value, "unit": fig.unit, "metric": metric or "", "raw": fig.raw})
+            # An event's amount is a size: "($1,320 million)" in prose is an aside, not a negative.
+            value = abs(fig.value) if fig.raw.startswith("(") else fig.value
+            figs.append({"value": value, "unit": fig.unit, "metric": metric or "", "raw": fig.raw})
     return figs
 
 
@@ -211,14 +251,15 @@ def extract_events(sentences: Sequence[Sentence], docs: dict[str, dict[str, Any]
     out: list[Event] = []
     previous: tuple[str, str, int] = ("", "", 0)  # (chunk id, date, index) of the last dated sentence
     for i, s in enumerate(sentences):
-        year = str(docs.get(s.hit.doc_name, {}).get("period", ""))[:4]
-        date, _ = find_date(s.text, year)
+        doc = docs.get(s.hit.doc_name, {})
+        year, filing = str(doc.get("period", ""))[:4], doc_rank(doc) == 0
+        date, _ = find_date(s.text, year, years=filing)
         # An undated sentence right after a dated one in the same passage ("The same day Riot signed …") is dated.
         near = previous[0] == s.hit.chunk_id and (i - previous[2] <= 2 or _SAME_DAY.search(s.text))
         if date:
             previous = (s.hit.chunk_id, date, i)
         date = date or (previous[1] if near else "")
-        if s.lang == "ja" or _OTHER_SUBJECT.match(s.text) or not date:
+        if s.lang == "ja" or _OTHER_SUBJECT.match(s.text) or not date or _table_row(s.text):
             continue
         clauses = _clauses(s.text)
         for kind, start, end in clauses:
@@ -227,11 +268,33 @@ def extract_events(sentences: Sequence[Sentence], docs: dict[str, dict[str, Any]
                     is_claim(s.text[: _clause_end(s.text, start)]):
                 continue
             for when, a, b in _dated_parts(s.text, start, end, date, year):
-                event = Event(when, kind.key, company, _distinct(_figures(s.text, a, b, keys)), _trim(s.text, start),
+                scaled = _in_scale(_figures(s.text, a, b, keys), s.hit.text, filing)
+                if scaled is None:
+                    continue  # "$203" in a filing's note is $203 million: unscaled it would read as $203
+                event = Event(when, kind.key, company, _distinct(scaled), _trim(s.text, start),
                               s.text[start:end].strip(" ,;."), [s], others=len(clauses) - 1)
                 _add_terms(event, sentences[i + 1: i + 6], kind.key)
                 out.append(event)
     return out
+
+
+_PASSAGE_SCALE = _rx(r"\bin (thousands|millions|billions)\b")
+_SCALE_OF = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
+
+
+def _in_scale(figures: list[dict[str, Any]], passage: str, filing: bool) -> list[dict[str, Any]] | None:
+    """A filing's amounts in dollars: one written without a scale word ("$203" in a note of a filing in millions)
+    takes the scale its passage declares; None when it declares none or several — a wrong figure is worse than
+    none, so the event is left out."""
+    bare = [f for f in figures if filing and f["unit"] in CURRENCIES and not _SCALED.search(f.get("raw", ""))
+            and abs(f["value"]) >= 1 and not re.search(r"\.\d\d$", f.get("raw", ""))]
+    if not bare:
+        return figures
+    declared = {_SCALE_OF[m.group(1).lower()] for m in _PASSAGE_SCALE.finditer(passage)}
+    if len(declared) != 1:
+        return None
+    scale = declared.pop()
+    return [{**f, "value": f["value"] * scale} if any(f is b for b in bare) else f for f in figures]
 
 
 _COORDINATED = _rx(r",?\s+and\s+(?=(?:about\s+|roughly\s+|some\s+)?[$€£¥]?\d)")  # "… in September and 577 BTC …"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.briefing.boilerplate import is_boilerplate, specificity
 from rag.briefing.gather import Sentence
 from rag.figures.labels import KeyFigureRow, Mention, key_figure_rows, label_figures
 from rag.figures.verify import check_figures
@@ -90,10 +91,12 @@ class SourceList:
 def _score(s: Sentence, section: str, cue: re.Pattern[str]) -> float | None:
     """Passage rank for the section's probes plus the section's cue words; None without a cue word."""
     hits = len(cue.findall(s.text))
-    if not hits:
+    if not hits or is_boilerplate(s.text, str(s.hit.metadata.get("section", "") or "")):
         return None
     rank = s.rank.get(section) or s.rank.get("risks" if section == "disagree" else section)
-    return (1.0 / rank if rank else 0.1) + 0.35 * min(3, hits) - 0.004 * max(0, len(s.text) - 220)
+    # A sentence naming particular things (a programme, a market, a figure, a date) over one any filer could write.
+    return ((1.0 / rank if rank else 0.1) + 0.35 * min(3, hits) + 0.06 * min(5, specificity(s.text))
+            - 0.004 * max(0, len(s.text) - 220))
 
 
 def highlights(sentences: list[Sentence], sources: SourceList, per_section: int = 3) -> list[dict[str, Any]]:

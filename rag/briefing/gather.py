@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.briefing.boilerplate import strip_heading
 from rag.briefing.select import names_company
 from rag.retrieval.hybrid import Filters, HybridRetriever
 from rag.schema import Hit
@@ -34,6 +35,12 @@ PROBES: dict[str, tuple[str, str]] = {
     "risks": ("Risks and uncertainties: what could go wrong, idle capacity, dilution, pressure from investors",
               "リスク 不確実性 懸念 遊休"),
     "watch": ("What to watch next: outlook, plans, milestones and open questions", "今後の注目点 見通し 計画 予定"),
+}
+# A filing's events are in its notes and MD&A, worded as a filing words them.
+FILING_PROBES: dict[str, tuple[str, str]] = {
+    "changed": ("Acquisitions and divestitures completed, restructuring, impairment and earnings charges, debt "
+                "issued or repaid, programs launched or ended, segment changes, new chief executive",
+                "買収 売却 事業再編 減損 損失 社債発行 返済 新製品 セグメント変更 経営者交代"),
 }
 # A quotable unit starts like a sentence and ends like one: what chunking cut in half does neither.
 _SENTENCE_OK = re.compile(r"""^[\s"“'‘(\[]*[A-Z0-9$¥€£\u3040-\u30ff\u4e00-\u9fff【「]""")
@@ -74,7 +81,7 @@ def sentences_of(text: str) -> list[str]:
     """Whole sentences and list lines of a passage; fragments cut by chunking are left out."""
     out = []
     for unit in split_units(unwrap_lines(text)):
-        unit = clean_unit(unit)
+        unit = strip_heading(clean_unit(unit))
         ja = bool(KANA_KANJI.search(unit))
         if len(unit) < (10 if ja else 25) or not _SENTENCE_OK.match(unit) or not _SENTENCE_DONE.search(unit):
             continue
@@ -82,13 +89,14 @@ def sentences_of(text: str) -> list[str]:
     return out
 
 
-def _search(retriever: HybridRetriever, doc_name: str, k: int) -> tuple[dict[str, Hit], dict[str, float],
-                                                                         dict[str, dict[str, int]]]:
+def _search(retriever: HybridRetriever, doc_name: str, k: int, filing: bool = False
+            ) -> tuple[dict[str, Hit], dict[str, float], dict[str, dict[str, int]]]:
     """Every probe's hits in one document: the hits by chunk, each chunk's best 1/rank, its best rank per section."""
     hits: dict[str, Hit] = {}
     best: dict[str, float] = {}
     ranks: dict[str, dict[str, int]] = {}
-    for section, probes in PROBES.items():
+    probes_of = [*PROBES.items(), *(FILING_PROBES.items() if filing else ())]
+    for section, probes in probes_of:
         for probe in probes:
             for rank, hit in enumerate(retriever.search(probe, k, Filters(doc_names=(doc_name,))), 1):
                 hits.setdefault(hit.chunk_id, hit)
@@ -98,9 +106,11 @@ def _search(retriever: HybridRetriever, doc_name: str, k: int) -> tuple[dict[str
     return hits, best, ranks
 
 
-def gather(retriever: HybridRetriever, doc_name: str, k: int) -> tuple[list[Hit], list[Sentence]]:
-    """Search one document with every probe; returns its passages (best first) and their sentences."""
-    hits, best, ranks = _search(retriever, doc_name, k)
+def gather(retriever: HybridRetriever, doc_name: str, k: int, filing: bool = False
+           ) -> tuple[list[Hit], list[Sentence]]:
+    """Search one document with every probe (a filing with its events' probes too); returns its passages (best
+    first) and their sentences."""
+    hits, best, ranks = _search(retriever, doc_name, k, filing)
     ordered = sorted(hits.values(), key=lambda h: (-best[h.chunk_id], h.page, h.chunk_id))
     seen: set[str] = set()
     sentences = []

@@ -51,7 +51,12 @@ def format_date(date: str, lang: str) -> str:
     return format_period(date, lang)
 
 
+_SHARES_OF = re.compile(r"\b(?:shares|stake|interest) (?:of|in) ([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})")
+
+
 def _obj(kind: str, clause: str) -> str:
+    if kind == "acquisition" and (m := _SHARES_OF.search(clause)):
+        return f"{m.group(1)}の株式"  # "all the outstanding shares of KLX Inc." -> 「KLX Inc.の株式」
     for pattern, noun in _OBJECTS.get(kind, ()):
         if re.search(pattern, clause, re.IGNORECASE):
             return noun

@@ -21,6 +21,7 @@ from rag.figures.labels import is_claim, label_figures
 
 SECTIONS = ("drivers", "risks", "watch")
 MATCH = 0.62  # cosine of the encoder above which two sentences say the same thing (checked on corpus/ pairs)
+SAME = 0.72  # cosine above which two sentences of one language in two filings say the same (unrelated: < 0.4)
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -58,6 +59,26 @@ def _from_figures(s: Sentence, section: str, lang: str, company: str = "") -> st
     return en.format(who=f"{company}'s " if company else "", parts="; ".join(parts))
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.casefold()))
+
+
+def same_sentence(a: str, b: str) -> bool:
+    """Two documents saying the same sentence, give or take a word (a year's filing repeating the last one's)."""
+    wa, wb = _words(a), _words(b)
+    return a == b or bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.85
+
+
+def twins(s: Sentence, sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The same sentence in other documents, one per document."""
+    out: dict[str, Sentence] = {}
+    for o in sentences:
+        if o.lang == s.lang and o.hit.doc_name != s.hit.doc_name and o.hit.doc_name not in out \
+                and same_sentence(o.text, s.text):
+            out[o.hit.doc_name] = o
+    return list(out.values())
+
+
 def _pick(sentences: list[Sentence], section: str, used: set[str], per_section: int) -> list[Sentence]:
     scored = sorted(((score, s) for s in sentences if s.text not in used
                      and (score := _score(s, section, _CUES[section])) is not None), key=lambda x: -x[0])
@@ -65,8 +86,9 @@ def _pick(sentences: list[Sentence], section: str, used: set[str], per_section: 
     for _, s in scored:
         if len(out) >= per_section:
             break
-        if s.hit.doc_name in {o.hit.doc_name for o in out} or is_claim(s.text):
-            continue
+        if s.hit.doc_name in {o.hit.doc_name for o in out} or is_claim(s.text) \
+                or any(same_sentence(s.text, u) for u in used | {o.text for o in out}):
+            continue  # one quote per document and section, and a sentence two filings repeat only once
         if len(_TABLE_LIKE.findall(s.text)) >= 6 and len(s.text) < 40 * len(_TABLE_LIKE.findall(s.text)):
             continue  # a table row read as a sentence ("2023 2024 2025 2026 2027 Debt $5,128 …") says nothing
         out.append(s)
@@ -93,7 +115,13 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
     facts = []
     taken: set[str] = set()
     for section, ss in picks.items():
+        shown: list[tuple[Sentence, Fact]] = []
         for s in ss:
+            twin = next((f for o, f in shown if o.hit.doc_name != s.hit.doc_name and o.lang == s.lang
+                         and vectors[o.text] @ vectors[s.text] >= SAME), None)
+            if twin is not None:  # last year's filing said it in other words: one bullet, both sources
+                twin.citations.append(sources.cite(s.hit, s.text))
+                continue
             other = "ja" if s.lang == "en" else "en"
             cands = [o for o in pool[other] if o.text not in taken and o.text not in used]
             best: Sentence | None = None
@@ -101,7 +129,7 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
                 sims = np.array([vectors[o.text] @ vectors[s.text] for o in cands])
                 if sims.max() >= MATCH:
                     best = cands[int(sims.argmax())]
-            cites = [sources.cite(s.hit, s.text)]
+            cites = [sources.cite(s.hit, s.text)] + [sources.cite(t.hit, t.text) for t in twins(s, sentences)]
             origin = "extractive"
             if best is not None:
                 taken.add(best.text)
@@ -112,5 +140,6 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
                 origin = "structured" if counterpart else "original"
             en, ja = (s.text, counterpart) if s.lang == "en" else (counterpart, s.text)
             facts.append(Fact(section, en, ja, [], cites, origin=origin))
+            shown.append((s, facts[-1]))
     return facts
 

@@ -65,6 +65,12 @@ def _period(f: Fact) -> _Period | None:
     return None
 
 
+def _is_balance(item: str) -> bool:
+    """An item read at a date (total assets), not over a period: its first statement is the balance sheet."""
+    statements = load_line_items()[item].get("statements") or []
+    return bool(statements) and statements[0] == "balance_sheet"
+
+
 def _item(f: Fact) -> str | None:
     # Labels are read again with today's line items, so a filing ingested before an item was added still has it.
     return f.line_item or line_item(f.label, f.statement, f.section)
@@ -112,8 +118,16 @@ class _Filing:
         found = self.by_item.get(item, [])
         if not found:
             return None
-        kinds = {p.kind for _, p in found}
-        kind = next(k for k in ("year", "balance", "quarter") if k in kinds)
+        # A balance is read at a date, a flow over a year: each item takes its own kind first. But an older
+        # filing's kind must not hide the latest one's: a five-year table's "FY2018" total assets is older than
+        # the balance sheet's 31 Dec 2022, so the kind holding the newest year wins.
+        prefer = ("balance", "year", "quarter") if _is_balance(item) else ("year", "balance", "quarter")
+        newest: dict[str, str] = {}
+        for _, p in found:
+            newest[p.kind] = max(newest.get(p.kind, ""), p.key[:4])
+        annual = [k for k in prefer if k in newest and k != "quarter"]
+        top = max((newest[k] for k in annual), default="")
+        kind = next((k for k in annual if newest[k] == top), "quarter")
         options = sorted({p.key: p for _, p in found if p.kind == kind}.values(), key=lambda p: p.key, reverse=True)
         latest = options[0]
         prior = None
@@ -154,6 +168,8 @@ def statement_rows(stores: Stores, docs: Sequence[dict[str, Any]]
     if not facts:
         return [], {}, set()
     filing = _Filing(facts, rank)
+    ends = stores.facts.period_ends(list(rank))
+    newer = _newer_filings(newest_first, {f.doc_name for f in facts})
     chosen: list[tuple[str, Fact, _Period, Fact | None, _Period | None]] = []
     for items in HEADLINE:
         for item in items:
@@ -162,9 +178,12 @@ def statement_rows(stores: Stores, docs: Sequence[dict[str, Any]]
                 continue
             latest, prior_p = periods
             fact = filing.pick(item, latest)
-            if fact is None:
-                continue
+            if fact is None or newer.get(fact.doc_name):
+                continue  # the latest filing lacks it: an older filing's figure would pass for the current one
             prior = filing.pick(item, prior_p, fact) if prior_p else None
+            if _is_balance(item):  # a balance is at a date: "31 Dec 2018", not "FY2018"
+                latest = _at_year_end(latest, ends.get(fact.doc_name, {}))
+                prior_p = _at_year_end(prior_p, ends.get(fact.doc_name, {})) if prior_p else None
             chosen.append((item, fact, latest, prior, prior_p if prior else None))
             break
     chunks = stores.keywords.get_chunks(list(dict.fromkeys(c[1].chunk for c in chosen if c[1].chunk)))
@@ -176,6 +195,27 @@ def statement_rows(stores: Stores, docs: Sequence[dict[str, Any]]
         hits[fact.chunk] = Hit(fact.chunk, c["doc_name"], c["page"], c["text"], 0.0, c["metadata"])
         rows.append(_row(item, fact, period, prior, prior_p))
     return rows, hits, {f.doc_name for f in facts}
+
+
+def _newer_filings(newest_first: Sequence[dict[str, Any]], with_facts: set[str]) -> dict[str, bool]:
+    """doc_name -> whether a newer document of its type (a later 10-K beside a 10-K) has statement facts."""
+    seen: set[str] = set()
+    out = {}
+    for d in newest_first:
+        kind = str(d.get("doc_type", ""))
+        out[d["doc_name"]] = kind in seen
+        if d["doc_name"] in with_facts:
+            seen.add(kind)
+    return out
+
+
+def _at_year_end(period: _Period, ends: dict[str, str]) -> _Period:
+    """A fiscal year read as the date it ends, when the filing prints that date ('FY2018' -> 31 Dec 2018)."""
+    end = ends.get(f"FY{period.key}") if period.kind == "year" else None
+    if not end or not (m := re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)", end)):
+        return period
+    y, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
+    return _Period("balance", end, end, f"{d} {_MONTHS[mo - 1]} {y}", f"{y}年{mo}月{d}日")
 
 
 def _row(item: str, fact: Fact, period: _Period, prior: Fact | None, prior_p: _Period | None) -> KeyFigureRow:
