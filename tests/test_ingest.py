@@ -253,3 +253,35 @@ def test_moved_file_keeps_its_name_and_survives_prune(stores, tmp_path):
     report = ingest([new], stores, prune=True)
     assert (report.ingested, report.embedded, report.pruned) == (1, 0, [])  # vectors came from the cache
     assert _names_by_path(stores) == {(new / "report.md").resolve(): "report"}
+
+
+def test_each_file_is_claimed_when_its_turn_comes_so_workers_share_a_folder(stores, tmp_path, monkeypatch):
+    """A file another worker claims while this ingest is under way is left to it (not claimed up front)."""
+    from contextlib import contextmanager
+
+    paths = sorted(write_corpus(tmp_path / "c", 4))
+    held: set[str] = set()  # documents "another worker" holds
+    taken: list[str] = []
+
+    class Shared:
+        def take(self, doc_name: str, wait: float = 0) -> bool:
+            taken.append(doc_name)
+            return doc_name not in held
+
+        def release(self, doc_name: str) -> None:
+            pass
+
+    @contextmanager
+    def writing(wait: float = 0):
+        yield Shared()
+
+    monkeypatch.setattr(stores.keywords, "writing", writing)
+    last = DocNames([]).name_for(paths[-1])
+
+    def on_progress(done: int, total: int, name: str) -> None:
+        if done == 1:  # after the first file: the other worker starts on the last one
+            held.add(last)
+
+    report = ingest([tmp_path / "c"], stores, on_progress=on_progress)
+    assert report.ingested == 3 and report.elsewhere == 1, report.skipped
+    assert {d["doc_name"] for d in stores.keywords.list_documents()} == {DocNames([]).name_for(p) for p in paths[:3]}
