@@ -144,29 +144,17 @@ def _fresh(servers: Servers, library: str, model_id: str):
     return catalog
 
 
-def _split(pdfs: list[Path], n: int) -> list[list[Path]]:
-    """The PDFs in n shares of about equal bytes (largest first, each to the lightest share)."""
-    shares: list[list[Path]] = [[] for _ in range(n)]
-    sizes = [0] * n
-    for pdf in sorted(pdfs, key=lambda p: -p.stat().st_size):
-        i = sizes.index(min(sizes))
-        shares[i].append(pdf)
-        sizes[i] += pdf.stat().st_size
-    return shares
-
-
 def _ingest_procs(servers: Servers, library: str, pdfs: list[Path], nodes: list[Path], catalog,
                   what: str) -> tuple[float, list[dict[str, Any]]]:
-    """`shiftbrief ingest` by one process per node, all at once, each of its share of the PDFs; the wall time and
-    each one's report. (Given the same files, the first worker would claim all of them while it plans, and the
-    others would skip them all: parallel workers need different files.)"""
+    """`shiftbrief ingest` of the same PDFs by one process per node, all at once (each claims a file just before
+    parsing it, so they share the folder file by file); the wall time and each one's report."""
     procs = []
     started = time.perf_counter()
-    for node, share in zip(nodes, _split(pdfs, len(nodes))):
+    for node in nodes:
         shutil.rmtree(node, ignore_errors=True)  # a node's own, empty cache
         node.mkdir(parents=True)
         with (node / "ingest.out").open("w") as out, (node / "ingest.err").open("w") as err:
-            procs.append(subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", *map(str, share), "--json"],
+            procs.append(subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", *map(str, pdfs), "--json"],
                                           env=servers.env(node, library), stdout=out, stderr=err, cwd=REPO))
     names = {p.stem for p in pdfs}
 
