@@ -135,3 +135,17 @@ def test_no_figure_leads_where_the_facts_do_not_settle_one(filing, stores):
                      "Does ACME have a healthy liquidity profile based on its current ratio for FY2023?"):
         a = answer_question(question, stores)
         assert not a.calculation, question
+
+
+def test_a_figure_answer_cites_its_passages_from_1_in_the_order_it_cites_them():
+    from rag.answers.answer import _cited_first
+    from rag.answers.numeric import NumericResult
+    from rag.schema import Hit
+
+    hits = [Hit(f"c{i}", "DOC", i, f"text {i}", 0.0, {}) for i in (1, 2, 3)]
+    calc = {"inputs": [{"label": "Revenue", "citation": 3}, {"label": "Cost of sales", "citation": 2}]}
+    out = _cited_first(NumericResult(text="Margin 43.5% (Revenue 51,217 [3]; Cost 28,925 [2]) [3].", hits=hits,
+                                     cited=[3, 2], calculation=calc))
+    assert out.text == "Margin 43.5% (Revenue 51,217 [1]; Cost 28,925 [2]) [1]."
+    assert [h.chunk_id for h in out.hits] == ["c3", "c2", "c1"] and out.cited == [1, 2]
+    assert [i["citation"] for i in out.calculation["inputs"]] == [1, 2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -32,6 +32,7 @@ from rag.store.embeddings import CachedEmbedder
 from rag.store.stores import Stores
 
 log = logging.getLogger(__name__)
+_MARKER = re.compile(r"\[(\d+)\]")
 
 ANSWER_MAX_TOKENS = 600  # an answer is one to four sentences; the cap also bounds a runaway local model
 
@@ -352,7 +353,9 @@ def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
 
 
 def _numeric(r: _Retrieved, numeric: NumericResult) -> Answer:
-    """The figure answer computed from facts; its inputs' passages join the numbered hits."""
+    """The figure answer computed from facts; its inputs' passages join the numbered hits, renumbered so the answer
+    cites [1], [2] … in the order it cites them (never [3] alone)."""
+    numeric = _cited_first(numeric)
     report = check_figures(numeric.text, _passages(numeric.hits), cited=numeric.cited)
     return Answer(
         question=r.question, answer=numeric.text, answerable=True, mode="extractive",
@@ -360,3 +363,21 @@ def _numeric(r: _Retrieved, numeric: NumericResult) -> Answer:
         tokens=Usage().to_dict(), cost_usd=0.0, confidence=0.9, lang=r.lang, standalone_question=r.standalone,
         reason="computed from statement facts", passages=_passages(numeric.hits), calculation=numeric.calculation,
     )
+
+
+def _cited_first(numeric: NumericResult) -> NumericResult:
+    """The result with its cited passages numbered first, in the order its text cites them."""
+    order = list(dict.fromkeys([*(int(n) for n in _MARKER.findall(numeric.text)), *numeric.cited]))
+    order = [n for n in order if 1 <= n <= len(numeric.hits)]
+    order += [n for n in range(1, len(numeric.hits) + 1) if n not in order]
+    new = {old: i for i, old in enumerate(order, 1)}
+
+    def renumber(m: re.Match[str]) -> str:
+        return f"[{new.get(int(m.group(1)), int(m.group(1)))}]"
+
+    calculation = {**numeric.calculation, "inputs": [
+        {**i, "citation": new.get(i.get("citation", 0), i.get("citation", 0))}
+        for i in numeric.calculation.get("inputs", [])]} if numeric.calculation else {}
+    return replace(numeric, text=_MARKER.sub(renumber, numeric.text),
+                   hits=[numeric.hits[n - 1] for n in order], cited=[new[n] for n in numeric.cited if n in new],
+                   calculation=calculation)
