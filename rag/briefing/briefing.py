@@ -225,7 +225,8 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
     rows = table_rows + key_figures(told, contested, max(0, max_key_figures - len(table_rows)))
     quoted.update({m.hit.chunk_id: m.hit for m in mentions})
     facts += figure_facts(rows, quoted, sources)
-    facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display)
+    facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display,
+                              keys=keys)
     facts += disagreement_facts(mentions, docs_by_name, sources)
     report = NarrativeReport()
     if chat is not None:
