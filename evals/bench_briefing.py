@@ -12,8 +12,10 @@ Scores per language:
   with its value);
 - figure precision: of the key-figures values (a row's, and its prior period's) the checklist knows, the share
   with the right label and period (rows the checklist lists as wrong count as wrong);
-- ja_in_ja: share of Japanese-half bullets that are Japanese sentences (not pointers to an English original);
-  quotes the Japanese half leaves out (shown there as 原文 under their source) are counted apart, as left_out.
+- ja_in_ja: share of Japanese-half bullets that are Japanese sentences (Japanese words and grammar once citations,
+  quotes and Latin-script names are set aside; not a pointer to an English original);
+- left_out: quotes the Japanese half gives no Japanese sentence (no line, or only a pointer to the 原文 under their
+  source); counted apart from ja_in_ja.
 Writes briefing.json and briefing.md.
 """
 
@@ -108,8 +110,26 @@ def _precision(b: Briefing, item: dict[str, Any]) -> tuple[int, int]:
     return right, judged
 
 
+# A line that only sends the reader to the English original ("see the original under [1]") says nothing in Japanese.
+_POINTER = re.compile(r"原文を参照|原文は下記|英語の資料のみ|英語の資料に該当する記載|see the original")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'’.-]*(?:[ ]+[A-Za-z0-9][A-Za-z0-9&'’.-]*)*")
+
+
+def is_japanese_sentence(text: str) -> bool:
+    """Whether a Japanese-half line is a Japanese sentence: Japanese words with Japanese grammar (kana) once the
+    citations, quoted text and Latin-script names are set aside, more Japanese than Latin, and not a pointer."""
+    text = re.sub(r"\[\d+\]|「[^」]*」|“[^”]*”", "", text)
+    if _POINTER.search(text):
+        return False
+    ja, latin = len(_JA.findall(text)), len(_LATIN.findall(text))
+    # Names ("Commercial Airplanes", "787プログラム") stay in Latin script; what is left must be Japanese.
+    rest = _LATIN_RUN.sub("", text)
+    return ja >= 8 and bool(re.search(r"[\u3040-\u309f]", rest)) and 2 * ja >= latin
+
+
 def _ja_bullets(b: Briefing) -> tuple[int, int, int]:
-    """(Japanese sentences, bullets of the Japanese half, quotes left out of it and shown as originals instead)."""
+    """(Japanese sentences, bullets of the Japanese half, quotes it leaves out: with no Japanese line or only a
+    pointer to the English original)."""
     ok = total = left_out = 0
     for f in b.facts:
         if f.section == "figures" and f.origin != "model":
@@ -118,9 +138,9 @@ def _ja_bullets(b: Briefing) -> tuple[int, int, int]:
             left_out += 1  # not a bullet of the Japanese half: its English sentence is shown as 原文 under the source
             continue
         total += 1
-        text = re.sub(r"\[\d+\]|「[^」]*」", "", f.text_ja)
-        ja, latin = len(_JA.findall(text)), len(_LATIN.findall(text))
-        ok += f.origin != "pointer" and ja >= latin
+        japanese = f.origin != "pointer" and is_japanese_sentence(f.text_ja)
+        ok += japanese
+        left_out += not japanese and bool(_POINTER.search(f.text_ja))
     return ok, total, left_out
 
 

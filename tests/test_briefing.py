@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from rag.answers.llm import get_chat_model
 from rag.answers.prompts import NARRATIVE_SECTIONS
 from rag.briefing.briefing import Briefing, write_briefing
-from rag.briefing.facts import Fact
+from rag.briefing.disagree import disagreement_facts
+from rag.briefing.facts import Fact, SourceList, verify_fact
 from rag.briefing.gather import sentences_of
 from rag.briefing.select import select_documents
 from rag.config import get_settings
@@ -32,6 +33,7 @@ from rag.figures.labels import (
     label_figures,
 )
 from rag.figures.parse import parse_figures
+from rag.schema import Hit
 from rag.store.stores import open_stores
 from tests.fakes import ScriptedOpenAIServer, chat_completion, error_body
 from tests.llm_server import llm_server  # noqa: F401  (the session fixture, for the llm-marked test)
@@ -112,6 +114,19 @@ def test_same_value_framed_as_different_metrics_by_two_documents_is_a_disagreeme
         _mentions("x", "It raised equity financing of $500 million.") + _mentions("y", "Its ATM programme sold $500 million."))
     assert not find_disagreements(
         a + _mentions("z", "Some coverage presented the $123.45 million as proceeds of its ATM programme."))
+
+
+def test_a_disagreement_between_two_10ks_states_only_the_figure_it_is_about():
+    """"The company's 10-K" opening the sentence stays "10-K": "10-k" would be read as a figure the passages lack."""
+    said = {"a": "Cash and cash equivalents were $1.482 billion.", "b": "Proceeds from the sale were $1.482 billion."}
+    hits = {d: Hit(f"{d}-c", d, 0, text, 1.0, {}) for d, text in said.items()}
+    mentions = [Mention(d, "10k", text, f, m, p, c, hits[d], dist)
+                for d, text in said.items() for f, m, p, c, dist in label_figures(text)]
+    sources = SourceList({d: {"doc_name": d, "doc_type": "10k"} for d in said})
+    (fact,) = disagreement_facts(mentions, sources.docs, sources)
+    verify_fact(fact, sources)
+    assert fact.text_en.startswith("The company's 10-K [") and "$1.482 billion" in fact.text_en
+    assert fact.check["unsupported"] == [] and fact.check["supported"]
 
 
 # ---------------------------------------------------------------------------------------------- selection

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from evals.bench_briefing import is_japanese_sentence
 from rag.briefing.briefing import Briefing
 from rag.briefing.facts import Fact, context_period
 from rag.briefing.gather import Sentence
+from rag.briefing.gist import quote_line
 from rag.briefing.quotes import _from_figures
 from rag.briefing.statements import statement_rows
 from rag.figures.facts import facts_from_page
@@ -136,6 +138,46 @@ def test_a_quote_only_in_english_is_left_out_of_the_japanese_half_and_shown_as_t
     assert "- " not in risks_ja and "原文を参照" in risks_ja
     assert f"原文: “{quote}”" in ja.split("## 出典")[1]
     assert quote in en.split("## Risks")[1].split("##")[0]
+
+
+def test_an_english_only_quote_gets_a_japanese_line_naming_what_it_is_about():
+    risk = "Our Commercial Airplanes and Global Services businesses depend heavily on commercial airlines."
+    ja = quote_line(risk, "risks", "ja", "en", ("BOEING",))
+    assert ja.startswith("リスク:") and "ボーイング" in ja  # the filer speaking ("Our") is the briefed company
+    assert "Commercial Airplanes" in ja and "Global Services" in ja and "航空会社" in ja  # names as written
+    assert is_japanese_sentence(ja)
+    # Years it states, in Japanese; a fiscal year as 年度; "FY19" (whose fiscal year?) is not read as 2019.
+    assert "(2019年)" in quote_line("We do not expect pension contributions in 2019.", "watch", "ja", "en", ("BOEING",))
+    assert "2023年度" in quote_line("Demand grew in fiscal 2023.", "drivers", "ja", "en")
+    assert "2019" not in quote_line("Congress must agree to FY19 appropriations.", "drivers", "ja", "en")
+    # Not about the briefed company unless the quote names it or speaks as the filer.
+    assert "ボーイング" not in quote_line("Airlines face weaker demand.", "risks", "ja", "en", ("BOEING",))
+    # "increase" is no rate, and "sell products" no disposal: neither 増加率 nor 売却 is named.
+    sell = quote_line("Concentration may increase and impair our ability to sell products.", "risks", "ja", "en")
+    assert "増加率" not in sell and "売却" not in sell and "集中" in sell
+    assert quote_line("The risks included here are not exhaustive.", "risks", "ja", "en") == ""
+    assert quote_line("需要が減少した。", "risks", "en", "ja") == ""  # the English side is not built this way
+
+
+def test_a_pointer_to_the_english_original_is_not_a_japanese_sentence():
+    assert not is_japanese_sentence("この項目の記述は英語の資料のみにあります。出典[1]の原文を参照してください。")
+    assert not is_japanese_sentence("「Revenue grew 5% in fiscal 2023.」 [1]")
+    assert not is_japanese_sentence("Revenue grew 5% (売上高) [1]")
+    assert is_japanese_sentence("2018年10月9日、KLX Inc.の株式を取得した。 [1]")
+
+
+def test_a_quote_rendered_in_japanese_by_rule_keeps_the_english_as_the_original():
+    quote = "Without tenants the Corsicana buildings could sit idle."
+    line = quote_line(quote, "risks", "ja", "en")
+    cite = {"n": 1, "doc_name": "d", "page": 0, "chunk_id": "c1", "quote": quote}
+    b = Briefing(company="Riot", period="", docs=["d"], mode="extractive",
+                 facts=[Fact("risks", quote, line, [], [cite], origin="structured")], key_figures=[], highlights=[],
+                 figure_check={}, notes=[], generated_at="",
+                 sources=[{"n": 1, "doc_name": "d", "page": 0, "pages": [0], "quotes": [quote]}])
+    ja = b.to_markdown("ja")
+    risks_ja = ja.split("## リスク")[1].split("##")[0]
+    assert line and f"- {line} [1]" in risks_ja and "Corsicana" in line and "テナント" in line
+    assert quote not in risks_ja and f"原文: “{quote}”" in ja.split("## 出典")[1]
 
 
 def test_an_older_filing_five_year_table_does_not_hide_the_latest_balance_sheet(tmp_path):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from rag.briefing.events import find_date, find_events
+from rag.briefing.briefing import _material
+from rag.briefing.events import Event, find_date, find_events
 from rag.briefing.gather import Sentence
 from rag.briefing.japanese import event_ja, format_date
+from rag.figures.labels import Mention, label_figures
 from rag.schema import Hit
 
 DOCS = {"a": {"doc_name": "a", "doc_type": "note", "period": "2025Q4"},
@@ -114,3 +116,16 @@ def test_a_filing_acquisition_names_what_was_bought_in_japanese():
     (e,) = _filing_events("On October 9, 2018, we acquired all the outstanding shares of KLX Inc. (KLX).")
     assert (e.date, e.kind) == ("2018-10-09", "acquisition")
     assert "KLX Inc." in event_ja(e, {"ACME"})
+
+
+def test_a_zero_or_tiny_amount_is_no_event_but_a_sizeable_one_or_none_is():
+    def ev(value: float | None, unit: str = "USD") -> Event:
+        figs = [] if value is None else [{"value": value, "unit": unit, "metric": ""}]
+        return Event("2014", "charge", "AMD", figs, "s", "c")
+    events = [ev(0.0), ev(5e6), ev(66e6), ev(None), ev(200, "MW")]
+    revenue = [Mention("d", "10k", "Revenue was $4 billion.", fig, "revenue", "2014", False, None, 0)
+               for fig, *_ in label_figures("Revenue was $4 billion.")]
+    kept = _material(events, [], revenue)
+    assert [e.figures[0]["value"] if e.figures else None for e in kept] == [66e6, None, 200]
+    # Without a known revenue only a zero amount is routine.
+    assert len(_material(events, [], [])) == 4

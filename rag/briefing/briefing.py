@@ -36,6 +36,7 @@ from rag.briefing.quotes import bilingual_quotes
 from rag.briefing.select import company_keys, display_name, select_documents
 from rag.briefing.statements import statement_rows
 from rag.figures.labels import KeyFigureRow, Mention
+from rag.figures.parse import CURRENCIES
 from rag.retrieval.hybrid import HybridRetriever
 from rag.store.stores import Stores
 
@@ -128,6 +129,22 @@ def _undisputed(events: list[Event], contested: set[tuple[str, float]]) -> list[
     return [e for e in events if not shaky(e)]
 
 
+MATERIAL = 0.005  # an event's amount under this share of the company's revenue is routine ("$5 million of other expense")
+
+
+def _material(events: list[Event], rows: list[KeyFigureRow], mentions: list[Mention]) -> list[Event]:
+    """Events with a money amount worth stating: none is zero, or, when the company's revenue is known, they are not
+    all under MATERIAL of it. Events without an amount (a lease of 200 MW, a site bought) are kept."""
+    revenue = max([r.value for r in rows if r.metric_key == "revenue" and r.unit == "USD"]
+                  + [m.fig.value for m in mentions if m.metric == "revenue" and m.fig.unit == "USD" and not m.claim],
+                  default=0.0)
+
+    def routine(e: Event) -> bool:
+        money = [abs(f["value"]) for f in e.figures if f["unit"] in CURRENCIES]
+        return bool(money) and (min(money) == 0 or all(v < MATERIAL * revenue for v in money))
+    return [e for e in events if not routine(e)]
+
+
 def _summarise(check: dict[str, Any], facts: list[Fact], rows: list[KeyFigureRow]) -> None:
     """Add the briefing-wide figure counts to `check`: checked, supported, unsupported, mismatches, ok."""
     unsupported = [{"section": f.section, "text": f.text_en, "raw": raw} for f in facts for raw in f.check["unsupported"]]
@@ -216,16 +233,18 @@ def write_briefing(stores: Stores, company: str, period: str | None = None, docs
         on_progress(len(selected), len(selected), "")
     docs_by_name = {d["doc_name"]: d for d in selected}
     contested = disputed(mentions, docs_by_name)
-    events = _undisputed(find_events(sentences, docs_by_name, display, keys), contested)
-    facts = _one_per_sentence([_event_fact(e, set(keys), sources) for e in events])
     # Filings' line items come from their statement tables; sentence figures fill the rest of the table, from the
     # documents without tables (news, notes).
     table_rows, quoted, with_tables = statement_rows(stores, selected)
+    events = _undisputed(find_events(sentences, docs_by_name, display, keys), contested)
+    events = _material(events, table_rows, mentions)
+    facts = _one_per_sentence([_event_fact(e, set(keys), sources) for e in events])
     told = [m for m in mentions if m.doc_name not in with_tables]
     rows = table_rows + key_figures(told, contested, max(0, max_key_figures - len(table_rows)))
     quoted.update({m.hit.chunk_id: m.hit for m in mentions})
     facts += figure_facts(rows, quoted, sources)
-    facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display)
+    facts += bilingual_quotes(sentences, sources, retriever.stores.embedder.embed, company=display,
+                              keys=keys)
     facts += disagreement_facts(mentions, docs_by_name, sources)
     report = NarrativeReport()
     if chat is not None:

@@ -31,6 +31,12 @@ def _desc(doc: dict[str, Any], lang: str) -> str:
     return ja if lang == "ja" else en
 
 
+def _opening(text: str) -> str:
+    """The description as a sentence's opening: str.capitalize() would lower the rest, and "10-k" reads as a figure
+    (10 thousand) the cited passages don't state."""
+    return text[:1].upper() + text[1:]
+
+
 def _phrase(metric: str | None, lang: str) -> str:
     metric = metric or ""
     entry = load_glossary().get(metric, {})
@@ -55,7 +61,7 @@ def _framing_fact(d: dict[str, Any], docs: dict[str, dict[str, Any]], sources: S
     pd, wd = docs.get(primary.doc_name, {}), docs.get(weak.doc_name, {})
     tail_en = "; neither is a primary source." if same_rank else f"; the primary source is [{cp['n']}]."
     tail_ja = "どちらも一次資料ではない。" if same_rank else f"一次資料は[{cp['n']}]。"
-    en = (f"{_desc(wd, 'en').capitalize()} [{cw['n']}] presents {d['value_en']} as {_phrase(weak.metric, 'en')}, "
+    en = (f"{_opening(_desc(wd, 'en'))} [{cw['n']}] presents {d['value_en']} as {_phrase(weak.metric, 'en')}, "
           f"while {_desc(pd, 'en')} [{cp['n']}] gives it as {_phrase(primary.metric, 'en')}" + tail_en)
     ja = (f"{_desc(wd, 'ja')}[{cw['n']}]は{d['value_ja']}を{_phrase(weak.metric, 'ja')}としているが、"
           f"{_desc(pd, 'ja')}[{cp['n']}]は{_phrase(primary.metric, 'ja')}としている。" + tail_ja)

@@ -1,9 +1,9 @@
 """Drivers, risks and what to watch, in both languages: each quoted sentence paired with its counterpart in the
 other language, found by the multilingual encoder among the company's sentences.
 
-Where no counterpart exists, the other language gets a sentence built from the quote's labelled figures
-(`origin="structured"`); a quote without labelled figures is left out of that half and shown there as the original
-under its source (`origin="original"`, the other text empty).
+Where no counterpart exists, the other language gets a sentence built from the quote's labelled figures, else a
+line naming what the quote is about (rag.briefing.gist) (`origin="structured"`; the quote is shown as the original
+under its source); a quote with neither is left out of that half (`origin="original"`, the other text empty).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.briefing.facts import _CUES, Fact, SourceList, _score
 from rag.briefing.gather import Sentence
+from rag.briefing.gist import quote_line
 from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
 from rag.figures.labels import is_claim, label_figures
@@ -96,12 +97,12 @@ def _pick(sentences: list[Sentence], section: str, used: set[str], per_section: 
 
 
 def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embed,
-                     per_section: int = 3, company: str = "") -> list[Fact]:
+                     per_section: int = 3, company: str = "", keys: Sequence[str] = ()) -> list[Fact]:
     """Quoted bullets for drivers, risks and what to watch, each with an English and a Japanese text.
 
-    A quote with no counterpart in the other language gets a sentence built from its labelled figures; without
-    any, its other-language text is empty: that half leaves the bullet out and shows the quote as the original
-    (原文) under its source.
+    A quote with no counterpart in the other language gets a sentence built from its labelled figures, else a line
+    naming what it is about (the company of `keys`, its terms, its years); with neither, its other-language text is
+    empty and that half leaves the bullet out. Either way the quote is shown as the original (原文) under its source.
     """
     picks = {}
     used: set[str] = set()
@@ -136,7 +137,8 @@ def bilingual_quotes(sentences: list[Sentence], sources: SourceList, embed: Embe
                 cites.append(sources.cite(best.hit, best.text))
                 counterpart = best.text
             else:
-                counterpart = _from_figures(s, section, other, company)
+                counterpart = _from_figures(s, section, other, company) or \
+                    quote_line(s.text, section, other, s.lang, tuple(keys))
                 origin = "structured" if counterpart else "original"
             en, ja = (s.text, counterpart) if s.lang == "en" else (counterpart, s.text)
             facts.append(Fact(section, en, ja, [], cites, origin=origin))

@@ -108,10 +108,11 @@ def _left_out(b: Briefing, section: str, lang: str) -> str:
 
 
 def _originals(b: Briefing, source: dict[str, Any], lang: str) -> list[str]:
-    """Quotes of a source in the other language to show as originals: every one a bullet of this half left out,
-    then others up to two."""
+    """Quotes of a source in the other language to show as originals: every one a bullet of this half left out or
+    renders by rule (its only wording in the source's language), then others up to two."""
     other = [q for q in source.get("quotes", []) if (lang == "ja") != bool(_JA.search(q))]
-    left_out = {c["quote"] for f in b.facts if not f.text(lang) for c in f.citations if c["n"] == source["n"]}
+    left_out = {c["quote"] for f in b.facts if not f.text(lang) or f.origin == "structured"
+                for c in f.citations if c["n"] == source["n"]}
     must = [q for q in other if q in left_out]
     return must + [q for q in other if q not in left_out][: max(0, 2 - len(must))]
 
