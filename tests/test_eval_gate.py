@@ -17,14 +17,14 @@ FLOORS = {
     "page_hit@5": 0.89,
     "mrr@10": 0.77,
     "evidence_hit@5": 0.90,
-    "answered_right": 0.60,
-    "by_lang.en.answered_right": 0.62,
-    "by_lang.ja.answered_right": 0.56,
+    "answered_right": 0.65,
+    "by_lang.en.answered_right": 0.68,
+    "by_lang.ja.answered_right": 0.59,
     "unanswerable_refused": 0.98,
     # the honest column: the answer's figures or key terms in Japanese words, not just Japanese script
-    "by_lang.ja.ja_in_ja": 0.75,
+    "by_lang.ja.ja_in_ja": 0.79,
 }
-CEILINGS = {"wrong_refusal_rate": 0.03}
+CEILINGS = {"wrong_refusal_rate": 0.02}
 
 
 @pytest.mark.slow

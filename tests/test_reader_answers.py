@@ -261,6 +261,9 @@ def test_a_figure_question_is_not_answered_by_another_spans_figure():
     assert _period_fit(quarter, q3, {"count"}, strict=True) == 1.0
     assert _period_fit(mara, full, {"currency"}, strict=True) is None  # a quarter's revenue, for the year asked
     assert _period_fit(mara, full, {"currency"}) == 0.3  # "How did revenue develop in 2025?": still a clue
+    heading = passage_units(1, _hit("## Third quarter 2025\nThe company mined 1,406 BTC in the quarter."))[0]
+    assert _period_fit(heading, full, {"count"}, strict=True) is None  # under a quarter's heading, for the year
+    assert _period_fit(heading, q3, {"count"}, strict=True) is not None
 
 
 def test_japanese_quotes_count_the_questions_own_words():
@@ -328,13 +331,62 @@ def test_a_sentence_saying_none_answers_how_many():
     assert stated_kinds("Riot did not sell any bitcoin.", {"currency"}) == set()  # none is a count, not an amount
 
 
-def test_unlisted_katakana_names_match_only_as_written():
+def test_unlisted_katakana_names_match_only_as_written_or_by_sound():
     from rag.answers.grounding import unmatched_katakana_names
 
     hits = [Hit("c", "d", 0, "Activist Starboard Value wrote to Riot. スターボード・バリューは書簡を送った。", 1.0, {})]
     assert unmatched_katakana_names("グリーニッジ・ジェネレーションの採掘量は?", hits) == ["グリーニッジ・ジェネレーション"]
     assert unmatched_katakana_names("スターボードバリューは何を求めたか?", hits) == []  # dots aside, written so
     assert unmatched_katakana_names("コア・サイエンティフィックのリスクは?", hits) == []  # listed: judged elsewhere
+    said = [Hit("c", "d", 0, "In January 2026 VanEck's Matthew Sigel said miners sold. It borrowed from Morgan "
+                "Stanley.", 1.0, {})]
+    assert unmatched_katakana_names("マシュー・シーゲルは何と述べたか?", said) == []
+    assert unmatched_katakana_names("モルガン・スタンレーからいくら借りたか?", said) == []
+    # every part must sound like a written name: one part matching is not the name
+    assert unmatched_katakana_names("マシュー・ペリーは何と述べたか?", said) == ["マシュー・ペリー"]
+    assert unmatched_katakana_names("ゴールドマン・サックスからいくら借りたか?", said) == ["ゴールドマン・サックス"]
+
+
+def test_katakana_and_latin_names_reduce_to_one_sound_skeleton():
+    from rag.query.kana import kana_skeleton, latin_skeleton
+
+    for kana, latin in [("モルガン", "Morgan"), ("スタンレー", "Stanley"), ("シーゲル", "Sigel"), ("マシュー", "Matthew"),
+                        ("ヴァンエック", "VanEck"), ("ビットディア", "Bitdeer")]:
+        assert kana_skeleton(kana) == latin_skeleton(latin), (kana, latin)
+    assert kana_skeleton("モルガン") != latin_skeleton("Microsoft")
+
+
+def test_how_much_power_with_an_adjective_asks_a_quantity_not_money():
+    from rag.answers.kinds import asked_kinds
+
+    assert asked_kinds("How much approved power does Riot report across its two Texas sites?") == {"count"}
+    assert asked_kinds("How much did Riot raise in December 2025?") == {"currency"}
+
+
+def test_a_measure_narrowed_by_a_word_the_question_lacks_is_a_part_of_it():
+    from rag.answers.extractive import _only_qualified
+    from rag.answers.qtype import asked_metrics
+
+    q = "What were Core Scientific's Q3 2025 revenue and net loss?"
+    metrics = asked_metrics(q)
+    assert _only_qualified("Colocation revenue was $15.0 million; self-mining revenue was $57.4 million.", q, metrics)
+    assert not _only_qualified("Revenue was $81.1 million, down from $95.4 million.", q, metrics)
+    assert not _only_qualified("Its total revenue was $81.1 million.", q, metrics)
+    asks_part = "What was Core Scientific's colocation revenue?"
+    assert not _only_qualified("Colocation revenue was $15.0 million.", asks_part, asked_metrics(asks_part))
+
+
+def test_a_follow_up_asks_its_own_measure_and_moving_on_drops_the_earlier_period():
+    from rag.answers.extractive import asked_text
+    from rag.query.analyze import as_analysis
+
+    joined = as_analysis("Did Core Scientific sell bitcoin in January 2026? After that, how much did it borrow?")
+    text, wanted = asked_text(joined, "After that, how much did it borrow?")
+    assert text == "After that, how much did it borrow?" and wanted == []
+    _, kept = asked_text(joined, "how much did it borrow?")
+    assert kept == periods_in("January 2026")  # no move in time: the earlier question's period still holds
+    plain = as_analysis("How much did Riot raise in 2025?")
+    assert asked_text(plain, plain.text) == (plain.text, periods_in("2025"))
 
 
 # ---------------------------------------------------------------- several parts, cross-language words, periods

@@ -336,7 +336,8 @@ def extractive_answer(r: _Retrieved, stores: Stores) -> Answer:
         return _numeric(r, numeric)
     if not r.support.supported:
         return _refused(r, "extractive", "", usage, 0.0, r.support.reason)
-    picked = choose_quotes(r.analysis, r.hits, CachedEmbedder(stores.embedder, stores.cache), lang=r.lang, headings=_headings(r.hits, stores))
+    picked = choose_quotes(r.analysis, r.hits, CachedEmbedder(stores.embedder, stores.cache), lang=r.lang,
+                           headings=_headings(r.hits, stores), follow_up=r.question)
     if not picked.quotes:
         return _refused(r, "extractive", "", usage, 0.0, picked.reason)
     hits, quotes = renumber(r.hits, picked.quotes)

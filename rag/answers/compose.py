@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from rag.answers.extractive import LEAD_IN, Quote, clip
+from rag.answers.extractive import LEAD_IN, Quote, asked_text, clip
 from rag.answers.lead import company_label, gist_sentence, lead_sentence, source_note, table_scale
-from rag.answers.when import periods_in
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
 from rag.text.tables import is_table_line
@@ -46,7 +45,7 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
     form, and the key terms it names), or where it is when it states neither. A compared company no quote is
     about (`missing`) is named last.
     """
-    wanted = periods_in(analysis.text)
+    wanted = asked_text(analysis, question)[1]
     asked = set(analysis.companies)
     leads: list[str] = []
     same = [q for q in quotes if q.lang == lang]

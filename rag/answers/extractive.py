@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.answers.attribution import Unit, passage_units
+from rag.answers.attribution import Unit, companies_named, passage_units
 from rag.answers.grounding import (
     Terms,
     cosines,
@@ -29,11 +29,13 @@ from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
+from rag.query.kana import katakana_names, sounds_written
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
 from rag.text.lang import KANA_KANJI
+from rag.text.normalize import normalize
 
-__all__ = ["LEAD_IN", "Picked", "Quote", "asked_kinds", "choose_quotes", "clip", "figure_kinds", "format_quotes",
+__all__ = ["LEAD_IN", "Picked", "Quote", "asked_kinds", "asked_text", "choose_quotes", "clip", "figure_kinds", "format_quotes",
            "pick_quotes", "quote_confidence"]
 
 LEAD_IN = {"en": "According to the documents:", "ja": "資料によると:"}
@@ -52,7 +54,7 @@ _SAME_LANG = {"en": 0.10, "ja": 0.20}
 # The question asks for a quantity itself, not about one.
 _ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
-    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+(?![A-Za-z]))|金額|[額率数]は",
+    r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+(?![A-Za-z]))|金額|[額率数量高]は",
     re.IGNORECASE,
 )
 
@@ -155,9 +157,39 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = 
         return fit
     context = agreement(wanted, unit.context_periods) if unit.context_periods else 0.5
     spans = [s for s in unit.context_periods if s.last - s.first >= 2]  # a reporting period, not a report's date
-    if strict and spans and agreement(wanted, spans) == 0.0 and kinds & figure_kinds(unit.text):
-        return None  # the figure asked for, under a heading (or in a document) of another quarter or year
+    if strict and spans and kinds & figure_kinds(unit.text) and (
+            agreement(wanted, spans) == 0.0 or (all(w.whole_year for w in wanted) and
+                                                not any(s.whole_year for s in spans))):
+        # the figure asked for, under a heading (or in a document) of another quarter or year, or of a quarter
+        # when the year's figure is asked for
+        return None
     return 0.5 * context + 0.25
+
+
+# Words before a measure that do not narrow it ("the revenue", "its total revenue", "2025 revenue").
+_PLAIN = frozenset("the a an its their our his her total net gross overall quarterly annual and or of in for was were "
+                   "is are with on from as at by to that which record reported full-year year quarter group company "
+                   "consolidated".split())
+_WORD_BEFORE = re.compile(r"([A-Za-z][\w-]*)\W*$")
+
+
+def _only_qualified(text: str, question: str, metrics: dict[str, re.Pattern[str]]) -> bool:
+    """Whether every mention of an asked measure in a sentence is narrowed by a word the question does not use
+    ("colocation revenue", "self-mining revenue" for a question about revenue): a part, not the measure asked."""
+    if not metrics or KANA_KANJI.search(question):
+        return False  # a Japanese question's words can't be compared with an English qualifier
+    asked = question.lower()
+    mentions = [(w, m) for w in metrics.values() for m in w.finditer(text)]
+    if not mentions:
+        return False
+    for w, m in mentions:
+        before = _WORD_BEFORE.search(text[:m.start()])
+        word = before.group(1).lower() if before else ""
+        if not word or word in _PLAIN or word.endswith("'s") or word in asked:
+            return False
+        if before is not None and (whole := w.match(text, before.start(1))) and whole.end() >= m.end():
+            return False  # the word is part of the measure's own name ("bitcoin holdings")
+    return True
 
 
 @lru_cache(maxsize=4096)
@@ -188,29 +220,45 @@ def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], word
     return frozenset(out)
 
 
+# A follow-up that moves on in time ("after that", 「その後」) asks about a later period than the question before it.
+_LATER = re.compile(r"\b(?:after that|afterwards|later|then|since then|next)\b|その後|それから|以降|次に", re.IGNORECASE)
+
+
+def asked_text(analysis: QueryAnalysis, follow_up: str) -> tuple[str, list[When]]:
+    """What a question asks for, and the periods it asks about. A follow-up joined to the question before it
+    (the standalone text) asks what the follow-up itself asks; the period is its own, else the earlier one's
+    unless it moves on in time."""
+    if not follow_up or follow_up == analysis.text or follow_up not in analysis.text:
+        return analysis.text, periods_in(analysis.text)
+    own = periods_in(follow_up)
+    return follow_up, own or ([] if _LATER.search(follow_up) else periods_in(analysis.text))
+
+
 def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
-                  max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = ()) -> Picked:
+                  max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
+                  follow_up: str = "") -> Picked:
     """The sentences or table lines that answer the question, best first, and how much of it they answer.
 
     Units about another company than the one asked, or stating the asked kind of figure for another period, are
     left out. The rest are scored by cosine with the question (0.45), share of its content words (0.25), the
     kind of figure asked for (0.10), company and period fit (0.15 each), the kinds of statement asked for
     (reasons, risks, names: 0.15) and the question's language (0.10). The best unit is quoted; a further unit
-    within half its score is quoted when it covers an aspect the quotes before it did not.
+    within half its score is quoted when it covers an aspect the quotes before it did not. `follow_up`: the
+    question as asked, when `question` is it joined to the one before (see asked_text).
     """
     analysis = as_analysis(question)
+    text, wanted = asked_text(analysis, follow_up)
     lang = lang or analysis.lang
     heads = list(headings) + [""] * (len(hits) - len(headings))
     units = [u for n, h in enumerate(hits, 1) for u in passage_units(n, h, heads[n - 1]) if _long_enough(u.text)]
     if not units:
         return Picked(reason="the passages hold no quotable sentence")
     asked = set(analysis.companies)
-    wanted = periods_in(analysis.text)
-    wants = question_wants(analysis.text)
+    wants = question_wants(text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    strict = bool(kinds) and bool(_ASKS_QUANTITY.search(analysis.text))
-    metrics = asked_metrics(analysis.text)
+    strict = bool(kinds) and bool(_ASKS_QUANTITY.search(text))
+    metrics = asked_metrics(text)
     fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics))) for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
@@ -219,8 +267,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
-    measures = asked_measures(analysis.text)
-    one = single_part(analysis.text)
+    measures = asked_measures(text)
+    one = single_part(text)
     if (measures or (strict and metrics and one)) and not wants.cues & {"why", "risk", "use"}:
         # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
         # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
@@ -239,10 +287,14 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         if not kept:
             return Picked(reason="no passage states the figure asked for")
     figures = [f for f in parse_figures(analysis.text) if f.unit]
+    # a person or firm the question names in katakana, which an English sentence writes in Latin letters
+    names = [n for n in katakana_names(normalize(text)) if not companies_named(n)]
     doc_types = set(analysis.doc_types) | ({"news"} if _NEWS.search(analysis.text) else set())
     cos = cosines(embedder, analysis.text, [u.quote for u, _, _ in kept])
+    if text != analysis.text:  # a follow-up: as close to what it asks as to the conversation it continues
+        cos = 0.5 * (cos + cosines(embedder, text, [u.quote for u, _, _ in kept]))
     years = set(analysis.years)
-    parts = [p for p in (_Part.of(text) for text in question_parts(analysis.text)) if p.terms.words or
+    parts = [p for p in (_Part.of(t) for t in question_parts(text)) if p.terms.words or
              p.terms.concepts or p.terms.expansions]
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
@@ -266,6 +318,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         score = (w_cos * float(c) + w_words * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
                  + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 - (0.15 if _only_qualified(u.quote, text, metrics) else 0.0)
+                 + (0.15 if any(sounds_written(n, u.quote) for n in names) else 0.0)
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
@@ -312,6 +366,21 @@ def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.P
     return sides
 
 
+# A document answering one part of a question usually answers the next in the same place: a sentence of a
+# passage already quoted is preferred for a further part when it scores within this margin of the best one.
+_LOCAL_MARGIN = 0.08
+
+
+def _side_quote(side: str, scored: Sequence[Quote], chosen: Sequence[Quote]) -> Quote | None:
+    """The best quote covering one side or part of the question, preferring the passages already quoted."""
+    options = [q for q in scored if side in q.aspects and q not in chosen and q.score >= 0.15]
+    if not options:
+        return None
+    quoted = {c.n for c in chosen}
+    local = next((q for q in options if q.n in quoted), None)
+    return local if local is not None and local.score >= options[0].score - _LOCAL_MARGIN else options[0]
+
+
 def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[str], wanted: list[When],
             max_quotes: int, max_passages: int, sides: Sequence[str] = ()) -> Picked:
     """The best quote, then the best quote for each side or part still uncovered (a comparison quotes each
@@ -324,7 +393,7 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
     for side in sides:
         if side in covered:
             continue
-        q = next((q for q in scored if side in q.aspects and q not in chosen and q.score >= 0.15), None)
+        q = _side_quote(side, scored, chosen)
         if q is None:
             missing.append(side)
             continue

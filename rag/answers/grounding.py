@@ -12,6 +12,7 @@ import numpy as np
 from rag.answers.attribution import companies_named, document_companies
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.query.companies import load_companies
+from rag.query.kana import katakana_names, sounds_written
 from rag.query.vocabulary import _vocabulary
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
@@ -257,24 +258,20 @@ def missing_companies(question: str | QueryAnalysis, hits: Sequence[Hit]) -> lis
     return [_written_as(analysis.text, k) for k in analysis.companies if k not in present]
 
 
-# A foreign name of several words, written in katakana with middle dots: グリーニッジ・ジェネレーション.
-_KATAKANA_NAME = re.compile(r"[\u30a1-\u30fa\u30fc]{2,}(?:[・･][\u30a1-\u30fa\u30fc]{2,})+")
-
-
 def unmatched_katakana_names(question: str, hits: Sequence[Hit]) -> list[str]:
     """The dotted katakana names of a question that neither the company list knows nor any passage writes.
 
     Such a name is matched to a romanised one only through the company list's Japanese aliases (companies_named
     finds those, and missing_companies judges them); a name the list does not know is found only as written
-    (dots and spaces aside). Transliterating katakana back to English is guessing, so an unlisted name that no
-    passage writes is unmatched and the question is refused.
+    (dots and spaces aside) or by its sound (マシュー・シーゲル = Matthew Sigel, every part of it: see kana.py); an
+    unlisted name that no passage writes either way is unmatched and the question is refused.
     """
     fold = str.maketrans("", "", "・･ 　")
-    haystack = normalize(" ".join(hit_haystack(h) for h in hits)).translate(fold)
+    written = normalize(" ".join(hit_haystack(h) for h in hits))
+    haystack = written.translate(fold)
     out = []
-    for m in _KATAKANA_NAME.finditer(normalize(question)):
-        name = m.group()
-        if companies_named(name) or name.translate(fold) in haystack:
+    for name in katakana_names(normalize(question)):
+        if companies_named(name) or name.translate(fold) in haystack or sounds_written(name, written):
             continue
         out.append(name)
     return out

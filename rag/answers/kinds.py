@@ -8,7 +8,7 @@ from rag.figures.parse import CURRENCIES, PERCENT_UNITS, parse_figures
 
 _ASKS = {
     "currency": re.compile(
-        r"\b(how much(?!\s+(?:bitcoin|btc|power|capacity|electricity|energy|hashrate|land|space|of (?:the |its )?"
+        r"\b(how much(?!\s+(?:(?:approved|installed|contracted|usable|more|total)\s+)?(?:bitcoin|btc|power|capacity|electricity|energy|hashrate|land|space|of (?:the |its )?"
         r"(?:bitcoin|capacity|power)))|amount|costs?|price|proceeds|raised?|revenues?|sales|income|loss|spen[dt]|paid|pay|worth|cash|"
         r"capex|debt|profit|earnings)\b|いくら|金額|ドル|円|売上|収益|利益|損失|調達|費用|価格",
         re.IGNORECASE,
@@ -17,7 +17,7 @@ _ASKS = {
         r"\b(percent|percentage|margin|rate|share of)\b|%|％|何\s*[%％]|パーセント|割合|率", re.IGNORECASE
     ),
     "count": re.compile(
-        r"\b(how many|number of|how much (?:bitcoin|btc|power|capacity|electricity|energy|hashrate))\b|何人|何件|いくつ|何基|何台|何枚|何個|何社|何BTC|何株|何票|保有量|採掘量|売却量|の量|枚数|台数|件数|数は",
+        r"\b(how many|number of|how much (?:(?:approved|installed|contracted|usable|more|total) )?(?:bitcoin|btc|power|capacity|electricity|energy|hashrate))\b|何人|何件|いくつ|何基|何台|何枚|何個|何社|何BTC|何株|何票|保有量|採掘量|売却量|の量|枚数|台数|件数|数は",
         re.IGNORECASE,
     ),
 }
