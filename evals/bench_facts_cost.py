@@ -74,7 +74,7 @@ def one_run(files: list[Path], facts: bool, work: Path) -> dict[str, Any]:
 
 def overhead_bound(with_facts: list[dict[str, Any]]) -> float:
     """The most the facts step can add to an ingest's wall time, measured inside the run that does it: even if it
-    overlapped nothing, removing it would save only its own time (load elsewhere on the machine cancels out)."""
+    overlapped nothing, removing it would save only its own time (both timed in one run, under the same load)."""
     return round(statistics.median(r["facts_step_s"] / (r["wall_s"] - r["facts_step_s"]) for r in with_facts), 3)
 
 
@@ -112,9 +112,9 @@ def _markdown(report: dict[str, Any]) -> str:
               f"the facts step itself is {report['facts_step_share_of_wall']:.1%} of the wall time (it runs on the "
               "parse thread, overlapping the embedding).", "",
               f"**Upper bound on the overhead: {bound:+.1%}** — the facts step's own time over the rest of the same "
-              "ingest, i.e. what it would add if it overlapped nothing. Unlike the two runs' wall times, it does not "
-              "depend on what else the machine was doing during each run (on a shared machine the runs' load can "
-              "differ enough to make the plain ratio meaningless, even negative).", ""]
+              "ingest, i.e. what it would add if it overlapped nothing. Both parts are timed in the same run, so load "
+              "that slows the machine slows both; the two runs' plain ratio compares different moments of a shared "
+              "machine and can be meaningless, even negative.", ""]
     return "\n".join(lines)
 
 
