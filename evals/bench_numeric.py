@@ -13,10 +13,12 @@ Reading the gold answers is the bench's business only; rag/ never sees them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from rag.answers.answer import answer_question
 from rag.config import get_settings
 from rag.figures.parse import parse_figures
 from rag.ingestion.pipeline import ingest
+from rag.store.embeddings import EmbeddingCache
 from rag.store.stores import open_stores
 
 _SCALES = (1.0, 1e3, 1e6, 1e9)
@@ -93,6 +96,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def run(fb: Path, data: Path, out: Path, skip_ingest: bool, limit: int | None) -> dict[str, Any]:
     settings = get_settings(data_dir=data, llm_mode="extractive")
     stores = open_stores(settings)
+    # The asks read a fresh embedding cache: sentences weighed by earlier runs of these same questions would
+    # otherwise come from the cache, and the latency would be that of a library that has seen them all before.
+    cold = dataclasses.replace(stores, cache=EmbeddingCache(Path(tempfile.mkdtemp()) / "embeddings.sqlite"))
     report: dict[str, Any] = {}
     if not skip_ingest:
         t = time.perf_counter()
@@ -102,11 +108,11 @@ def run(fb: Path, data: Path, out: Path, skip_ingest: bool, limit: int | None) -
     indexed = {d["doc_name"] for d in stores.keywords.list_documents() if d["status"] == "complete"}
     items = load_items(fb, Path(__file__).parent / "financebench_ja.jsonl", indexed)[: limit or None]
     rows, latencies, cpu = [], [], []
-    answer_question("What was the total revenue?", stores)  # loads the encoder, as a running app has
+    answer_question("What was the total revenue?", cold)  # loads the encoder, as a running app has
     load = os.getloadavg()[0]
     for item in items:
         t, c = time.perf_counter(), time.process_time()
-        answer = answer_question(item["question"], stores)
+        answer = answer_question(item["question"], cold)
         latencies.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         rows.append({**{k: item[k] for k in ("id", "lang", "type", "doc_name", "gold")}, **score(answer, item["gold"]),
@@ -139,7 +145,8 @@ def _markdown(report: dict[str, Any]) -> str:
     lat = report["ask_latency_s"]
     lines += ["", f"Ask latency p50 {lat['p50']} s, p90 {lat['p90']} s (wall); CPU time per ask p50 "
               f"{lat.get('cpu_p50')} s — the machine's 1-minute load average was {lat.get('load_before')} before and "
-              f"{lat.get('load_after')} after (2 cores: above 2, other work shares the CPU and wall time stretches). "
+              f"{lat.get('load_after')} after (2 cores: above 2, other work shares the CPU and wall time stretches); "
+              "the asks start from an empty embedding cache. "
               f"{report['facts']} facts in the catalog.", ""]
     if "ingest" in report:
         lines.append(f"Ingest: {json.dumps(report['ingest'])}")
