@@ -37,6 +37,8 @@ QUALIFIER = re.compile(
     r"^(?:ただし|しかし|だが|ところが|実際には|実際は|なお、)|ではない。?$|確認されていない",
     re.IGNORECASE,
 )
+# The longest quote shown (see extractive.clip).
+QUOTE_LIMIT = 400
 # "He added that …" needs the sentence before it to say who "he" is.
 _SPEAKER_CONTINUES = re.compile(r"^(?:he|she|they|it)\s+(?:also\s+)?(?:added|said|noted|argued|warned|wrote|explained|"
                                 r"pointed out|stressed|continued)\b|^同氏は|^彼は", re.IGNORECASE)
@@ -64,7 +66,15 @@ class Unit:
 
     @property
     def quote(self) -> str:
-        return " ".join(p for p in (self.prefix, self.text, self.qualifier) if p)
+        """The sentence with its qualifier and the sentence it continues; when all three pass the quote length,
+        the sentence before is shortened, not this one: a quote cut before what it says answers nothing."""
+        own = " ".join(p for p in (self.text, self.qualifier) if p)
+        prefix = self.prefix
+        room = QUOTE_LIMIT - len(own) - 1
+        if prefix and len(prefix) > room:
+            cut = prefix[:max(room - 2, 0)].rfind(" ")
+            prefix = prefix[:cut].rstrip(" ,;") + " …" if cut > 40 else prefix
+        return " ".join(p for p in (prefix, own) if p)
 
 
 @lru_cache(maxsize=8192)

@@ -52,7 +52,7 @@ _NEWS = re.compile(r"\b(?:news|article|press|coverage|report(?:ed)? by)\b|記事
 _SAME_LANG = {"en": 0.10, "ja": 0.20}
 
 # The question asks for a quantity itself, not about one.
-_ASKS_QUANTITY = re.compile(
+ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
     r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+(?![A-Za-z]))|金額|[額率数量高]は",
     re.IGNORECASE,
@@ -257,7 +257,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     wants = question_wants(text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    strict = bool(kinds) and bool(_ASKS_QUANTITY.search(text))
+    strict = bool(kinds) and bool(ASKS_QUANTITY.search(text))
     metrics = asked_metrics(text)
     fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics))) for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
@@ -344,7 +344,7 @@ class _Part:
 def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
     """How much of one part of the question a unit holds, in its own words or across languages; a part asking
     for a quantity ("how large was it") is held only by a unit stating a figure."""
-    if _ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
+    if ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
         return 0.0
     if lang == "ja" and unit.lang == "ja":
         return ja_coverage(part.text, unit.quote)
