@@ -462,3 +462,17 @@ def test_names_keep_their_last_letters_and_lose_a_possessive():
 
     names = [n for _, n in _names_in("The lease went to Starboard Value's Business Airplanes unit in Texas.")]
     assert "Starboard Value Business Airplanes" in names and "Texas" in names
+
+
+def test_a_period_to_date_is_its_months():
+    assert periods_in("in the first nine months of 2025") == [When(2025, 1, 9)]
+    assert periods_in("for the six months ended June 30, 2024") == [When(2024, 1, 6)]
+    # a span reaching into the year before is not read as part of one year
+    assert periods_in("twelve months ended March 31, 2025") != [When(2025, 1, 3)]
+
+
+def test_things_joined_by_and_are_each_asked_for():
+    from rag.answers.qtype import conjoined_words
+
+    assert conjoined_words("What are the size and commission of the new ATM?") == ["size", "commission"]
+    assert conjoined_words("How much did it sell?") == []

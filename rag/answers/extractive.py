@@ -24,7 +24,15 @@ from rag.answers.grounding import (
     word_overlap,
 )
 from rag.answers.kinds import asked_kinds, figure_kinds
-from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_parts, question_wants, single_part
+from rag.answers.qtype import (
+    Wants,
+    asked_measures,
+    asked_metrics,
+    conjoined_words,
+    question_parts,
+    question_wants,
+    single_part,
+)
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -325,7 +333,9 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
-    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))]
+    joined = [w for w in conjoined_words(text) if w in terms.words]
+    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
+        ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
 
 

@@ -119,6 +119,16 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+# "the size and commission of the new ATM", "operating and financing cash flows": two things asked, each of which
+# needs its own quote.
+_CONJOINED = re.compile(r"\b([a-z][a-z-]{3,})\s+and\s+([a-z][a-z-]{3,})\b")
+
+
+def conjoined_words(question: str) -> list[str]:
+    """The words a question joins with "and" (both content words of the question, see `words`), in order."""
+    return [w for m in _CONJOINED.finditer(question.lower()) for w in m.groups()]
+
+
 def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
     """The measures a question names that no figure rule labels (dividends, pay, interest rates, head count,
     hashrate …), name -> the words that state it."""
