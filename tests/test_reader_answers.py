@@ -476,3 +476,13 @@ def test_things_joined_by_and_are_each_asked_for():
 
     assert conjoined_words("What are the size and commission of the new ATM?") == ["size", "commission"]
     assert conjoined_words("How much did it sell?") == []
+
+
+def test_a_sentence_naming_no_company_is_about_its_sections_company():
+    text = ("2025年7月、コアウィーブは約90億ドルの全株式による買収で合意した。否決後も同社はコアウィーブの貸し手であり続け、"
+            "コアウィーブは12年間で約100億ドルを支払う。顧客が1社に集中している点がリスクとされる。\n## 次の節\n")
+    hit = Hit("c1", "note", 0, text, 1.0, {"company": "Core Scientific", "doc_type": "note"}, {})
+    units = passage_units(1, hit, heading="コア・サイエンティフィック")
+    by_text = {u.text[:6]: u.subject for u in units}
+    assert by_text["顧客が1社に"] == "CORESCIENTIFIC"
+    assert by_text["2025年7月、"] == "COREWEAVE"

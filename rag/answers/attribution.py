@@ -104,10 +104,24 @@ _OBJECT_BEFORE = re.compile(r"\b(?:with|to|from|by|for|against|than|over|versus|
 _OBJECT_AFTER = re.compile(r"^\s*(?:[(（][^)）]*[)）])?\s*(?:との|と|に|から|へ|より|向け)")
 
 
+# 「否決後も同社は…」: "the company" as the subject of a Japanese sentence, wherever the sentence starts.
+_JA_SAME_COMPANY = re.compile(r"(?:同社|同グループ)(?:は|が|も)")
+
+
+def _refers_back(text: str, named: tuple[str, ...]) -> bool:
+    """Whether a sentence is about the company of the sentence before: it opens with a pronoun ("It signed …"),
+    or its Japanese subject 同社 comes before any company it names."""
+    if _PRONOUN_START.match(text):
+        return True
+    m = _JA_SAME_COMPANY.search(text)
+    return m is not None and m.start() <= 20 and all(
+        _first_position(text, k)[0] < 0 or _first_position(text, k)[0] > m.start() for k in named)
+
+
 def _subject(text: str, named: tuple[str, ...], context: str | None) -> str | None:
     """The company a sentence is about: the first it names as a subject (not "with Microsoft", not
     「マイクロソフトと」) near its start, else its paragraph's, else the first it names."""
-    if _PRONOUN_START.match(text) and context:
+    if context and _refers_back(text, named):
         return context
     ja = bool(KANA_KANJI.search(text))
     limit = max(20, len(text) // 3) if ja else max(50, len(text) // 3)
@@ -176,12 +190,14 @@ class _Reader:
             (When(self.year, 1, 12),) if self.year else ())
         self.units: list[Unit] = []
         self.heading, self.context, self.context_periods = "", self.doc_subject, self.doc_periods
+        self.heading_company: str | None = None
         if heading:
             self.set_heading(heading)
 
     def set_heading(self, heading: str) -> None:
         named = companies_named(heading)
         self.heading, self.context = heading, named[0] if named else self.doc_subject
+        self.heading_company = named[0] if named else None
         self.context_periods = tuple(periods_in(heading, self.year)) or self.doc_periods
 
     def unit(self, text: str, context: str | None, table: bool) -> Unit:
@@ -210,10 +226,14 @@ class _Reader:
             if not text or (first and not self.units and text[:1].islower()) or (last and j == len(parts) - 1
                                                                                   and not table):
                 continue
-            unit = self.unit(text, subject, table)
+            # A sentence naming no company, under a heading naming one, is about the heading's company, not the
+            # partner the sentence before named (「…コアウィーブは…支払う。顧客が1社に集中している点がリスク」).
+            own = not companies_named(text) and not _PRONOUN_START.match(text)
+            about = self.heading_company if self.heading_company and own else subject
+            unit = self.unit(text, about, table)
             denial = self._link(unit, j, denial)
             self.units.append(unit)
-            if unit.named and not _PRONOUN_START.match(text):
+            if unit.named and not _refers_back(text, unit.named):
                 subject = unit.subject  # "It signed …" in the next sentence is about this company
 
     def _link(self, unit: Unit, j: int, denial: Unit | None) -> Unit | None:
