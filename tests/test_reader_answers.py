@@ -486,3 +486,11 @@ def test_a_sentence_naming_no_company_is_about_its_sections_company():
     by_text = {u.text[:6]: u.subject for u in units}
     assert by_text["顧客が1社に"] == "CORESCIENTIFIC"
     assert by_text["2025年7"] == "COREWEAVE"  # a sentence naming a company is about it
+
+
+def test_a_notes_figures_are_not_dated_by_when_the_note_was_written():
+    hit = Hit("c1", "note", 0, "The site has 1 GW of power approved, of which 400 MW was used for mining.\n",
+              1.0, {"company": "Riot Platforms", "doc_type": "note", "period": "2026Q1"}, {})
+    assert passage_units(1, hit)[0].context_periods == ()
+    filing = Hit("c2", "10q", 0, hit.text, 1.0, {"company": "Riot Platforms", "doc_type": "10q", "period": "2026Q1"}, {})
+    assert passage_units(1, filing)[0].context_periods == (When(2026, 1, 3),)

@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.answers.when import When, periods_in
 from rag.query.companies import company_key, find_companies, load_companies
+from rag.query.periods import DATED_BY_WRITING
 from rag.schema import Hit
 from rag.text.lang import KANA_KANJI
 from rag.text.normalize import normalize
@@ -188,6 +189,8 @@ class _Reader:
         self.year = _year_of(self.meta)
         self.doc_periods = tuple(periods_in(str(self.meta.get("period", "")), self.year)) or (
             (When(self.year, 1, 12),) if self.year else ())
+        if str(self.meta.get("doc_type", "")).lower() in DATED_BY_WRITING:
+            self.doc_periods = ()  # a note's date is when it was written, not the period of what it states
         self.units: list[Unit] = []
         self.heading, self.context, self.context_periods = "", self.doc_subject, self.doc_periods
         self.heading_company: str | None = None

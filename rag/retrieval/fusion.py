@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.ingestion.sections import STATEMENTS
-from rag.query.periods import find_periods, period_matches
+from rag.query.periods import DATED_BY_WRITING, find_periods, period_matches
 from rag.schema import Hit
 
 Rows = Mapping[str, Mapping[str, Any]]
@@ -68,11 +68,6 @@ def latest_period(rows: Rows, periods: Mapping[str, str]) -> list[str]:
     return found[-1:]
 
 
-# Documents dated by when they were written, not by a period they report on: a note or an article of 2026 can
-# tell what happened in January 2025, so its passages match a period by what they say.
-_DATED_BY_WRITING = frozenset({"note", "news"})
-
-
 @lru_cache(maxsize=8192)
 def _periods_named(text: str) -> tuple[str, ...]:
     return tuple(find_periods(text)[0])
@@ -80,10 +75,10 @@ def _periods_named(text: str) -> tuple[str, ...]:
 
 def period_fits(meta: Mapping[str, Any], text: str, wanted: Sequence[str]) -> bool:
     """Whether a chunk is of a period asked for: its document's period, or (for a note or an article, see
-    _DATED_BY_WRITING) a period its own text names."""
+    DATED_BY_WRITING) a period its own text names."""
     if period_matches(str(meta.get("period", "")), wanted):
         return True
-    return str(meta.get("doc_type", "")).lower() in _DATED_BY_WRITING and any(
+    return str(meta.get("doc_type", "")).lower() in DATED_BY_WRITING and any(
         period_matches(p, wanted) for p in _periods_named(text))
 
 
