@@ -494,3 +494,14 @@ def test_a_notes_figures_are_not_dated_by_when_the_note_was_written():
     assert passage_units(1, hit)[0].context_periods == ()
     filing = Hit("c2", "10q", 0, hit.text, 1.0, {"company": "Riot Platforms", "doc_type": "10q", "period": "2026Q1"}, {})
     assert passage_units(1, filing)[0].context_periods == (When(2026, 1, 3),)
+
+
+def test_a_question_the_text_asks_is_not_quoted_and_an_intention_is_a_reason():
+    from rag.answers.extractive import _long_enough
+    from rag.answers.qtype import question_wants
+
+    assert not _long_enough("見事な数字に見えるだろうか。")
+    assert not _long_enough("Is this really a record sale for the miner?")
+    assert _long_enough("財務報告のやり方も変わり、従来の月次報告から四半期ごとの報告へと移行した。")
+    wants = question_wants("Why have miners changed how they report?")
+    assert "why" in wants.aspects("Reporting shifted to quarterly updates with a clear intention: emphasizing growth.")

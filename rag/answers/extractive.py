@@ -93,7 +93,13 @@ def stated_kinds(text: str, kinds: set[str]) -> set[str]:
     return found | {"count"} if "count" in kinds and _NONE.search(text) else found
 
 
+# A question the text asks ("Impressive numbers?", 「見事な数字に見えるだろうか。」) states nothing.
+_ASKED = re.compile(r"[?？]\s*[\"”」)]?\s*$|(?:だろう|でしょう|のだろう)か[。]?\s*$")
+
+
 def _long_enough(unit: str) -> bool:
+    if _ASKED.search(unit):
+        return False
     if KANA_KANJI.search(unit):
         return len(unit) >= 12
     return len(unit.split()) >= 4 or bool(_NUMBER.search(unit) and len(unit) >= 8)

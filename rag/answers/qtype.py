@@ -21,7 +21,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
      _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover)\b|"
-         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\bto emphasi[sz]e\b|\baim|\bway to\b|\bmatched\b|"
+         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
+         r"\bintention\b|\bintend(?:s|ed)? to\b|\bpurpose\b|\bgoal\b|\bso as to\b|\bwith a view to\b|"
          r"\bas (?:they|it|we|he|she|the (?:company|firm|group)|miners|companies)\s+(?:\w+\s+)?(?:fund|need|pay|financ|"
          r"seek|tr[yi]|fac|spend|build|want|expect|lack)\w*|\bsince (?:they|it)\b|\bas a result of\b|\bthanks to\b|"
          r"ため|理由|狙い|目的|よって|により|ので|から(?:だ|です)|足がかり")),
