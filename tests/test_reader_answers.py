@@ -505,3 +505,10 @@ def test_a_question_the_text_asks_is_not_quoted_and_an_intention_is_a_reason():
     assert _long_enough("財務報告のやり方も変わり、従来の月次報告から四半期ごとの報告へと移行した。")
     wants = question_wants("Why have miners changed how they report?")
     assert "why" in wants.aspects("Reporting shifted to quarterly updates with a clear intention: emphasizing growth.")
+
+
+def test_a_short_japanese_verdict_is_quoted_with_the_sentence_spelling_it_out():
+    text = "かつてマイニング企業の経営は単純だった。採掘し、コインを持ち続け(ホドルし)、値上がりを待つ。いまやルールは変わった。\n## 次\n"
+    hit = Hit("c1", "news", 0, text, 1.0, {"doc_type": "news"}, {})
+    first = passage_units(1, hit)[0]
+    assert first.quote.endswith("値上がりを待つ。") and "ルール" not in first.quote

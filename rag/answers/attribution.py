@@ -179,6 +179,18 @@ def carried_heading(hit: Hit, earlier: Sequence[str]) -> str:
     return ""
 
 
+# 「かつて…経営は単純だった。採掘し、コインを持ち続け、値上がりを待つ。」: a short Japanese verdict, then a sentence with
+# no subject of its own listing what it means.
+# は or が as a particle: after a noun, before a kanji, katakana or comma (not the が of 値上がり)
+_JA_SUBJECT = re.compile(r"(?<=[\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9）)])[はが](?=[\u4e00-\u9fff\u30a0-\u30ff、A-Za-z0-9])")
+
+
+def _spells_out(prev: str, text: str) -> bool:
+    """Whether a Japanese sentence spells out the short one before it: no subject of its own, a list of clauses."""
+    return (bool(KANA_KANJI.search(prev)) and len(prev) <= 30 and not re.search(r"\d", prev)
+            and not _JA_SUBJECT.search(text) and text.count("、") >= 2 and len(text) <= 80)
+
+
 class _Reader:
     """Reads one passage line by line, keeping the heading, company and periods the lines fall under."""
 
@@ -249,6 +261,9 @@ class _Reader:
         if QUALIFIER.search(unit.text) and not prev.qualifier:
             prev.qualifier = unit.text
             return prev
+        if j > 0 and _spells_out(prev.text, unit.text) and not prev.qualifier:
+            prev.qualifier = unit.text  # what the verdict before means; no correction follows it
+            return None
         if denial is not None and j > 0:
             # "… does not support this reading. The figure is …": the correction belongs with the denial
             denial.qualifier = f"{denial.qualifier} {unit.text}"
