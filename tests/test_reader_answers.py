@@ -226,13 +226,13 @@ def test_a_lead_names_no_period_a_figure_does_not_have():
 
 
 def test_only_a_question_asking_for_a_quantity_needs_a_figure():
-    from rag.answers.extractive import _ASKS_QUANTITY
+    from rag.answers.extractive import ASKS_QUANTITY
 
     for asks in ("How much did Riot raise?", "What was Riot's revenue in 2025?", "How many BTC were sold?",
                  "ライオットの売上高はいくらですか?", "売却したビットコインは何枚?"):
-        assert _ASKS_QUANTITY.search(asks), asks
+        assert ASKS_QUANTITY.search(asks), asks
     for about in ("How did revenue grow?", "Why did revenue fall?", "ライオットはなぜビットコインを売却したのか?"):
-        assert not _ASKS_QUANTITY.search(about), about
+        assert not ASKS_QUANTITY.search(about), about
 
 
 def test_a_question_naming_a_measure_wants_a_sentence_naming_it():
@@ -416,3 +416,99 @@ def test_japanese_question_words_meet_english_sentence_through_vocabulary():
 def test_hyphenated_quarter_takes_its_year():
     assert periods_in("third-quarter 2025 revenue of $180.2 million") == [When(2025, 7, 9)]
     assert periods_in("fourth-quarter 2025 result") == [When(2025, 10, 12)]
+
+
+def test_a_lead_states_only_figures_of_the_measure_asked():
+    from rag.answers.lead import lead_measures
+
+    sentence = ("In December 2025 Riot sold 1,818 BTC for $161.6 million, roughly the capex forecast for the first "
+                "112 MW phase at Corsicana.")
+    # a why question asks for no figure: the lead states none (its key terms are named by the gist instead)
+    assert lead_sentence(sentence, 1, "ja", "ライオット", [], asked=lead_measures(
+        "VanEckのシーゲルは、なぜマイナーがビットコインの売り手になったと述べたのか?")) == ""
+    # a question about the proceeds: the capacity is not stated, the proceeds are
+    lead = lead_sentence(sentence, 1, "ja", "ライオット", [], asked=lead_measures("ライオットのビットコイン売却の金額はいくらか?"))
+    assert "1億6,160万ドル" in lead and "MW" not in lead
+    # a question asking a quantity without naming its measure still gets every figure
+    assert lead_measures("How big was it?") is None
+
+
+def test_a_japanese_questions_focus_noun_is_the_measure_asked():
+    from rag.answers.qtype import asked_metrics
+
+    assert set(asked_metrics("ビットコインを売却したライオットの手取金はいくらか?")) == {"proceeds"}
+    # without a question word after は, every measure named counts
+    assert {"bitcoin_sold", "revenue"} <= set(asked_metrics("ビットコイン売却後のライオットの売上高は?"))
+
+
+def test_a_why_question_prefers_a_sentence_giving_a_reason():
+    from rag.answers.qtype import question_wants
+
+    wants = question_wants("Why did miners become large sellers of bitcoin?")
+    assert "why" in wants.aspects("Miners became large sellers of bitcoin, as they fund AI capital spending.")
+    assert "why" not in wants.aspects("Miners became large sellers of bitcoin in 2025.")
+
+
+def test_a_long_context_sentence_is_shortened_not_the_sentence_quoted():
+    from rag.answers.attribution import QUOTE_LIMIT, Unit
+
+    own = "He added that miners have become large sellers of bitcoin, as they fund AI capital spending."
+    unit = Unit(1, own, prefix="On 6 January 2026 an analyst said " + "many things about the sales " * 15 + "in Texas.")
+    assert unit.quote.endswith(own) and len(unit.quote) <= QUOTE_LIMIT and " … " in unit.quote
+
+
+def test_names_keep_their_last_letters_and_lose_a_possessive():
+    from rag.answers.lead import _names_in
+
+    names = [n for _, n in _names_in("The lease went to Starboard Value's Business Airplanes unit in Texas.")]
+    assert "Starboard Value Business Airplanes" in names and "Texas" in names
+
+
+def test_a_period_to_date_is_its_months():
+    assert periods_in("in the first nine months of 2025") == [When(2025, 1, 9)]
+    assert periods_in("for the six months ended June 30, 2024") == [When(2024, 1, 6)]
+    # a span reaching into the year before is not read as part of one year
+    assert periods_in("twelve months ended March 31, 2025") != [When(2025, 1, 3)]
+
+
+def test_things_joined_by_and_are_each_asked_for():
+    from rag.answers.qtype import conjoined_words
+
+    assert conjoined_words("What are the size and commission of the new ATM?") == ["size", "commission"]
+    assert conjoined_words("How much did it sell?") == []
+
+
+def test_a_sentence_naming_no_company_is_about_its_sections_company():
+    text = ("2025年7月、コアウィーブは約90億ドルの全株式による買収で合意した。否決後も同社はコアウィーブの貸し手であり続け、"
+            "コアウィーブは12年間で約100億ドルを支払う。顧客が1社に集中している点がリスクとされる。\n## 次の節\n")
+    hit = Hit("c1", "note", 0, text, 1.0, {"company": "Core Scientific", "doc_type": "note"}, {})
+    units = passage_units(1, hit, heading="コア・サイエンティフィック")
+    by_text = {u.text[:6]: u.subject for u in units}
+    assert by_text["顧客が1社に"] == "CORESCIENTIFIC"
+    assert by_text["2025年7"] == "COREWEAVE"  # a sentence naming a company is about it
+
+
+def test_a_notes_figures_are_not_dated_by_when_the_note_was_written():
+    hit = Hit("c1", "note", 0, "The site has 1 GW of power approved, of which 400 MW was used for mining.\n",
+              1.0, {"company": "Riot Platforms", "doc_type": "note", "period": "2026Q1"}, {})
+    assert passage_units(1, hit)[0].context_periods == ()
+    filing = Hit("c2", "10q", 0, hit.text, 1.0, {"company": "Riot Platforms", "doc_type": "10q", "period": "2026Q1"}, {})
+    assert passage_units(1, filing)[0].context_periods == (When(2026, 1, 3),)
+
+
+def test_a_question_the_text_asks_is_not_quoted_and_an_intention_is_a_reason():
+    from rag.answers.extractive import _long_enough
+    from rag.answers.qtype import question_wants
+
+    assert not _long_enough("見事な数字に見えるだろうか。")
+    assert not _long_enough("Is this really a record sale for the miner?")
+    assert _long_enough("財務報告のやり方も変わり、従来の月次報告から四半期ごとの報告へと移行した。")
+    wants = question_wants("Why have miners changed how they report?")
+    assert "why" in wants.aspects("Reporting shifted to quarterly updates with a clear intention: emphasizing growth.")
+
+
+def test_a_short_japanese_verdict_is_quoted_with_the_sentence_spelling_it_out():
+    text = "かつてマイニング企業の経営は単純だった。採掘し、コインを持ち続け(ホドルし)、値上がりを待つ。いまやルールは変わった。\n## 次\n"
+    hit = Hit("c1", "news", 0, text, 1.0, {"doc_type": "news"}, {})
+    first = passage_units(1, hit)[0]
+    assert first.quote.endswith("値上がりを待つ。") and "ルール" not in first.quote

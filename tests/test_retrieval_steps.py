@@ -156,3 +156,13 @@ def test_search_uses_the_analysis_it_is_given_and_refuses_another_questions(stor
     assert [h.chunk_id for h in r.search(question, 3, analysis=analysis)] == [h.chunk_id for h in r.search(question, 3)]
     with pytest.raises(ValueError, match="another question"):
         r.search("Something else?", 3, analysis=analysis)
+
+
+def test_a_note_matches_a_period_its_text_names_a_filing_only_its_own():
+    from rag.retrieval.fusion import period_fits
+
+    text = "In January 2025 Riot stopped the planned mining build-out at Corsicana."
+    assert period_fits({"period": "2026Q1", "doc_type": "note"}, text, ("2025",))
+    assert not period_fits({"period": "2026Q1", "doc_type": "10k"}, text, ("2025",))
+    assert not period_fits({"period": "2026Q1", "doc_type": "note"}, "Riot leased Rockdale to AMD.", ("2025",))
+    assert period_fits({"period": "2025Q3", "doc_type": "10q"}, "", ("2025",))

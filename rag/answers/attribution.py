@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.answers.when import When, periods_in
 from rag.query.companies import company_key, find_companies, load_companies
+from rag.query.periods import DATED_BY_WRITING
 from rag.schema import Hit
 from rag.text.lang import KANA_KANJI
 from rag.text.normalize import normalize
@@ -37,6 +38,8 @@ QUALIFIER = re.compile(
     r"^(?:ただし|しかし|だが|ところが|実際には|実際は|なお、)|ではない。?$|確認されていない",
     re.IGNORECASE,
 )
+# The longest quote shown (see extractive.clip).
+QUOTE_LIMIT = 400
 # "He added that …" needs the sentence before it to say who "he" is.
 _SPEAKER_CONTINUES = re.compile(r"^(?:he|she|they|it)\s+(?:also\s+)?(?:added|said|noted|argued|warned|wrote|explained|"
                                 r"pointed out|stressed|continued)\b|^同氏は|^彼は", re.IGNORECASE)
@@ -64,7 +67,15 @@ class Unit:
 
     @property
     def quote(self) -> str:
-        return " ".join(p for p in (self.prefix, self.text, self.qualifier) if p)
+        """The sentence with its qualifier and the sentence it continues; when all three pass the quote length,
+        the sentence before is shortened, not this one: a quote cut before what it says answers nothing."""
+        own = " ".join(p for p in (self.text, self.qualifier) if p)
+        prefix = self.prefix
+        room = QUOTE_LIMIT - len(own) - 1
+        if prefix and len(prefix) > room:
+            cut = prefix[:max(room - 2, 0)].rfind(" ")
+            prefix = prefix[:cut].rstrip(" ,;") + " …" if cut > 40 else prefix
+        return " ".join(p for p in (prefix, own) if p)
 
 
 @lru_cache(maxsize=8192)
@@ -94,10 +105,24 @@ _OBJECT_BEFORE = re.compile(r"\b(?:with|to|from|by|for|against|than|over|versus|
 _OBJECT_AFTER = re.compile(r"^\s*(?:[(（][^)）]*[)）])?\s*(?:との|と|に|から|へ|より|向け)")
 
 
+# 「否決後も同社は…」: "the company" as the subject of a Japanese sentence, wherever the sentence starts.
+_JA_SAME_COMPANY = re.compile(r"(?:同社|同グループ)(?:は|が|も)")
+
+
+def _refers_back(text: str, named: tuple[str, ...]) -> bool:
+    """Whether a sentence is about the company of the sentence before: it opens with a pronoun ("It signed …"),
+    or its Japanese subject 同社 comes before any company it names."""
+    if _PRONOUN_START.match(text):
+        return True
+    m = _JA_SAME_COMPANY.search(text)
+    return m is not None and m.start() <= 20 and all(
+        _first_position(text, k)[0] < 0 or _first_position(text, k)[0] > m.start() for k in named)
+
+
 def _subject(text: str, named: tuple[str, ...], context: str | None) -> str | None:
     """The company a sentence is about: the first it names as a subject (not "with Microsoft", not
     「マイクロソフトと」) near its start, else its paragraph's, else the first it names."""
-    if _PRONOUN_START.match(text) and context:
+    if context and _refers_back(text, named):
         return context
     ja = bool(KANA_KANJI.search(text))
     limit = max(20, len(text) // 3) if ja else max(50, len(text) // 3)
@@ -154,6 +179,18 @@ def carried_heading(hit: Hit, earlier: Sequence[str]) -> str:
     return ""
 
 
+# 「かつて…経営は単純だった。採掘し、コインを持ち続け、値上がりを待つ。」: a short Japanese verdict, then a sentence with
+# no subject of its own listing what it means.
+# は or が as a particle: after a noun, before a kanji, katakana or comma (not the が of 値上がり)
+_JA_SUBJECT = re.compile(r"(?<=[\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9）)])[はが](?=[\u4e00-\u9fff\u30a0-\u30ff、A-Za-z0-9])")
+
+
+def _spells_out(prev: str, text: str) -> bool:
+    """Whether a Japanese sentence spells out the short one before it: no subject of its own, a list of clauses."""
+    return (bool(KANA_KANJI.search(prev)) and len(prev) <= 30 and not re.search(r"\d", prev)
+            and not _JA_SUBJECT.search(text) and text.count("、") >= 2 and len(text) <= 80)
+
+
 class _Reader:
     """Reads one passage line by line, keeping the heading, company and periods the lines fall under."""
 
@@ -164,14 +201,18 @@ class _Reader:
         self.year = _year_of(self.meta)
         self.doc_periods = tuple(periods_in(str(self.meta.get("period", "")), self.year)) or (
             (When(self.year, 1, 12),) if self.year else ())
+        if str(self.meta.get("doc_type", "")).lower() in DATED_BY_WRITING:
+            self.doc_periods = ()  # a note's date is when it was written, not the period of what it states
         self.units: list[Unit] = []
         self.heading, self.context, self.context_periods = "", self.doc_subject, self.doc_periods
+        self.heading_company: str | None = None
         if heading:
             self.set_heading(heading)
 
     def set_heading(self, heading: str) -> None:
         named = companies_named(heading)
         self.heading, self.context = heading, named[0] if named else self.doc_subject
+        self.heading_company = named[0] if named else None
         self.context_periods = tuple(periods_in(heading, self.year)) or self.doc_periods
 
     def unit(self, text: str, context: str | None, table: bool) -> Unit:
@@ -200,10 +241,14 @@ class _Reader:
             if not text or (first and not self.units and text[:1].islower()) or (last and j == len(parts) - 1
                                                                                   and not table):
                 continue
-            unit = self.unit(text, subject, table)
+            # A sentence naming no company, under a heading naming one, is about the heading's company, not the
+            # partner the sentence before named (「…コアウィーブは…支払う。顧客が1社に集中している点がリスク」).
+            own = not companies_named(text) and not _PRONOUN_START.match(text)
+            about = self.heading_company if self.heading_company and own else subject
+            unit = self.unit(text, about, table)
             denial = self._link(unit, j, denial)
             self.units.append(unit)
-            if unit.named and not _PRONOUN_START.match(text):
+            if unit.named and not _refers_back(text, unit.named):
                 subject = unit.subject  # "It signed …" in the next sentence is about this company
 
     def _link(self, unit: Unit, j: int, denial: Unit | None) -> Unit | None:
@@ -216,6 +261,9 @@ class _Reader:
         if QUALIFIER.search(unit.text) and not prev.qualifier:
             prev.qualifier = unit.text
             return prev
+        if j > 0 and _spells_out(prev.text, unit.text) and not prev.qualifier:
+            prev.qualifier = unit.text  # what the verdict before means; no correction follows it
+            return None
         if denial is not None and j > 0:
             # "… does not support this reading. The figure is …": the correction belongs with the denial
             denial.qualifier = f"{denial.qualifier} {unit.text}"

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from rag.answers.extractive import LEAD_IN, Quote, asked_text, clip
-from rag.answers.lead import company_label, gist_sentence, lead_sentence, source_note, table_scale
+from rag.answers.lead import company_label, gist_sentence, lead_measures, lead_sentence, source_note, table_scale
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
 from rag.text.tables import is_table_line
@@ -45,7 +45,8 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
     form, and the key terms it names), or where it is when it states neither. A compared company no quote is
     about (`missing`) is named last.
     """
-    wanted = asked_text(analysis, question)[1]
+    asked_for, wanted = asked_text(analysis, question)
+    measures = lead_measures(asked_for)
     asked = set(analysis.companies)
     leads: list[str] = []
     same = [q for q in quotes if q.lang == lang]
@@ -55,7 +56,8 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
             continue
         company = company_label(q.subject if (q.subject in asked or not asked) else None, question, lang)
         table = is_table_line(q.text)
-        lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text))
+        lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text),
+                             measures)
         gist = gist_sentence(q.text, q.n, lang, "" if lead else company, question, skip=lead + company)
         lead = " ".join(x for x in (lead, gist) if x)
         if not lead and not noted:

@@ -24,7 +24,15 @@ from rag.answers.grounding import (
     word_overlap,
 )
 from rag.answers.kinds import asked_kinds, figure_kinds
-from rag.answers.qtype import Wants, asked_measures, asked_metrics, question_parts, question_wants, single_part
+from rag.answers.qtype import (
+    Wants,
+    asked_measures,
+    asked_metrics,
+    conjoined_words,
+    question_parts,
+    question_wants,
+    single_part,
+)
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -52,7 +60,7 @@ _NEWS = re.compile(r"\b(?:news|article|press|coverage|report(?:ed)? by)\b|記事
 _SAME_LANG = {"en": 0.10, "ja": 0.20}
 
 # The question asks for a quantity itself, not about one.
-_ASKS_QUANTITY = re.compile(
+ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|large|big|far)\b|\bwhat (?:was|were|is|are|did)\b|\bwhat (?:price|amount|share|percentage)\b|"
     r"いくら|どれ(?:だけ|くらい|ほど)|何(?:人|件|台|基|社|枚|個|[%％]|割|ドル|円|\s*[A-Za-z]+(?![A-Za-z]))|金額|[額率数量高]は",
     re.IGNORECASE,
@@ -85,7 +93,13 @@ def stated_kinds(text: str, kinds: set[str]) -> set[str]:
     return found | {"count"} if "count" in kinds and _NONE.search(text) else found
 
 
+# A question the text asks ("Impressive numbers?", 「見事な数字に見えるだろうか。」) states nothing.
+_ASKED = re.compile(r"[?？]\s*[\"”」)]?\s*$|(?:だろう|でしょう|のだろう)か[。]?\s*$")
+
+
 def _long_enough(unit: str) -> bool:
+    if _ASKED.search(unit):
+        return False
     if KANA_KANJI.search(unit):
         return len(unit) >= 12
     return len(unit.split()) >= 4 or bool(_NUMBER.search(unit) and len(unit) >= 8)
@@ -257,7 +271,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     wants = question_wants(text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    strict = bool(kinds) and bool(_ASKS_QUANTITY.search(text))
+    strict = bool(kinds) and bool(ASKS_QUANTITY.search(text))
     metrics = asked_metrics(text)
     fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics))) for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
@@ -325,7 +339,9 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
-    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))]
+    joined = [w for w in conjoined_words(text) if w in terms.words]
+    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
+        ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
 
 
@@ -344,7 +360,7 @@ class _Part:
 def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
     """How much of one part of the question a unit holds, in its own words or across languages; a part asking
     for a quantity ("how large was it") is held only by a unit stating a figure."""
-    if _ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
+    if ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
         return 0.0
     if lang == "ja" and unit.lang == "ja":
         return ja_coverage(part.text, unit.quote)

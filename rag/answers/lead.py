@@ -9,8 +9,12 @@ a Japanese quote gets the same in English.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rag.answers.attribution import _first_position, companies_named
+from rag.answers.extractive import ASKS_QUANTITY
+from rag.answers.kinds import asked_kinds, figure_kinds
+from rag.answers.qtype import asked_measures, asked_metrics, question_wants
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
@@ -87,12 +91,52 @@ def _scaled(value: float, unit: str, written_scale: float, table: bool, scale: f
     return value * scale if scale else None
 
 
+@dataclass(frozen=True)
+class LeadAsk:
+    """What figures a lead may state: those of the measures a question names or of the kinds of figure it asks
+    for; `reasons` when it asks why, whose answer is often a figure of another measure."""
+
+    measures: frozenset[str]
+    kinds: frozenset[str]
+    reasons: bool = False
+
+
+# "How big", 「どの程度の規模か」: a size asked for, whatever its unit.
+_ASKS_SIZE = re.compile(r"how (?:big|large|small)|size|scale|どの程度|規模|大きさ", re.IGNORECASE)
+
+
+def lead_measures(question: str) -> LeadAsk | None:
+    """What a lead may state for a question (see LeadAsk): nothing for a question that asks for no figure at all
+    (why, how, who … naming no measure); None (any figure) for one asking a quantity without naming its measure."""
+    metrics = asked_metrics(question)
+    kinds = asked_kinds(question)
+    why = "why" in question_wants(question).cues
+    if metrics:
+        return LeadAsk(frozenset(metrics), frozenset(kinds), why)
+    if kinds or ASKS_QUANTITY.search(question) or _ASKS_SIZE.search(question) or asked_measures(question):
+        return None
+    return LeadAsk(frozenset(), frozenset(), why)
+
+
+def _asked_for(asked: LeadAsk | None, metric: str | None, raw: str) -> bool:
+    """Whether a lead may state a figure: one of a measure asked for, or of a kind asked for, or unlabelled when
+    the question names no kind."""
+    if asked is None or asked.kinds & figure_kinds(raw):
+        return True
+    return metric in asked.measures if metric else not asked.kinds
+
+
 def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When], table: bool = False,
-                  scale: float | None = None) -> str:
+                  scale: float | None = None, asked: LeadAsk | None = None) -> str:
     """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none.
 
-    A table line's bare amounts take the table's `scale`; without one they are left out.
+    A table line's bare amounts take the table's `scale`; without one they are left out. `asked`: what the
+    question asks for (see lead_measures); a figure labelled as a measure not asked, of a kind not asked,
+    is not stated (a lead answering a question about proceeds does not list the site's capacity), and none at all
+    when the question asks for no figure; None states them all.
     """
+    if asked is not None and not asked.measures and not asked.kinds:
+        return ""
     items: list[tuple[str, str, str]] = []  # (period, label, value)
     others: list[str] = []
     when = _when_label(quote_text, wanted, lang)
@@ -104,6 +148,8 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         if amount is None:
             continue
         value = format_figure(amount, fig.unit, lang) if fig.unit or amount != fig.value else fig.raw
+        if not _asked_for(asked, metric, fig.raw):
+            continue
         label = term(metric, lang) if metric else ""
         # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
         own = format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2})?", period or "") or (
@@ -121,6 +167,14 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         items = [("", f"{p}の{x}" if lang == "ja" else f"{x} ({p})", v) if p else ("", x, v) for p, x, v in items]
     elif items:
         when = items[0][0] or (when if single else "")
+    if items and asked and not asked.reasons:
+        others = []  # the measure asked for is stated; unlabelled figures beside it are noise
+    return _lead_text(items, others, company, when, n, lang)
+
+
+def _lead_text(items: list[tuple[str, str, str]], others: list[str], company: str, when: str, n: int,
+               lang: str) -> str:
+    """The lead's words: the labelled figures (else the bare ones) after the company and period."""
     if not items:
         if not others:
             return ""
@@ -154,6 +208,8 @@ _NOT_NAME = re.compile(r"(?:The|A|An|In|On|At|By|For|Of|To|And|But|As|It|Its|Thi
                        r"After|Before|When|While|Since|Under|Over|Against|Rather|Only|One|Two|Three|Four|Five|Six|"
                        r"January|February|March|April|May|June|July|August|September|October|November|December|"
                        r"Q[1-4]|FY\d*|H[12]|I|BTC|USD|GAAP|Inc|Corp|Ltd|LLC|Co|MW|GW|IT|NASDAQ|NYSE)\.?")
+# A possessive or a full stop after a name ("Riot's", "Inc."), not the name's own last letters ("Airplanes").
+_POSSESSIVE = re.compile(r"(?:['’]s?|\.)+$")
 _CAPITAL_RUN = re.compile(r"(?<![\w$])[A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*")
 
 
@@ -164,7 +220,7 @@ def _names_in(text: str) -> list[tuple[int, str]]:
     for m in _CAPITAL_RUN.finditer(text):
         if any(a < m.end() and m.start() < b for a, b in taken):
             continue  # part of a company's name ("Hut" of "Hut 8"): named by the company list
-        words = [w.rstrip(".'’s") for w in m.group().split()]
+        words = [_POSSESSIVE.sub("", w) for w in m.group().split()]
         if not text[:m.start()].strip() or text[:m.start()].rstrip()[-1] in ".!?:;\"“":
             words = words[1:]  # a sentence's first word is capitalised whatever it is
         words = [w for w in words if w and not _NOT_NAME.fullmatch(w)]

@@ -21,8 +21,11 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
      _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover)\b|"
-         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\bto emphasi[sz]e\b|\baim|\bway to\b|\bmatched\b|"
-         r"ため|理由|狙い|目的|よって|により|足がかり")),
+         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
+         r"\bintention\b|\bintend(?:s|ed)? to\b|\bpurpose\b|\bgoal\b|\bso as to\b|\bwith a view to\b|"
+         r"\bas (?:they|it|we|he|she|the (?:company|firm|group)|miners|companies)\s+(?:\w+\s+)?(?:fund|need|pay|financ|"
+         r"seek|tr[yi]|fac|spend|build|want|expect|lack)\w*|\bsince (?:they|it)\b|\bas a result of\b|\bthanks to\b|"
+         r"ため|理由|狙い|目的|よって|により|ので|から(?:だ|です)|足がかり")),
     ("use", _rx(r"\b(?:do|did|does|done)\s+with\s+(?:the\s+)?(?:money|cash|proceeds|funds)|\buse[sd]? of (?:the )?"
                 r"(?:money|cash|proceeds|funds)|\bspen[dt]\b|\bwhere (?:the|did) (?:money|cash)|\bfund(?:ed|ing)? (?:it|the)\b|"
                 r"資金を何に|何に使|使途|使い道|充て|どう使"),
@@ -60,10 +63,25 @@ _BASE_VERB = re.compile(r"\b(" + "|".join(_PAST) + r")\b", re.IGNORECASE)
 _MANY_PARTS = re.compile(r"\b(?:and|or|versus|vs)\b|[,、と＆&や]|及び|および", re.IGNORECASE)
 
 
-def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
-    """The metrics a question names (glossary key -> the words that state it), by the figure-labelling rules."""
-    text = _BASE_VERB.sub(lambda m: f"{m.group(1)} {_PAST[m.group(1).lower()]}", question)
+# The focus of a Japanese question: the noun before は + a question word (「…の売上高はいくらか」) is the measure
+# asked for; the other nouns (「2025年12月の売却後の…」) set the scene.
+_JA_FOCUS = re.compile(r"([^\s、。はがをにでの「」()()]{2,})は(?:いくら|何|どれ|どの|どう)")
+
+
+def _named_metrics(text: str) -> dict[str, re.Pattern[str]]:
+    text = _BASE_VERB.sub(lambda m: f"{m.group(1)} {_PAST[m.group(1).lower()]}", text)
     return {r.key: r.words for r in RULES if r.words is not None and r.words.search(text)}
+
+
+def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
+    """The metrics a question names (glossary key -> the words that state it), by the figure-labelling rules.
+
+    A Japanese question's focus noun (see _JA_FOCUS), when it names a metric, is the one asked for.
+    """
+    focus = [m.group(1) for m in _JA_FOCUS.finditer(question)]
+    if focus and (named := _named_metrics(" ".join(focus))):
+        return named
+    return _named_metrics(question)
 
 
 def single_part(question: str) -> bool:
@@ -100,6 +118,16 @@ def question_parts(question: str) -> list[str]:
         parts.append(piece)
     parts = [p for p in parts if len(p) >= 4]
     return parts if len(parts) > 1 else []
+
+
+# "the size and commission of the new ATM", "operating and financing cash flows": two things asked, each of which
+# needs its own quote.
+_CONJOINED = re.compile(r"\b([a-z][a-z-]{3,})\s+and\s+([a-z][a-z-]{3,})\b")
+
+
+def conjoined_words(question: str) -> list[str]:
+    """The words a question joins with "and" (both content words of the question, see `words`), in order."""
+    return [w for m in _CONJOINED.finditer(question.lower()) for w in m.groups()]
 
 
 def asked_measures(question: str) -> dict[str, re.Pattern[str]]:

@@ -34,6 +34,11 @@ _YEAR_END = re.compile(r"\b(?:(?:at\s+)?(?:the\s+)?(?:year[- ]end|end\s+of)\s+(?
 _HYPHEN_QUARTER = re.compile(r"\b(first|second|third|fourth|final)-(?=quarter\b)", re.IGNORECASE)
 _QN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "final": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 _PERIOD = re.compile(r"(\d{4})(?:Q([1-4])|H([12]))?$")
+# Periods to date: "the first nine months of 2025" (January–September), "nine months ended September 30, 2025".
+_SPAN_MONTHS = {"three": 3, "six": 6, "nine": 9, "twelve": 12, "3": 3, "6": 6, "9": 9, "12": 12}
+_TO_DATE = re.compile(r"\bfirst\s+(?P<n>three|six|nine|[369])\s+months\s+(?:of\s+)?(?:(?:the\s+)?(?:fiscal\s+)?(?:year\s+)?)?"
+                      r"(?P<y>" + _Y4 + r")?|\b(?P<k>three|six|nine|twelve|3|6|9|12)\s+months\s+ended\s+"
+                      + _MONTH.format("a") + r"(?:\s+\d{1,2})?,?\s+(?P<z>" + _Y4 + r")", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ def _months(text: str, default_year: int | None) -> list[tuple[re.Match[str], Wh
     for m in _YEAR_END.finditer(text):  # "year-end 2025", "2025年末": December
         y = m["y"] or m["j"]
         found.append((m, When(int(y) if y else default_year, 12, 12)))
+    for m in _TO_DATE.finditer(text):
+        last = _month(m["a"]) if m["a"] else _SPAN_MONTHS[m["n"].lower()]
+        first = last - _SPAN_MONTHS[(m["k"] or m["n"]).lower()] + 1
+        y = m["y"] or m["z"]
+        if first >= 1:  # a span reaching into the year before (a fiscal year) is no span of one year
+            found.append((m, When(int(y) if y else default_year, first, last)))
     for rx in (_EN_RANGE, _JA_RANGE, _EN_MONTH, _JA_MONTH):
         for m in rx.finditer(text):
             en = rx in (_EN_RANGE, _EN_MONTH)

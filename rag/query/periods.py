@@ -14,6 +14,10 @@ from rag.text.normalize import normalize
 
 _B0, _B1 = WORD_START, WORD_END
 
+# Document types dated by when they were written, not by a period they report on: a note or an article of 2026 can
+# tell what happened in January 2025, so its own period says nothing about the period of what it states.
+DATED_BY_WRITING = frozenset({"note", "news"})
+
 _Y4 = r"(?:19[5-9]\d|20[0-9]\d)"
 _YY = r"(?:" + _Y4 + r"|'?\d{2})"
 _FISCAL = r"(?:fiscal\s+(?:year\s+)?|FY\s*'?|F\.Y\.\s*)"

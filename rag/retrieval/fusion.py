@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rag.ingestion.sections import STATEMENTS
-from rag.query.periods import period_matches
+from rag.query.periods import DATED_BY_WRITING, find_periods, period_matches
 from rag.schema import Hit
 
 Rows = Mapping[str, Mapping[str, Any]]
@@ -67,10 +68,24 @@ def latest_period(rows: Rows, periods: Mapping[str, str]) -> list[str]:
     return found[-1:]
 
 
-def boost(meta: Mapping[str, Any], labels: Sequence[str], wanted: Wanted, boosts: Boosts) -> float:
+@lru_cache(maxsize=8192)
+def _periods_named(text: str) -> tuple[str, ...]:
+    return tuple(find_periods(text)[0])
+
+
+def period_fits(meta: Mapping[str, Any], text: str, wanted: Sequence[str]) -> bool:
+    """Whether a chunk is of a period asked for: its document's period, or (for a note or an article, see
+    DATED_BY_WRITING) a period its own text names."""
+    if period_matches(str(meta.get("period", "")), wanted):
+        return True
+    return str(meta.get("doc_type", "")).lower() in DATED_BY_WRITING and any(
+        period_matches(p, wanted) for p in _periods_named(text))
+
+
+def boost(meta: Mapping[str, Any], labels: Sequence[str], wanted: Wanted, boosts: Boosts, text: str = "") -> float:
     """The factor a chunk's score is multiplied by: 1 plus a boost per match of period, type and section."""
     factor = 1.0
-    if wanted.periods and period_matches(str(meta.get("period", "")), wanted.periods):
+    if wanted.periods and period_fits(meta, text, wanted.periods):
         factor += boosts.period
     if wanted.doc_types and str(meta.get("doc_type", "")).lower() in wanted.doc_types:
         factor += boosts.doc_type
@@ -83,7 +98,8 @@ def boost(meta: Mapping[str, Any], labels: Sequence[str], wanted: Wanted, boosts
 
 def rescore(fused: Mapping[str, float], rows: Rows, wanted: Wanted, boosts: Boosts) -> dict[str, float]:
     """Fused scores with each known chunk boosted by its metadata (order of the input kept)."""
-    return {cid: score * boost(rows[cid]["metadata"], sections_of(rows[cid]), wanted, boosts) if cid in rows
+    return {cid: score * boost(rows[cid]["metadata"], sections_of(rows[cid]), wanted, boosts,
+                               str(rows[cid].get("text") or "")) if cid in rows
             else score for cid, score in fused.items()}
 
 
