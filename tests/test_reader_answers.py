@@ -512,3 +512,24 @@ def test_a_short_japanese_verdict_is_quoted_with_the_sentence_spelling_it_out():
     hit = Hit("c1", "news", 0, text, 1.0, {"doc_type": "news"}, {})
     first = passage_units(1, hit)[0]
     assert first.quote.endswith("値上がりを待つ。") and "ルール" not in first.quote
+
+
+def test_a_when_question_wants_a_date_it_does_not_give_and_gets_the_sentence_dating_the_event():
+    from rag.answers.extractive import _dated_by_next
+    from rag.answers.qtype import question_wants
+
+    wants = question_wants("Before its April 2025 sale, when had Riot last sold bitcoin?")
+    assert "when" in wants.cues
+    assert "when" not in wants.aspects("In April 2025 Riot sold 475 BTC for $38.8 million.")
+    assert "when" in wants.aspects("That was its first sale since January 2024.")
+    # a subordinate "when" asks for no time
+    assert "when" not in question_wants("How much capacity was left unused when Riot ended its ATM?").cues
+    assert "when" in question_wants("フェーズ1の請求はいつ始まったか?").cues
+    text = ("In April 2025 Riot sold 475 BTC for $38.8 million against 463 BTC mined that month. "
+            "That was its first sale since January 2024, and the chief executive explained it.\n## Next\n")
+    units = passage_units(1, Hit("c1", "note", 0, text, 1.0, {"doc_type": "note"}, {}))
+    best = Quote(1, units[0].quote, 1.0, aspects=frozenset({"word:april"}))
+    merged = _dated_by_next([best], units, wants)[0]
+    assert merged.text.startswith("In April 2025") and "since January 2024" in merged.text
+    # a question that asks no time keeps the quote as it is
+    assert _dated_by_next([best], units, question_wants("How many bitcoin did Riot sell?"))[0] is best

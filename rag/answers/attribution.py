@@ -43,6 +43,10 @@ QUOTE_LIMIT = 400
 # "He added that …" needs the sentence before it to say who "he" is.
 _SPEAKER_CONTINUES = re.compile(r"^(?:he|she|they|it)\s+(?:also\s+)?(?:added|said|noted|argued|warned|wrote|explained|"
                                 r"pointed out|stressed|continued)\b|^同氏は|^彼は", re.IGNORECASE)
+# "That was its first sale since January 2024": a verdict on the event the sentence before tells, which a reader
+# can't place without it.
+EVENT_BACK = re.compile(r"^(?:that|this|it)\s+(?:was|is|were|marked|made)\s+(?:the|its|their|his|her|a|an)\b",
+                        re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _SOURCES = re.compile(r"^\s*(?:sources?|出典|訳注)\s*[:：]", re.IGNORECASE)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rag.answers.attribution import Unit, companies_named, passage_units
+from rag.answers.attribution import EVENT_BACK, Unit, companies_named, passage_units
 from rag.answers.grounding import (
     Terms,
     cosines,
@@ -234,6 +234,20 @@ def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], word
     return frozenset(out)
 
 
+def _dated_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants) -> list[Quote]:
+    """For a "when" question whose best quote gives no new date, the best quote with the sentence after it when
+    that one dates the event ("… sold 475 BTC in April 2025. That was its first sale since January 2024")."""
+    if not scored or "when" not in wants.cues or "when" in scored[0].aspects:
+        return scored
+    best = scored[0]
+    for u, v in zip(units, units[1:], strict=False):
+        if u.n == best.n == v.n and u.quote == best.text and EVENT_BACK.match(v.text) and "when" in wants.aspects(v.quote):
+            merged = Quote(best.n, f"{best.text} {v.quote}", best.score, best.lang, best.subject,
+                           best.aspects | {"when"})
+            return [merged, *scored[1:]]
+    return scored
+
+
 # A follow-up that moves on in time ("after that", 「その後」) asks about a later period than the question before it.
 _LATER = re.compile(r"\b(?:after that|afterwards|later|then|since then|next)\b|その後|それから|以降|次に", re.IGNORECASE)
 
@@ -339,6 +353,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
+    scored = _dated_by_next(scored, units, wants)
     joined = [w for w in conjoined_words(text) if w in terms.words]
     sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])

@@ -43,6 +43,30 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+# "When did …", "Before X, when had …", 「いつ」: asks for a time. A subordinate "when" ("left unused when Riot
+# terminated …") does not.
+_WHEN_ASKS = _rx(r"^\W*when\b|(?:,|\band|\bor)\s+when\b|\bwhen\s+(?:did|was|were|had|has|is|will|does|do|are)\b|"
+                 r"\bwhat (?:date|year|month|time)\b|いつ|何月|何日|何年|時期")
+_MONTH_NAMES = ("january february march april may june july august september october november december").split()
+# A date or period a sentence states: "16 January 2026", "January 2024", "2024", 「2026年1月」.
+_DATE = re.compile(r"\b(?P<m>" + "|".join(_MONTH_NAMES) + r")(?:\s+\d{1,2})?,?\s+(?P<y>(?:19|20)\d\d)\b|"
+                   r"(?P<jy>(?:19|20)\d\d)\s*年\s*(?:(?P<jm>1[0-2]|[1-9])\s*月)?|\b(?P<year>(?:19|20)\d\d)\b",
+                   re.IGNORECASE)
+
+
+def dates_in(text: str) -> frozenset[str]:
+    """The dates a text states, as 'YYYY' or 'YYYY-MM' ("January 2024" -> '2024-01', 「2026年1月」 -> '2026-01')."""
+    out = set()
+    for m in _DATE.finditer(text):
+        if m["m"]:
+            out.add(f"{m['y']}-{_MONTH_NAMES.index(m['m'].lower()) + 1:02d}")
+        elif m["jy"]:
+            out.add(f"{m['jy']}-{int(m['jm']):02d}" if m["jm"] else m["jy"])
+        else:
+            out.add(m["year"])
+    return frozenset(out)
+
+
 # Measures the figure-labelling rules do not label, named in questions about companies: a sentence that does not
 # name the measure does not state it ("What dividend did Riot pay?" is not answered by Riot's revenue).
 _MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -138,15 +162,19 @@ def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
 
 @dataclass(frozen=True)
 class Wants:
-    """The aspects of an answer a question asks for: cues ('why', 'use', 'risk', 'who', 'compare') and figure
-    kinds ('currency', 'percent', 'count')."""
+    """The aspects of an answer a question asks for: cues ('why', 'use', 'risk', 'who', 'compare',
+    'when') and figure kinds ('currency', 'percent', 'count'); the dates the question gives."""
 
     cues: frozenset[str]
     kinds: frozenset[str]
+    dates: frozenset[str] = frozenset()
 
     def aspects(self, text: str) -> set[str]:
-        """The aspects a sentence covers."""
+        """The aspects a sentence covers. A "when" question is answered by a date the question does not already
+        give ("Before its April 2025 sale, when …" is not answered by April 2025)."""
         found = {cue for cue, _, answers in _CUES if cue in self.cues and answers.search(text)}
+        if "when" in self.cues and dates_in(text) - self.dates:
+            found.add("when")
         return found | {f"kind:{k}" for k in self.kinds & figure_kinds(text)}
 
     @property
@@ -155,5 +183,6 @@ class Wants:
 
 
 def question_wants(question: str) -> Wants:
-    """The cues and figure kinds a question asks for."""
-    return Wants(frozenset(cue for cue, asks, _ in _CUES if asks.search(question)), frozenset(asked_kinds(question)))
+    """The cues and figure kinds a question asks for, and the dates it gives."""
+    cues = {cue for cue, asks, _ in _CUES if asks.search(question)} | ({"when"} if _WHEN_ASKS.search(question) else set())
+    return Wants(frozenset(cues), frozenset(asked_kinds(question)), dates_in(question))
