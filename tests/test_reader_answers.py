@@ -533,3 +533,16 @@ def test_a_when_question_wants_a_date_it_does_not_give_and_gets_the_sentence_dat
     assert merged.text.startswith("In April 2025") and "since January 2024" in merged.text
     # a question that asks no time keeps the quote as it is
     assert _dated_by_next([best], units, question_wants("How many bitcoin did Riot sell?"))[0] is best
+
+
+def test_a_sentence_splitting_a_quoted_total_into_parts_is_quoted_too():
+    from rag.answers.extractive import _breaks_down
+
+    chosen = [Quote(1, "Share sales and borrowing provided most of the $443.8 million of financing.", 1.0)]
+    parts = ("Financing activities brought in $443.8 million, of which $200.0 million came from a credit facility "
+             "and $199.6 million from share sales.")
+    assert _breaks_down(parts, chosen)
+    assert not _breaks_down(parts, [Quote(1, "Revenue was $180.2 million.", 1.0)])  # no quoted total
+    # "including" before words, not parts of a figure
+    assert not _breaks_down("Some coverage, including the article, presented the $443.8 million as new money.",
+                            chosen)

@@ -334,7 +334,10 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         # A year the question names is met by a sentence stating a period of it ("the fourth quarter", under a
         # 2025 heading), not only by one spelling the year.
         dated = bool(u.periods) and pfit >= 0.8
-        words = coverage(terms, f"{u.quote} {' '.join(years)}" if dated else u.quote)
+        # The heading a sentence stands under is read with it ("Nine months to September 2025" over "Financing
+        # activities brought in …"), so its words count half.
+        own = coverage(terms, f"{u.quote} {' '.join(years)}" if dated else u.quote)
+        words = max(own, 0.5 * (own + coverage(terms, f"{u.quote} {u.heading}"))) if u.heading else own
         w_cos, w_words = 0.45, 0.25
         if lang == "ja" and u.lang == "ja":  # the question's own words, which English synonyms don't reach
             words = max(words, ja_coverage(analysis.text, u.quote))
@@ -412,6 +415,24 @@ def _side_quote(side: str, scored: Sequence[Quote], chosen: Sequence[Quote]) -> 
     return local if local is not None and local.score >= options[0].score - _LOCAL_MARGIN else options[0]
 
 
+# "Financing brought in $443.8 million, of which $200.0 million came from …": the parts of a total.
+_BREAKDOWN = re.compile(r"\b(?:of which|including|comprising|consisting of|made up of)\s+(?:about |roughly |some )?"
+                        r"[$€£¥]?\d|うち", re.IGNORECASE)
+
+
+def _breaks_down(text: str, chosen: Sequence[Quote]) -> bool:
+    """Whether a sentence splits a total a chosen quote states ("$443.8 million, of which $200.0 million … and
+    $199.6 million …") into parts of its unit none of them gives: the reader asked for the figure and gets what
+    it is made of."""
+    m = _BREAKDOWN.search(text)
+    if m is None:
+        return False
+    quoted = [g for c in chosen for g in parse_figures(c.text) if g.unit]
+    totals = [f for f in parse_figures(text[:m.start()]) if f.unit and any(_same(f, g) for g in quoted)]
+    parts = [f for f in parse_figures(text[m.start():]) if f.unit and not any(_same(f, g) for g in quoted)]
+    return any(sum(1 for p in parts if p.unit == t.unit) >= 2 for t in totals)
+
+
 def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[str], wanted: list[When],
             max_quotes: int, max_passages: int, sides: Sequence[str] = ()) -> Picked:
     """The best quote, then the best quote for each side or part still uncovered (a comparison quotes each
@@ -438,7 +459,7 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
         for q in pool:
             new = q.aspects - covered
             named = [a for a in new if not a.startswith("word:")]
-            if not named and len(new) < 2:
+            if not named and len(new) < 2 and not _breaks_down(q.text, chosen):
                 continue  # one more shared word is not a reason to quote another sentence
             if len({c.n for c in chosen} | {q.n}) > max_passages:
                 continue
