@@ -546,3 +546,14 @@ def test_a_sentence_splitting_a_quoted_total_into_parts_is_quoted_too():
     # "including" before words, not parts of a figure
     assert not _breaks_down("Some coverage, including the article, presented the $443.8 million as new money.",
                             chosen)
+
+
+def test_a_japanese_questions_focus_and_qualified_measure_words_decide_the_metric_asked():
+    from rag.answers.qtype import asked_metrics
+
+    # the loss is asked, not the contract it came from
+    assert asked_metrics("ライオットがRhodiumとのホスティング契約の解消で計上した損失はいくらか?") == {}
+    # 「採掘コスト」 is a cost, not the bitcoin mined
+    assert "bitcoin_mined" not in asked_metrics("ライオットの1BTCあたり採掘コストはどう変化したか?")
+    assert "bitcoin_mined" in asked_metrics("ライオットの2025年の採掘量はいくらか?")
+    assert "bitcoin_mined" in asked_metrics("How many bitcoin did Riot mine in February 2026?")

@@ -92,6 +92,19 @@ _MANY_PARTS = re.compile(r"\b(?:and|or|versus|vs)\b|[,、と＆&や]|及び|お�
 _JA_FOCUS = re.compile(r"([^\s、。はがをにでの「」()()]{2,})は(?:いくら|何|どれ|どの|どう)")
 
 
+# A Japanese measure word followed by one of these names another measure: 「採掘コスト」 is a cost, not production.
+_MODIFIES = re.compile(r"\s*(?:コスト|費用|原価|単価|効率|能力)")
+
+
+# A focus that only says "the amount" (「売却の金額は」) leaves the measure to the words before it.
+_GENERIC_FOCUS = re.compile(r"(?:総|合計|累計)?(?:金額|額|数|量|規模|価値|値|価格|比率|割合)")
+
+
+def _only_modifying(words: re.Pattern[str], question: str) -> bool:
+    found = list(words.finditer(question))
+    return bool(found) and all(_MODIFIES.match(question, m.end()) for m in found)
+
+
 def _named_metrics(text: str) -> dict[str, re.Pattern[str]]:
     text = _BASE_VERB.sub(lambda m: f"{m.group(1)} {_PAST[m.group(1).lower()]}", text)
     return {r.key: r.words for r in RULES if r.words is not None and r.words.search(text)}
@@ -100,12 +113,20 @@ def _named_metrics(text: str) -> dict[str, re.Pattern[str]]:
 def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
     """The metrics a question names (glossary key -> the words that state it), by the figure-labelling rules.
 
-    A Japanese question's focus noun (see _JA_FOCUS), when it names a metric, is the one asked for.
+    A Japanese question's focus noun (see _JA_FOCUS), when it names a metric, is the one asked for; when it names
+    a kind of figure but no metric, nothing else the question names is. A measure word that only qualifies
+    another (「採掘コスト」) names nothing asked.
     """
     focus = [m.group(1) for m in _JA_FOCUS.finditer(question)]
-    if focus and (named := _named_metrics(" ".join(focus))):
+    if focus and (named := _unqualified_metrics(" ".join(focus))):
         return named
-    return _named_metrics(question)
+    if focus and asked_kinds(" ".join(focus)) and not all(_GENERIC_FOCUS.fullmatch(f) for f in focus):
+        return {}  # 「契約の解消で計上した損失はいくらか」 asks the loss, a measure no rule labels, not the contract
+    return _unqualified_metrics(question)
+
+
+def _unqualified_metrics(text: str) -> dict[str, re.Pattern[str]]:
+    return {key: words for key, words in _named_metrics(text).items() if not _only_modifying(words, text)}
 
 
 def single_part(question: str) -> bool:
