@@ -557,3 +557,13 @@ def test_a_japanese_questions_focus_and_qualified_measure_words_decide_the_metri
     assert "bitcoin_mined" not in asked_metrics("ライオットの1BTCあたり採掘コストはどう変化したか?")
     assert "bitcoin_mined" in asked_metrics("ライオットの2025年の採掘量はいくらか?")
     assert "bitcoin_mined" in asked_metrics("How many bitcoin did Riot mine in February 2026?")
+
+
+def test_a_japanese_questions_focus_is_read_in_english_by_its_head_noun():
+    from rag.answers.qtype import focus_words
+
+    loss = focus_words("ライオットがRhodiumとのホスティング契約の解消で計上した損失はいくらか?")
+    assert loss is not None and loss.search("Riot booked a $158.1 million loss on the settlement.")
+    cost = focus_words("ライオットの1BTCあたり採掘コストはどう変化したか?")
+    assert cost is not None and cost.search("its cost to mine one bitcoin rose") and not cost.search("it mined 1,406 BTC")
+    assert focus_words("What was the loss?") is None

@@ -29,6 +29,7 @@ from rag.answers.qtype import (
     asked_measures,
     asked_metrics,
     conjoined_words,
+    focus_words,
     question_parts,
     question_wants,
     single_part,
@@ -322,6 +323,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if text != analysis.text:  # a follow-up: as close to what it asks as to the conversation it continues
         cos = 0.5 * (cos + cosines(embedder, text, [u.quote for u, _, _ in kept]))
     years = set(analysis.years)
+    # the English for what a Japanese question asks, when no metric names it: an English sentence naming it
+    focus = focus_words(text) if lang == "ja" and not metrics else None
     parts = [p for p in (_Part.of(t) for t in question_parts(text)) if p.terms.words or
              p.terms.concepts or p.terms.expansions]
     scored: list[Quote] = []
@@ -349,6 +352,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         score = (w_cos * float(c) + w_words * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
                  + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 + (0.10 if focus is not None and u.lang != "ja" and focus.search(u.quote) else 0.0)
                  - (0.15 if _only_qualified(u.quote, text, metrics) else 0.0)
                  + (0.15 if any(sounds_written(n, u.quote) for n in names) else 0.0)
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rag.answers.kinds import asked_kinds, figure_kinds
 from rag.figures.labels import RULES
+from rag.query.vocabulary import read_terms
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -127,6 +128,17 @@ def asked_metrics(question: str) -> dict[str, re.Pattern[str]]:
 
 def _unqualified_metrics(text: str) -> dict[str, re.Pattern[str]]:
     return {key: words for key, words in _named_metrics(text).items() if not _only_modifying(words, text)}
+
+
+def focus_words(question: str) -> re.Pattern[str] | None:
+    """The English words for a Japanese question's focus noun (「…で計上した損失はいくらか」: loss, losses …), by
+    its head: the shortest ending of the noun the vocabulary knows. None when there is none."""
+    for focus in (m.group(1) for m in _JA_FOCUS.finditer(question)):
+        for i in range(len(focus) - 2, -1, -1):
+            english = read_terms(focus[i:], "ja").expansions
+            if english:
+                return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in english) + r")\b", re.IGNORECASE)
+    return None
 
 
 def single_part(question: str) -> bool:
