@@ -122,21 +122,20 @@ class _Parser:
     def _peek(self) -> str:
         return self.tokens[self.i].kind if self.i < len(self.tokens) else ""
 
-    def expr(self) -> Formula:
-        left = self.term()
-        while self._peek() in ("+", "-"):
+    def _chain(self, ops: tuple[str, str], operand: Callable[[], Formula]) -> Formula:
+        """operand (op operand)*, left-associative: one precedence level of the grammar."""
+        left = operand()
+        while self._peek() in ops:
             op = self.tokens[self.i].kind
             self.i += 1
-            left = _binary(op, left, self.term())
+            left = _binary(op, left, operand())
         return left
 
+    def expr(self) -> Formula:
+        return self._chain(("+", "-"), self.term)
+
     def term(self) -> Formula:
-        left = self.factor()
-        while self._peek() in ("*", "/"):
-            op = self.tokens[self.i].kind
-            self.i += 1
-            left = _binary(op, left, self.factor())
-        return left
+        return self._chain(("*", "/"), self.factor)
 
     def factor(self) -> Formula:
         kind = self._peek()
