@@ -10,7 +10,7 @@ from app_pages.common import get_chat, get_stores, lang, plain
 from app_pages.ui_text import t
 from rag.errors import ShiftbriefError
 from rag.evaluation.evaluate import EvalReport, evaluate
-from rag.evaluation.report import LABELS, NEW
+from rag.evaluation.report import LABELS, NEW, value
 from rag.evaluation.report import failed as failed_row
 from rag.evaluation.sets import EvalItem, load_questions
 
@@ -55,12 +55,18 @@ if st.button(t("run_eval", L), key="eval_run"):
 report: EvalReport | None = st.session_state.get("eval_report")
 if report is not None:
     m = report.metrics
-    rows = [{"group": g, "n": v["n"], **{LABELS[k]: v[s].get(k) for s, k in NEW}, **v["retrieval"],
+    rows = [{"group": g, "n": v["n"], **{LABELS[k]: value(v, s, k) for s, k in NEW}, **v["retrieval"],
              **{k: v["answers"][k] for k in ("figure_match", "refusal_accuracy", "citation_precision",
                                              "unsupported_figure_rate")},
              "p50 ms": v["latency"]["p50_ms"]} for g, v in {"all": m, **m["by_lang"], **m["by_kind"]}.items()]
     st.dataframe(rows, hide_index=True, use_container_width=True)
     st.bar_chart({k: v for k, v in m["retrieval"].items() if v is not None})
+    cal = m["calibration"]["all"]
+    if cal["n"]:
+        st.subheader(t("calibration", L))
+        st.caption(t("calibration_help", L).format(ece=cal["ece"], brier=cal["brier"]))
+        st.dataframe([{"confidence": f"{b['lo']:.2f}–{b['hi']:.2f}", "n": b["n"], "mean confidence": b["confidence"],
+                       "share right": b["right"]} for b in cal["bins"]], hide_index=True, use_container_width=True)
     failed = [r for r in report.rows if failed_row(r)]
     st.subheader(t("failures", L))
     st.dataframe([{"id": r["id"], "lang": r["lang"], "kind": r["kind"], "question": r["question"],

@@ -80,6 +80,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "limit": ("Questions to run", "実行する質問数"),
     "run_eval": ("Run evaluation", "評価を実行"),
     "failures": ("Failures, question by question", "失敗した質問"),
+    "calibration": ("Does the confidence track being right?", "確信度は正しさと一致しているか"),
+    "calibration_help": ("Per confidence bin: how often the answer was right (or the refusal justified). "
+                         "ECE {ece}, Brier {brier}; lower is better.",
+                         "確信度の区間ごとに、回答が正しかった(または回答拒否が妥当だった)割合。ECE {ece}、Brier {brier}(低いほど良い)。"),
     "empty_question": ("Type a question first.", "質問を入力してください。"),
 }
 

@@ -257,6 +257,10 @@ def test_evaluate_page_runs_a_small_set(indexed):
     assert not at.exception
     assert at.dataframe[0].value.shape[0] >= 1
     assert "page_hit@5" in at.dataframe[0].value.columns
+    assert "confidence ECE" in at.dataframe[0].value.columns
+    reliability = at.dataframe[1].value  # the calibration table: one row per confidence bin
+    assert list(reliability.columns) == ["confidence", "n", "mean confidence", "share right"]
+    assert reliability["n"].sum() == 3
 
 
 def test_brief_page_without_any_company_says_what_to_add(stores, tmp_path):

@@ -329,3 +329,30 @@ def test_japanese_content_needs_the_answers_figures_or_key_terms_in_japanese():
     terms = [["Rockdale", "ロックデール"], ["ライオット"]]
     assert japanese_content("ライオットについて、原文はAMD、リース、Rockdaleに触れています [1]。", q, [], terms)
     assert not japanese_content("ライオットについて、原文は契約に触れています [1]。", q, [], terms)  # echo only
+
+
+def test_calibration_bins_ece_and_brier():
+    from rag.evaluation.metrics import calibration
+
+    # Always 0.9 confident, right half the time: ECE 0.4, the high confidence can't flatter.
+    flat = calibration([(0.9, True), (0.9, False)] * 5)
+    assert flat["n"] == 10 and flat["ece"] == 0.4 and flat["brier"] == 0.41
+    # Confidence that tracks being right: low where wrong, high where right.
+    tracked = calibration([(0.1, False), (0.2, False), (1.0, True), (0.96, True)])
+    assert tracked["ece"] < 0.1 and tracked["brier"] < 0.05
+    top = tracked["bins"][-1]
+    assert (top["lo"], top["hi"], top["n"], top["right"]) == (0.95, 1.0, 2, 1.0)  # 1.0 falls in the closed last bin
+    assert calibration([])["ece"] is None
+
+
+def test_summary_calibrates_answers_and_refusals():
+    def row(refused, answerable, right, confidence):
+        return {**_row(refused, answerable), "answerable": answerable, "answered_right": right,
+                "confidence": confidence}
+
+    rows = [row(False, True, True, 0.9), row(False, True, False, 0.9),  # answers: one right
+            row(True, False, None, 0.8),  # a refusal of an unanswerable item is right
+            row(False, False, None, 0.7)]  # answering an unanswerable item is wrong
+    cal = _summarise(rows)["calibration"]
+    assert cal["all"]["n"] == 4 and cal["answers"]["n"] == 3
+    assert [b["right"] for b in cal["answers"]["bins"] if b["n"]] == [0.0, 0.5]

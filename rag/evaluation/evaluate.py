@@ -17,6 +17,7 @@ from rag.config import Settings
 from rag.errors import ConfigError
 from rag.evaluation.metrics import (
     answer_in_japanese,
+    calibration,
     contains_evidence,
     default_key_terms,
     evidence_metrics,
@@ -231,7 +232,29 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "latency": {"p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1)},
         "tokens": tokens,
+        "calibration": _calibration(rows),
     }
+
+
+def said_right(r: dict[str, Any]) -> bool | None:
+    """Whether what the tool said was right: an answer answered right, or a refusal of an unanswerable item."""
+    if r.get("answerable") is None:
+        return None
+    if r["refused"]:
+        return r["answerable"] is False
+    return r["answerable"] is True and r.get("answered_right") is True
+
+
+def _calibration(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Confidence against being right, for what was said (answers and refusals) and for answers alone.
+
+    An answer's confidence is that it answers; a refusal's is that nothing retrieved answers (1 − support).
+    """
+    said = [(r["confidence"], ok) for r in rows
+            if r.get("confidence") is not None and (ok := said_right(r)) is not None]
+    answers = [(r["confidence"], ok) for r in rows
+               if r.get("confidence") is not None and not r["refused"] and (ok := said_right(r)) is not None]
+    return {"all": calibration(said), "answers": calibration(answers)}
 
 
 def _group(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -273,7 +296,7 @@ def _evaluate_one(item: EvalItem, stores: Stores, retriever: HybridRetriever, ch
         (0.0 if item.answerable and gold_figures(item) else None),
         "refused": refused, "refusal_correct": refused != item.answerable,
         "citation_precision": citation_precision(ans), "figures_unsupported": unsup, "figures_total": total,
-        "latency_ms": round(latency, 1), "tokens": (ans.tokens or {}).get("total_tokens", 0),
+        "confidence": ans.confidence, "latency_ms": round(latency, 1), "tokens": (ans.tokens or {}).get("total_tokens", 0),
         "judge": judge_answer(judge, item.question, item.answer, ans.answer)
         if judge is not None and item.answerable else None,
     }

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from rag.figures.parse import Figure, parse_figures
 from rag.text.lang import JA_CHARS, script_counts
@@ -303,6 +304,30 @@ def mean(values: Iterable[float | bool | None]) -> float | None:
     """The mean of the values that are not None, rounded to 4 places; None when there are none."""
     xs = [float(v) for v in values if v is not None]
     return round(sum(xs) / len(xs), 4) if xs else None
+
+
+CALIBRATION_EDGES = (0.0, 0.5, 0.7, 0.85, 0.95, 1.0)
+
+
+def calibration(pairs: Sequence[tuple[float, bool]], edges: Sequence[float] = CALIBRATION_EDGES) -> dict[str, Any]:
+    """How well a stated confidence tracks being right: bins, expected calibration error and Brier score.
+
+    pairs: (confidence in [0, 1], whether what was said was right). Each bin [lo, hi) (the last one closed) gives
+    its count, mean confidence and share right; ECE is the count-weighted mean gap |confidence − right| over the
+    bins (Naeini et al., 2015), Brier the mean squared error of the confidences. A constant 0.9 on answers that
+    are right half the time gives ECE 0.4: a confidence can't flatter by being high.
+    """
+    bins: list[dict[str, Any]] = []
+    for i, (lo, hi) in enumerate(zip(edges, edges[1:])):
+        last = i == len(edges) - 2
+        inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (last and c == hi)]
+        bins.append({"lo": lo, "hi": hi, "n": len(inside),
+                     "confidence": mean(c for c, _ in inside), "right": mean(ok for _, ok in inside)})
+    n = len(pairs)
+    ece = sum(b["n"] * abs(b["confidence"] - b["right"]) for b in bins if b["n"]) / n if n else None
+    brier = sum((c - float(ok)) ** 2 for c, ok in pairs) / n if n else None
+    return {"n": n, "ece": None if ece is None else round(ece, 4),
+            "brier": None if brier is None else round(brier, 4), "bins": bins}
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -10,7 +10,8 @@ from rag.evaluation.evaluate import EvalReport
 
 # Metrics that can't flatter: graded against the gold evidence (see evals/README.md, "Metrics").
 NEW = (("answers", "answered_right"), ("answers", "unanswerable_refused"), ("answers", "wrong_refusal_rate"),
-       ("answers", "gold_citation_precision"), ("answers", "ja_in_ja"), ("retrieval", "evidence_hit@5"))
+       ("answers", "gold_citation_precision"), ("answers", "ja_in_ja"), ("retrieval", "evidence_hit@5"),
+       ("calibration", "ece"))
 # The old columns, kept beside the new ones for one report: page hit on text files is only document hit,
 # and citation precision counts a quote as supporting its own figures.
 OLD = (("retrieval", "page_hit@1"), ("retrieval", "page_hit@5"), ("retrieval", "page_hit@10"),
@@ -19,7 +20,7 @@ OLD = (("retrieval", "page_hit@1"), ("retrieval", "page_hit@5"), ("retrieval", "
        ("answers", "ja_in_ja_old"))
 LABELS = {"answered_right": "answered right", "unanswerable_refused": "unanswerable refused",
           "wrong_refusal_rate": "wrong refusals", "gold_citation_precision": "gold citation prec.",
-          "ja_in_ja": "JA content in JA", "ja_in_ja_old": "old: JA script only", "evidence_hit@5": "evidence hit@5", "page_hit@1": "page hit@1",
+          "ja_in_ja": "JA content in JA", "ja_in_ja_old": "old: JA script only", "evidence_hit@5": "evidence hit@5", "ece": "confidence ECE", "page_hit@1": "page hit@1",
           "page_hit@5": "page hit@5", "page_hit@10": "page hit@10", "doc_hit@5": "doc hit@5", "mrr@10": "MRR@10",
           "figure_match": "old: figure match", "refusal_accuracy": "old: refusal acc.",
           "citation_precision": "old: citation prec.", "unsupported_figure_rate": "old: unsupported fig."}
@@ -29,16 +30,38 @@ def _fmt(v: Any) -> str:
     return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
 
+def value(m: dict[str, Any], section: str, key: str) -> Any:
+    """A metric of a summary; calibration is read for everything said (answers and refusals)."""
+    part = m.get(section) or {}
+    return (part.get("all") or {}).get(key) if section == "calibration" else part.get(key)
+
+
 def headline(m: dict[str, Any]) -> list[tuple[str, Any]]:
     """(label, value) of the new metrics then the old ones, for the CLI table and the Evaluate page."""
-    return [(LABELS[k], m[section].get(k)) for section, k in NEW + OLD]
+    return [(LABELS[k], value(m, section, k)) for section, k in NEW + OLD]
+
+
+def calibration_lines(m: dict[str, Any]) -> list[str]:
+    """The reliability table: per confidence bin, how often what was said was right."""
+    cal = m.get("calibration") or {}
+    lines = []
+    for name, label in (("all", "answers and refusals"), ("answers", "answers alone")):
+        c = cal.get(name)
+        if not c or not c["n"]:
+            continue
+        lines += [f"{label.capitalize()} (n={c['n']}): ECE {_fmt(c['ece'])}, Brier {_fmt(c['brier'])}.", "",
+                  "| confidence | n | mean confidence | share right |", "|---|---|---|---|"]
+        lines += [f"| {b['lo']:.2f}–{b['hi']:.2f} | {b['n']} | {_fmt(b['confidence'])} | {_fmt(b['right'])} |"
+                  for b in c["bins"]]
+        lines.append("")
+    return lines
 
 
 def _table(groups: dict[str, dict[str, Any]], columns: tuple[tuple[str, str], ...], latency: bool) -> list[str]:
     head = ["group", "n", *(LABELS[k] for _, k in columns)] + (["p50 ms"] if latency else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, m in groups.items():
-        cells = [name, str(m["n"]), *(_fmt(m[section].get(k)) for section, k in columns)]
+        cells = [name, str(m["n"]), *(_fmt(value(m, section, k)) for section, k in columns)]
         lines.append("| " + " | ".join(cells + ([_fmt(m["latency"]["p50_ms"])] if latency else [])) + " |")
     return lines
 
@@ -64,6 +87,12 @@ def render_markdown(report: EvalReport, title: str, worst: int = 10) -> str:
         if len(m.get(section, {})) > 1:
             groups.update({f"{section[3:]}: {g}": v for g, v in m[section].items()})
     lines += ["## New metrics", ""] + _table(groups, NEW, latency=True)
+    cal = calibration_lines(m)
+    if cal:
+        lines += ["", "## Confidence calibration", "",
+                  "Right means: an answer answered right, or a refusal of an unanswerable question; an answer's "
+                  "confidence is that it answers, a refusal's that nothing retrieved does. ECE: the count-weighted "
+                  "gap between mean confidence and share right over the bins.", ""] + cal[:-1]
     lines += ["", "## Old metrics (kept for one report)", ""] + _table(groups, OLD, latency=False)
     failures = [r for r in report.rows if failed(r)]
     if failures:
@@ -89,7 +118,7 @@ def write_charts(report: EvalReport, path: Path) -> Path:
     width = 0.8 / len(groups)
     for i, (name, g) in enumerate(groups.items()):
         for ax, columns in zip(axes, (NEW, OLD)):
-            vals = [g[section].get(k) or 0 for section, k in columns]
+            vals = [value(g, section, k) or 0 for section, k in columns]
             ax.bar([x + i * width for x in range(len(columns))], vals, width, label=name)
     for ax, columns in zip(axes, (NEW, OLD)):
         ax.set_xticks([x + 0.4 - width / 2 for x in range(len(columns))], [LABELS[k] for _, k in columns],
