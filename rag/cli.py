@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,20 @@ def _data(value: object, style: str = "") -> Text:
     """Text from documents, file names, models or servers, to print as it is: never read as markup or
     emoji codes, control characters (ESC among them) shown as \\xNN."""
     return Text(escape_controls(str(value)), style=style)
+
+
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+def _answer_text(text: str) -> Text:
+    """An answer's text for the terminal: the figures it marks **bold** (Markdown, for the app) printed bold,
+    without the asterisks; every other character printed as it is (`_data`)."""
+    parts: list[Text] = []
+    at = 0
+    for m in _BOLD.finditer(text):
+        parts += [_data(text[at:m.start()]), _data(m.group(1), "bold")]
+        at = m.end()
+    return Text.assemble(*parts, _data(text[at:]))
 
 
 def _line(*parts: str | Text | tuple[str, str]) -> Text:
@@ -206,7 +221,7 @@ def ask_cmd(
         sys.stdout.write(json.dumps({key: d[key] for key in ASK_JSON_KEYS}, ensure_ascii=False, indent=2) + "\n")
         return
     if not stream:
-        out.print(_data(answer.answer))
+        out.print(_answer_text(answer.answer))
     elif answer.dropped_citations:  # the streamed text still showed them
         out.print(_data(f"(citations to unknown passages removed: {answer.dropped_citations})", "dim"))
     _print_sources(answer)

@@ -121,3 +121,12 @@ def test_eval_judges_with_the_judge_model_never_with_the_answering_model(tmp_pat
     assert {q["json"]["model"] for q in graded} == {"grader"}
     assert {q["json"]["model"] for q in server.requests if q not in graded} == {"answerer"}
     assert "Judge score (model-judged by grader): 0.500" in r.stdout
+
+
+def test_cli_prints_the_answers_bold_figures_without_asterisks_and_reads_nothing_as_markup():
+    from rag.cli import _answer_text
+
+    shown = _answer_text("Capex was **$1,577 million** [1]; [bold]x[/bold] and 2 ** 3 stay as written.")
+    assert shown.plain == "Capex was $1,577 million [1]; [bold]x[/bold] and 2 ** 3 stay as written."
+    bold = [shown.plain[s.start:s.end] for s in shown.spans if "bold" in str(s.style)]
+    assert bold == ["$1,577 million"]
