@@ -276,3 +276,20 @@ def test_bench_opaque_names_hide_the_company_and_map_back(tmp_path):
     opaque = [{**named[0], "doc_name": back["NIKE_2019_10K"]},
               {**named[1], "doc_name": back["AMCOR_2023Q2_10Q"], "period": "2023"}]
     assert metadata_agreement(named, opaque, names) == {"company_key": 1.0, "period": 0.5, "doc_type": 1.0}
+
+
+def test_a_pdf_title_naming_another_form_gives_way_to_the_cover():
+    from rag.ingestion.loaders import title_names_another_form
+
+    assert title_names_another_form("Nike 2023 Proxy", "10k")
+    assert title_names_another_form("Form 10-Q, Q2 2023", "10k")
+    assert not title_names_another_form("Annual Report 2023", "10k")
+    assert not title_names_another_form("Annual Report 2023", "20f")
+    assert not title_names_another_form("NIKE, Inc. 10-K", "10k")
+    assert not title_names_another_form("Just Do It", "10k")  # names no form: kept
+
+
+def test_real_10k_whose_pdf_title_says_proxy_is_titled_from_its_cover(tmp_path):
+    doc = load_document(_opaque_copy("NIKE_2023_10K", tmp_path))
+    assert doc.doc_type == "10k"
+    assert "proxy" not in doc.title.lower() and "10-K" in doc.title and "NIKE" in doc.title.upper()

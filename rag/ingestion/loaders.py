@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,6 +46,21 @@ def _read_file(path: Path, data: bytes, limits: TextLimits
     return pages, dict(text_info), front, ""
 
 
+# What a title's words say the file is, as the doc types that fit them.
+_TITLE_FORM = ((("10k",), re.compile(r"\b10-?K\b", re.IGNORECASE)),
+               (("10q",), re.compile(r"\b10-?Q\b|\bquarterly\s+report\b", re.IGNORECASE)),
+               (("8k",), re.compile(r"\b8-?K\b|\bcurrent\s+report\b", re.IGNORECASE)),
+               (("def14a",), re.compile(r"\bproxy\b|\bDEF\s*14A\b", re.IGNORECASE)),
+               (("10k", "20f", "40f"), re.compile(r"\bannual\s+report\b", re.IGNORECASE)))
+
+
+def title_names_another_form(title: str, doc_type: str) -> bool:
+    """Whether a file's own title names a filing form other than the one its cover page states
+    ("Nike 2023 Proxy" on a 10-K): such a title was left over from another file and says the wrong thing."""
+    fits = [kinds for kinds, rx in _TITLE_FORM if rx.search(title)]
+    return bool(fits) and not all(doc_type in kinds for kinds in fits)
+
+
 def read_metadata(path: Path, pages: list[Page], info: dict[str, object], front: dict[str, str],
                   html: str = "") -> dict[str, MetaValue]:
     """Everything known about a document, by precedence (see `document_metadata`), each value with its source."""
@@ -52,6 +68,9 @@ def read_metadata(path: Path, pages: list[Page], info: dict[str, object], front:
     if fields.get("title", "").strip().lower() == path.stem.lower():
         del fields["title"]  # EDGAR's <title> is often the file name, which says nothing a cover doesn't
     content = read_text_metadata([p.text for p in pages[:COVER_PAGES]])
+    if "form" in content and "doc_type" in content and title_names_another_form(fields.get("title", ""),
+                                                                               content["doc_type"].text()):
+        del fields["title"]  # the cover's registrant, form and period make the title below
     if "title" not in content and "form" in content and "company" in content:
         # A filing's cover has no title line; its registrant, form and period make one.
         parts = (content["company"].text(), content["form"].text(), content["period"].text() if "period" in content else "")
