@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 # Bump when loading, chunking or metadata change: documents indexed by another version are re-processed
-# (their unchanged text still comes from the embedding cache).
-PIPELINE_VERSION = "6"
+# (their unchanged text still comes from the embedding cache). 7: line-item labels of facts (equity) and PDF titles
+# naming another form than the cover.
+PIPELINE_VERSION = "7"
 
 
 @dataclass
