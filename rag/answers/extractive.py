@@ -218,10 +218,16 @@ def _same(a: Figure, b: Figure) -> bool:
 
 
 def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str],
-             metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure]) -> frozenset[str]:
-    """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words."""
+             metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure],
+             common: Sequence[str] | None = None) -> frozenset[str]:
+    """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words. A
+    reason, means or risk counts only in a unit sharing one of the question's `common` words (None: any unit)."""
     text = unit.quote
     out = set(wants.aspects(text))
+    if not _about_asked(text, common):
+        out -= ANSWERED_IN_WORDS
+    elif _about_asked(text, common, need=2):
+        out |= {f"{c}+" for c in out & ANSWERED_IN_WORDS}  # a reason plainly about the thing asked
     if len(asked) > 1 and unit.subject in asked:
         out.add(f"company:{unit.subject}")
     if "who" in wants.cues and unit.subject:
@@ -247,6 +253,76 @@ def _dated_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants) -> 
                            best.aspects | {"when"})
             return [merged, *scored[1:]]
     return scored
+
+
+# Words naming the source asked about, not the thing asked ("according to the article").
+_META = frozenset("according article articles documents document note notes source sources filing".split())
+_FUNCTION = frozenset("""why how what which when where who whom whose does did done have has had been being will would
+could should shall can may might must the and for with from into onto over under about after before than that this
+these those they them their there then its his her our your you are was were not any all some such very much many
+more most less least just only also even still yet instead rather whether while main way ways one ones other""".split())
+
+
+def common_words(question: str, words: Sequence[str] = ()) -> list[str] | None:
+    """The question's words that name no company, place or person (written lower case in it) and no source, and
+    are no function word: what a reason must be a reason for. None for a Japanese question or one with none."""
+    if KANA_KANJI.search(question):
+        return None
+    found = [w for w in re.findall(r"(?<![\w-])[a-z][a-z-]{2,}", question[1:]) if w not in _FUNCTION and
+             w not in _META and not _NEWS.fullmatch(w)]
+    out = list(dict.fromkeys([*found, *(w for w in words if w in found)]))
+    return out or None
+
+
+def _about_asked(text: str, common: Sequence[str] | None, need: int = 1) -> bool:
+    """Whether a sentence giving a reason, means or risk is about the thing asked: it shares `need` of the
+    question's common words (all, when it has fewer), else it is a reason for something else ("… sells to fund
+    construction at Corsicana" for "Why did Riot halt the expansion at Corsicana?")."""
+    return common is None or sum(1 for w in common if _shares(w, text)) >= min(need, len(common))
+
+
+# The nouns of verbs a question asks about, which the sentence answering it often uses instead ("why sell": the
+# sales).
+_NOUN_OF = {"sell": ("sales?",), "selling": ("sales?",), "buy": ("purchases?", "bought"), "pay": ("payments?", "paid"),
+            "borrow": ("borrowing", "loans?"), "grow": ("growth",), "lose": ("loss(?:es)?", "lost"),
+            "spend": ("spending", "spent"), "invest": ("investments?",), "lease": ("leases?", "leased")}
+
+
+def _shares(word: str, text: str) -> bool:
+    """Whether a text holds a question word in any form ("mines": mined, "holding": holdings)."""
+    stems = {word[:-len(end)] for end in ("ing", "ed", "s") if word.endswith(end)} | {word}
+    nouns = _NOUN_OF.get(word, ())
+    if nouns and re.search(rf"\b(?:{'|'.join(nouns)})\b", text, re.IGNORECASE):
+        return True
+    return bool(term_pattern(word).search(text)) or any(
+        len(stem) >= 4 and re.search(rf"\b{re.escape(stem)}\w*", text, re.IGNORECASE) for stem in stems)
+
+
+# The cues a question asks to be answered in words (a reason, a means, a use, a risk): the event it asks about,
+# restated, does not answer it.
+ANSWERED_IN_WORDS = frozenset({"why", "means", "use", "risk"})
+
+
+def _explained_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants,
+                       common: Sequence[str] | None = None) -> list[Quote]:
+    """For a why/how/risk question, a quote restating the event joined with the sentence after it when that one
+    points back at it and gives the reason or means the quote lacks ("… sold 475 BTC in April 2025. That was its
+    first sale …, and the chief executive described such sales as a way to limit dilution")."""
+    cues = wants.cues & ANSWERED_IN_WORDS
+    if not cues:
+        return scored
+    nexts = {(u.n, u.quote): v for u, v in zip(units, units[1:], strict=False)
+             if u.n == v.n and EVENT_BACK.match(v.text) and cues & wants.aspects(v.quote)}
+    out = []
+    for q in scored:
+        v = nexts.get((q.n, q.text))
+        # two of the question's words: the event told is the one asked about, not another sale or purchase
+        if v is not None and not cues & q.aspects and _about_asked(f"{q.text} {v.quote}", common, need=2):
+            got = cues & wants.aspects(v.quote)
+            q = Quote(q.n, f"{q.text} {v.quote}", q.score + 0.15 * len(got) / len(wants.cues), q.lang, q.subject,
+                      q.aspects | got | {f"{c}+" for c in got})
+        out.append(q)
+    return sorted(out, key=lambda q: q.score, reverse=True)
 
 
 # A follow-up that moves on in time ("after that", 「その後」) asks about a later period than the question before it.
@@ -298,7 +374,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
     measures = asked_measures(text)
     one = single_part(text)
-    if (measures or (strict and metrics and one)) and not wants.cues & {"why", "risk", "use"}:
+    if (measures or (strict and metrics and one)) and not wants.cues & ANSWERED_IN_WORDS:
         # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
         # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
         # "risk" questions are answered by reasons, which need not repeat it.
@@ -327,9 +403,10 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     focus = focus_words(text) if lang == "ja" and not metrics else None
     parts = [p for p in (_Part.of(t) for t in question_parts(text)) if p.terms.words or
              p.terms.concepts or p.terms.expansions]
+    common = common_words(text)
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
-        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures)
+        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common)
         aspects |= {f"part:{i}" for i, part in enumerate(parts) if _part_cover(part, u, lang) >= 0.5}
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0
@@ -361,6 +438,7 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     scored.sort(key=lambda q: q.score, reverse=True)
     scored = _dated_by_next(scored, units, wants)
+    scored = _explained_by_next(scored, units, wants, common)
     joined = [w for w in conjoined_words(text) if w in terms.words]
     sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
@@ -401,6 +479,9 @@ def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.P
         sides += [f"period:{i}" for i, w in enumerate(wanted) if not w.whole_year]
     if len(metrics) > 1 and not one:
         sides += [f"metric:{k}" for k in metrics]
+    # a why/how/risk question quotes a sentence giving the reason, means or risk of the thing asked, whatever else
+    # it quotes
+    sides += [f"{c}+" for c in sorted(wants.cues & ANSWERED_IN_WORDS)]
     return sides
 
 
@@ -437,12 +518,28 @@ def _breaks_down(text: str, chosen: Sequence[Quote]) -> bool:
     return any(sum(1 for p in parts if p.unit == t.unit) >= 2 for t in totals)
 
 
+# How far below the best sentence one giving the reason asked for may score and still be quoted first.
+_REASON_MARGIN = 0.2
+
+
+def _reason_first(scored: list[Quote], cues: set[str] | frozenset[str]) -> Quote:
+    """The quote to lead with: for a why/how/risk question whose best quote gives no reason, means or risk, the
+    best one that does (plainly about the thing asked), when it scores near the best one."""
+    best = scored[0]
+    if cues and not cues & best.aspects:
+        reason = next((q for q in scored if {f"{c}+" for c in cues} & q.aspects), None)
+        if reason is not None and reason.score >= best.score - _REASON_MARGIN:
+            return reason
+    return best
+
+
 def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[str], wanted: list[When],
             max_quotes: int, max_passages: int, sides: Sequence[str] = ()) -> Picked:
     """The best quote, then the best quote for each side or part still uncovered (a comparison quotes each
     company it names, a question asking several measures each measure), then each next one that covers an
     aspect still open."""
-    best = scored[0]
+    cues = wants.cues & ANSWERED_IN_WORDS
+    best = _reason_first(scored, cues)
     chosen = [best]
     covered = set(best.aspects)
     missing = []
@@ -457,7 +554,7 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
         covered |= q.aspects
     max_quotes = max(max_quotes, len(chosen) + 1)
     max_passages = max(max_passages, len({c.n for c in chosen}))
-    pool = [q for q in scored[1:] if q.score >= max(0.5 * best.score, 0.15) and q not in chosen]
+    pool = [q for q in scored if q.score >= max(0.5 * best.score, 0.15) and q not in chosen]
     while len(chosen) < max_quotes:
         options = []
         for q in pool:
@@ -465,7 +562,8 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
             named = [a for a in new if not a.startswith("word:")]
             if not named and len(new) < 2 and not _breaks_down(q.text, chosen):
                 continue  # one more shared word is not a reason to quote another sentence
-            if len({c.n for c in chosen} | {q.n}) > max_passages:
+            if (cues and not cues & q.aspects) or len({c.n for c in chosen} | {q.n}) > max_passages:
+                # a why/how/risk question: a further quote gives another reason, not more of the event
                 continue
             if any(word_overlap(q.text, c.text) > 0.8 or q.text in c.text or c.text in q.text for c in chosen):
                 continue

@@ -21,8 +21,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # (cue, what in the question asks for it, what in a sentence answers it)
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
-     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover)\b|"
-         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
+     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover|avoid|reduce)\b|"
+         r"\b(?:mainly|chiefly|largely|mostly|partly|primarily) (?:to|for|because)\b|"
+         r"\bgives? (?:\w+ ){0,3}(?:control|access|the right|the option|room)\b|\b(?:allows?|lets|enables?) (?:it|them|the)\b|"
+         r"\bdriven by\b|\breasons?\b|[,:;]\s*so\s+(?:the|it|they|its|their|that)\b|\bpaying for\b(?!\s+(?:it|them|this|that|the \w+)\s+(?:by|with|through)\b)|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
          r"\bintention\b|\bintend(?:s|ed)? to\b|\bpurpose\b|\bgoal\b|\bso as to\b|\bwith a view to\b|"
          r"\bas (?:they|it|we|he|she|the (?:company|firm|group)|miners|companies)\s+(?:\w+\s+)?(?:fund|need|pay|financ|"
          r"seek|tr[yi]|fac|spend|build|want|expect|lack)\w*|\bsince (?:they|it)\b|\bas a result of\b|\bthanks to\b|"
@@ -33,9 +35,15 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
      _rx(r"\bproceeds (?:went|were used|will|to)\b|\bcapital expenditure|\bcapex\b|\bpay(?:ing|s)? for\b|\bpaid for\b|\bto fund\b|\bfunded\b|"
          r"\bspen[dt]\b|\bused (?:to|for)\b|\bintended uses?\b|\bmatched\b|\bbuild[- ]?outs?\b|\bspringboard\b|"
          r"\bwhere the money\b|充て|資金|設備投資|使途|足がかり|賄")),
+    # "How is Riot paying for …", "How was the purchase funded?": the means, not the thing paid for.
+    ("means", _rx(r"\bhow\s+(?:is|are|was|were|did|does|do|will|has|have|can|could)\b[^?]{0,60}?\b(?:pay(?:ing)?|paid|"
+                  r"fund(?:ing|ed)?|financ(?:e|ing|ed)|afford)\b|財源|資金源|どう(?:やって)?賄"),
+     _rx(r"\b(?:paid|pays?|paying) for\b[^.;]{0,40}?\b(?:with|by|through|from)\b|\bfund(?:ed|ing|s)?\b[^.;]{0,40}?\b(?:by|with|through|from)\b|"
+         r"\bfinanc(?:ed|ing|es)\b[^.;]{0,40}?\b(?:by|with|through|from)\b|\bby (?:selling|issuing|borrowing|raising)\b|"
+         r"\ba mix of\b|\bproceeds of\b|\bat-the-market\b|\bconvertible notes\b|\bborrow\w*|賄|財源|資金源|売却して|調達し")),
     ("risk", _rx(r"\brisks?\b|\bdanger|\bthreat|\bwhat could go wrong|\bexposure\b|\bconcern|リスク|懸念|危険|不安"),
      _rx(r"\brisks?\b|\bidle\b|\bcould\b|\bmay\b|\bmight\b|\bdepend|\buncertain|\bexposed\b|\bdilut|"
-         r"\bwithout (?:a |any )?(?:tenant|lease|contract)|リスク|可能性|恐れ|遊休|懸念")),
+         r"\bwithout (?:a |an |any )?(?:\w+ )?(?:tenants?|leases?|contracts?)\b|リスク|可能性|恐れ|遊休|懸念")),
     ("who", _rx(r"\bwho\b|\bwhom\b|\bwhich (?:companies|firms|miners|tenants|customers|peers|other)\b|\bwith whom\b|"
                 r"誰|どの企業|どの会社|どこと|相手"),
      _rx(r"\b(?:with|to|by|from)\s+(?:[A-Z][\w&.-]+)|[A-Z][a-z]+ [A-Z][a-z]+|と(?:の)?[^。]{0,20}契約|社")),

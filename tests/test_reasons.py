@@ -1,0 +1,80 @@
+"""Why/how/risk questions are answered by a reason, a means or a risk, not by the event restated.
+
+Pure rules on hand-made passages, with a small bag-of-words embedder standing in for the encoder.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from rag.answers.extractive import _about_asked, choose_quotes, common_words
+from rag.answers.qtype import question_wants
+from rag.schema import Hit
+
+
+class _WordsEmbedder:
+    """Hashed bag of words: texts sharing words are close (enough for ranking tests)."""
+
+    model_id = "test-words"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 256))
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z]+", t.lower()):
+                out[i, zlib.crc32(w.encode()) % 256] += 1.0
+        return out
+
+
+def _hit(text: str, doc: str = "note", company_key: str = "", n: int = 0) -> Hit:
+    meta = {"company_key": company_key, "period": "2025", "doc_type": "note", "title": doc,
+            "source": f"corpus/{doc}.md", "ord": n}
+    return Hit(f"{doc}-{n}", doc, 0, text, 1.0, meta)
+
+
+def test_a_how_question_about_paying_asks_for_the_means():
+    wants = question_wants("How is the brewery paying for its new bottling hall?")
+    assert "means" in wants.cues
+    assert "means" in wants.aspects("The hall is paid for with a mix of bond sales and retained cash.")
+    assert "means" in wants.aspects("It bought the plot for $4 million, funding the purchase by selling shares.")
+    assert "means" not in wants.aspects("The hall opened in May with 40 staff.")
+    assert "means" not in question_wants("How much did the brewery pay for the hall?").cues
+
+
+def test_a_purpose_clause_is_a_reason_but_a_means_is_not():
+    wants = question_wants("Why did the brewery buy the plot?")
+    assert "why" in wants.aspects("Owning the plot gives the brewery control of the site for the whole lease.")
+    assert "why" in wants.aspects("It issued bonds in July, mainly to buy hops.")
+    assert "why" not in wants.aspects("It bought the plot for $4 million, paying for it by selling shares.")
+
+
+def test_a_reason_must_be_about_what_is_asked():
+    common = common_words("Why did Brewco halt the cellar expansion at Oakfield?")
+    assert common == ["halt", "cellar", "expansion"]  # Oakfield is a place the question names
+    assert _about_asked("It halted the cellar expansion to save cash.", common)
+    assert not _about_asked("The key question is how much stock it sells to fund construction at Oakfield.", common)
+    assert not _about_asked("In May it sold 20 barrels it had stored in the cellar.", common, need=2)
+    assert common_words("醸造所はなぜ拡張を止めたのか") is None
+
+
+def test_a_why_question_quotes_the_reason_after_the_event_it_restates():
+    text = ("In April 2025 Brewco sold 400 barrels of reserve stock for $3.1 million. That was its first sale "
+            "since 2023, and the chief executive described such sales as a way to limit borrowing.\n\n"
+            "In June 2025 Brewco sold 120 barrels of reserve stock for $0.9 million.")
+    picked = choose_quotes("Why does Brewco sell its reserve stock instead of keeping it?", [_hit(text)],
+                           _WordsEmbedder(), lang="en")
+    assert picked.quotes
+    assert "a way to limit borrowing" in picked.quotes[0].text
+    assert picked.quotes[0].text.startswith("In April 2025 Brewco sold 400 barrels")
+
+
+def test_a_why_question_adds_the_reason_to_the_event():
+    text = ("On 3 March 2025 Brewco bought the 40 acres of land under its Oakfield brewery for $9 million, "
+            "funding the purchase with cash.\n\n"
+            "Owning the land outright gives Brewco control of the brewery site for the length of its lease.")
+    picked = choose_quotes("Why did Brewco buy the land under its Oakfield brewery?", [_hit(text)],
+                           _WordsEmbedder(), lang="en")
+    assert any("gives Brewco control" in q.text for q in picked.quotes)
