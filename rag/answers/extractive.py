@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rag.answers.attribution import EVENT_BACK, Unit, companies_named, passage_units
@@ -127,6 +127,7 @@ class Quote:
     lang: str = "en"
     subject: str | None = None
     aspects: frozenset[str] = frozenset()
+    part_of: str = ""  # the period asked, when the quote states a figure for a part of it only (see _PARTS)
 
 
 @dataclass
@@ -152,11 +153,12 @@ def _company_fit(unit: Unit, asked: set[str]) -> float | None:
 
 
 def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = False,
-                metrics: frozenset[str] = frozenset()) -> float | None:
+                metrics: frozenset[str] = frozenset(), parts: bool = False) -> float | None:
     """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period.
 
     `strict` (the question asks for the figure itself): a figure stated only for a longer or shorter span than the
-    one asked (the year's for a quarter, a quarter's for the year) is no answer either.
+    one asked (the year's for a quarter, a quarter's for the year) is no answer either, unless `parts` (a shorter
+    span inside the one asked answers as a part of it).
     """
     if not wanted:
         return 0.5
@@ -168,7 +170,7 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = 
             return None  # the asked kind of figure, for another period: not an answer
         if figure and fit >= 0.8 and not any(s.first == w.first and s.last == w.last for w in wanted
                                               for s in unit.periods):
-            return None if strict else 0.3  # a quarter's figure is part of the year asked for, not the year's figure
+            return None if strict and not parts else 0.3  # a quarter's figure is part of the year, not the year's
         return fit
     context = agreement(wanted, unit.context_periods) if unit.context_periods else 0.5
     spans = [s for s in unit.context_periods if s.last - s.first >= 2]  # a reporting period, not a report's date
@@ -339,9 +341,56 @@ def asked_text(analysis: QueryAnalysis, follow_up: str) -> tuple[str, list[When]
     return follow_up, own or ([] if _LATER.search(follow_up) else periods_in(analysis.text))
 
 
+# Flows whose figures for parts of a period add up to the period's ("bitcoin sold in 2025": September's and
+# December's sales): when no figure for the whole period is stated, the parts answer, said to be parts. Reported
+# totals (revenue, net income) are not summed by a reader from a quarter or two, and a question naming a
+# reporting period ("full-year", 「通期」) asks for the reported total.
+_PARTS = frozenset({"bitcoin_sold", "bitcoin_mined", "proceeds", "share_repurchases"})
+_REPORTED_TOTAL = re.compile(r"\b(?:full[- ]year|fiscal|annual|year[- ]end|for the year|whole year)\b|通期|年度|年間|通年",
+                             re.IGNORECASE)
+
+
 def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
                   max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
                   follow_up: str = "") -> Picked:
+    """The sentences or table lines that answer the question, best first, and how much of it they answer (see
+    _choose). A question asking how much of a flow (bitcoin sold, mined …) there was in a period that no passage
+    states it for is answered by the figures for parts of the period, each quote marked `part_of` it."""
+    picked = _choose(question, hits, embedder, lang, max_quotes, max_passages, headings, follow_up)
+    if picked.quotes:
+        return picked
+    analysis = as_analysis(question)
+    text, wanted = asked_text(analysis, follow_up)
+    metrics = set(asked_metrics(text))
+    if not (len(wanted) == 1 and metrics and metrics <= _PARTS and ASKS_QUANTITY.search(text)
+            and not _REPORTED_TOTAL.search(text)):
+        return picked
+    parts = _choose(question, hits, embedder, lang, max_quotes, max_passages, headings, follow_up, parts=True)
+    if not parts.quotes:
+        return picked
+    label = period_label(wanted[0], lang or analysis.lang)
+    parts.quotes = [replace(q, part_of=label) for q in parts.quotes]
+    return parts
+
+
+def period_label(w: When, lang: str) -> str:
+    """A period as a reader writes it: 2025, 2025年; Q3 2025, 2025年第3四半期; else its months."""
+    if w.year is None:
+        return ""
+    if w.whole_year:
+        return f"{w.year}年" if lang == "ja" else str(w.year)
+    if w.first % 3 == 1 and w.last == w.first + 2:
+        q = (w.first + 2) // 3
+        return f"{w.year}年第{q}四半期" if lang == "ja" else f"Q{q} {w.year}"
+    if lang == "ja":
+        return f"{w.year}年{w.first}〜{w.last}月" if w.first != w.last else f"{w.year}年{w.first}月"
+    months = "January February March April May June July August September October November December".split()
+    return " to ".join(dict.fromkeys((f"{months[w.first - 1]}", f"{months[w.last - 1]}"))) + f" {w.year}"
+
+
+def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
+            max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
+            follow_up: str = "", parts: bool = False) -> Picked:
     """The sentences or table lines that answer the question, best first, and how much of it they answer.
 
     Units about another company than the one asked, or stating the asked kind of figure for another period, are
@@ -364,7 +413,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     kinds = set(wants.kinds)
     strict = bool(kinds) and bool(ASKS_QUANTITY.search(text))
     metrics = asked_metrics(text)
-    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics))) for u in units]
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), parts))
+            for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
         about = "the company asked about" if not any(c is not None for _, c, _ in fits) else "the period asked about"
