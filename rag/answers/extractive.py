@@ -365,7 +365,8 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if not (len(wanted) == 1 and metrics and metrics <= _PARTS and ASKS_QUANTITY.search(text)
             and not _REPORTED_TOTAL.search(text)):
         return picked
-    parts = _choose(question, hits, embedder, lang, max_quotes, max_passages, headings, follow_up, parts=True)
+    parts = _choose(question, hits, embedder, lang, max_quotes, max_passages, headings, follow_up,
+                    period_parts=True)
     if not parts.quotes:
         return picked
     label = period_label(wanted[0], lang or analysis.lang)
@@ -390,7 +391,7 @@ def period_label(w: When, lang: str) -> str:
 
 def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
             max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
-            follow_up: str = "", parts: bool = False) -> Picked:
+            follow_up: str = "", period_parts: bool = False) -> Picked:
     """The sentences or table lines that answer the question, best first, and how much of it they answer.
 
     Units about another company than the one asked, or stating the asked kind of figure for another period, are
@@ -413,7 +414,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     kinds = set(wants.kinds)
     strict = bool(kinds) and bool(ASKS_QUANTITY.search(text))
     metrics = asked_metrics(text)
-    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), parts))
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), period_parts))
             for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
