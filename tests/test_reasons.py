@@ -78,3 +78,20 @@ def test_a_why_question_adds_the_reason_to_the_event():
     picked = choose_quotes("Why did Brewco buy the land under its Oakfield brewery?", [_hit(text)],
                            _WordsEmbedder(), lang="en")
     assert any("gives Brewco control" in q.text for q in picked.quotes)
+
+
+LEASE = ("# Brewco and Hopfarm: the first supply contract\n\nOn 2 May 2025 Brewco signed its first supply contract, "
+         "with Hopfarm, which a later note called a small start.\n\n## Terms\n\n- Volume: 400 tonnes of hops a year.\n"
+         "- Term: 8 years.\n- Price: about $2.1 million a year, fixed.\n\n## Reaction\n\n"
+         "Analysts called the contract a small start for Brewco.\n")
+
+
+def test_a_question_asking_the_terms_is_answered_by_the_lines_under_that_heading():
+    from rag.answers.qtype import listed_items
+
+    assert listed_items("What are the main terms of Brewco's contract with Hopfarm?") == "terms"
+    assert listed_items("What were the headline figures of the year?") == "figures"
+    assert listed_items("What is the term of the contract?") == ""
+    picked = choose_quotes("What are the main terms of Brewco's contract with Hopfarm?", [_hit(LEASE)],
+                           _WordsEmbedder(), lang="en")
+    assert [q.text.split(":")[0] for q in picked.quotes] == ["Volume", "Term", "Price"]

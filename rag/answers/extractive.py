@@ -30,6 +30,7 @@ from rag.answers.qtype import (
     asked_metrics,
     conjoined_words,
     focus_words,
+    listed_items,
     question_parts,
     question_wants,
     single_part,
@@ -389,6 +390,35 @@ def period_label(w: When, lang: str) -> str:
     return " to ".join(dict.fromkeys((f"{months[w.first - 1]}", f"{months[w.last - 1]}"))) + f" {w.year}"
 
 
+Fitted = tuple[Unit, float, float]
+
+
+def _stating(kept: list[Fitted], text: str, wants: Wants, metrics: dict[str, re.Pattern[str]], strict: bool,
+             one: bool) -> tuple[list[Fitted], str]:
+    """The units that state what the question asks (the measure it names, the kind of figure it asks for), and
+    why none does."""
+    kinds = set(wants.kinds)
+    measures = asked_measures(text)
+    if (measures or (strict and metrics and one)) and not wants.cues & ANSWERED_IN_WORDS:
+        # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
+        # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
+        # "risk" questions are answered by reasons, which need not repeat it.
+        stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
+        # A table line names its measure in the header row, not in the line.
+        kept = [(u, c, p) for u, c, p in kept if u.table or any(w.search(u.quote) for w in stated)]
+        if not kept:
+            return [], f"no passage states {', '.join(measures or metrics)}"
+    if strict:
+        # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
+        # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
+        # A figure labelled as a measure the question names ("revenue and bitcoin production": 5,686 BTC mined)
+        # answers its part, whatever kind of figure the rest of the question asks for.
+        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds) or set(metrics) & labelled_metrics(u.text)]
+        if not kept:
+            return [], "no passage states the figure asked for"
+    return kept, ""
+
+
 def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
             max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
             follow_up: str = "", period_parts: bool = False) -> Picked:
@@ -423,25 +453,10 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
-    measures = asked_measures(text)
     one = single_part(text)
-    if (measures or (strict and metrics and one)) and not wants.cues & ANSWERED_IN_WORDS:
-        # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
-        # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
-        # "risk" questions are answered by reasons, which need not repeat it.
-        stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
-        # A table line names its measure in the header row, not in the line.
-        kept = [(u, c, p) for u, c, p in kept if u.table or any(w.search(u.quote) for w in stated)]
-        if not kept:
-            return Picked(reason=f"no passage states {', '.join(measures or metrics)}")
-    if strict:
-        # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
-        # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
-        # A figure labelled as a measure the question names ("revenue and bitcoin production": 5,686 BTC mined)
-        # answers its part, whatever kind of figure the rest of the question asks for.
-        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds) or set(metrics) & labelled_metrics(u.text)]
-        if not kept:
-            return Picked(reason="no passage states the figure asked for")
+    kept, reason = _stating(kept, text, wants, metrics, strict, one)
+    if not kept:
+        return Picked(reason=reason)
     figures = [f for f in parse_figures(analysis.text) if f.unit]
     # a person or firm the question names in katakana, which an English sentence writes in Latin letters
     names = [n for n in katakana_names(normalize(text)) if not companies_named(n)]
@@ -487,6 +502,8 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
+    if (section := _listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
+        return section
     scored.sort(key=lambda q: q.score, reverse=True)
     scored = _dated_by_next(scored, units, wants)
     scored = _explained_by_next(scored, units, wants, common)
@@ -494,6 +511,23 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
+
+
+def _listed_section(items: str, units: Sequence[Unit], scored: Sequence[Quote], most: int = 6) -> Picked | None:
+    """For a question asking the items of a list ("What are the main terms of the lease?"), the lines of the
+    section headed by that word ("## Terms": capacity, delivery, term, revenue …), in order, when one scores near
+    the best unit; None when no passage has such a section of two lines or more."""
+    if not items or not scored:
+        return None
+    top = max(q.score for q in scored)
+    sections: dict[tuple[int, str], list[Quote]] = {}
+    for u, q in zip(units, scored, strict=True):
+        if u.heading and _shares(items, u.heading):
+            sections.setdefault((u.n, u.heading), []).append(q)
+    best = max((qs for qs in sections.values() if len(qs) >= 2), key=lambda qs: max(q.score for q in qs), default=None)
+    if best is None or max(q.score for q in best) < 0.5 * top:
+        return None
+    return Picked(best[:most], 1.0)
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,18 @@ def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
     return {name: words for name, words in _MEASURES if words.search(question)}
 
 
+# "What are the main terms of the lease?", "What were the headline figures …": a question asking for the items of
+# a list, which a section of a note under that heading gives one per line.
+_LISTING = re.compile(r"^\W*what\s+(?:are|were)\s+(?:the\s+)?(?:(?:main|key|principal|basic|headline|chief|most "
+                      r"important)\s+)?([a-z]+s)\s+(?:of|for|in|on)\b", re.IGNORECASE)
+
+
+def listed_items(question: str) -> str:
+    """The plural noun a question asks the items of ("What are the main terms of …": terms; "" for none)."""
+    m = _LISTING.search(question)
+    return m.group(1).lower() if m else ""
+
+
 @dataclass(frozen=True)
 class Wants:
     """The aspects of an answer a question asks for: cues ('why', 'use', 'risk', 'who', 'compare',
