@@ -95,3 +95,24 @@ def test_a_question_asking_the_terms_is_answered_by_the_lines_under_that_heading
     picked = choose_quotes("What are the main terms of Brewco's contract with Hopfarm?", [_hit(LEASE)],
                            _WordsEmbedder(), lang="en")
     assert [q.text.split(":")[0] for q in picked.quotes] == ["Volume", "Term", "Price"]
+
+
+
+def test_a_which_companies_question_quotes_each_company_that_fits():
+    from rag.answers.extractive import Quote, _each_company
+    from rag.answers.qtype import asks_which_many
+
+    assert asks_which_many("Which companies are building cellars?") == "companies"
+    assert asks_which_many("Which company is largest?") == ""
+    scored = [Quote(1, "Alebank's revenue rose 8% in 2025 as brewers expanded.", 0.9, subject="ALEB",
+                    aspects=frozenset({"word:brewers"})),
+              Quote(1, "Alebank is building a 40-tank cellar at Dover.", 0.8, subject="ALEB",
+                    aspects=frozenset({"word:building", "word:cellar"})),
+              Quote(2, "Stoutco plans a 25-tank cellar near Reno.", 0.7, subject="STCO",
+                    aspects=frozenset({"word:cellar"})),
+              Quote(2, "Stoutco is building market share.", 0.6, subject="STCO", aspects=frozenset({"word:building"}))]
+    picked = _each_company(scored, ["building", "cellar"], set(), 4)
+    assert picked is not None
+    assert [q.text for q in picked.quotes] == ["Alebank is building a 40-tank cellar at Dover.",
+                                               "Stoutco plans a 25-tank cellar near Reno."]
+    assert _each_company(scored[:2], ["building", "cellar"], set(), 4) is None  # one company: no list

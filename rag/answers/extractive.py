@@ -28,6 +28,7 @@ from rag.answers.qtype import (
     Wants,
     asked_measures,
     asked_metrics,
+    asks_which_many,
     conjoined_words,
     focus_words,
     listed_items,
@@ -505,12 +506,37 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     if (section := _listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
         return section
     scored.sort(key=lambda q: q.score, reverse=True)
+    if (which := asks_which_many(text)) and (each := _each_company(
+            scored, [w for w in terms.words if not _shares(which, w)], asked, max_quotes + 1)) is not None:
+        return each
     scored = _dated_by_next(scored, units, wants)
     scored = _explained_by_next(scored, units, wants, common)
     joined = [w for w in conjoined_words(text) if w in terms.words]
     sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
+
+
+def _each_company(scored: Sequence[Quote], words: Sequence[str], asked: set[str], most: int) -> Picked | None:
+    """For "Which companies …?": for each company, the quote holding the question's most telling word (the one
+    the fewest quotes hold: "backstop" in "Which miners' contracts does Google backstop?") and most of its other
+    words, best first; None unless two companies or more have one."""
+    held = {w: sum(1 for q in scored if f"word:{w}" in q.aspects) for w in words}
+    telling = [w for w, n in held.items() if n]
+    if not telling:
+        return None
+    rarest = min(held[w] for w in telling)
+    keys = {f"word:{w}" for w in telling if held[w] == rarest}
+    asked_words = {f"word:{w}" for w in telling}
+    best: dict[str, tuple[int, float, Quote]] = {}
+    for q in scored:
+        if keys & q.aspects and q.subject and q.subject not in asked and q.score >= 0.15:
+            rank = (len(asked_words & q.aspects), q.score, q)
+            if q.subject not in best or rank[:2] > best[q.subject][:2]:
+                best[q.subject] = rank
+    if len(best) < 2:
+        return None
+    return Picked([r[2] for r in sorted(best.values(), key=lambda r: r[1], reverse=True)][:most], 1.0)
 
 
 def _listed_section(items: str, units: Sequence[Unit], scored: Sequence[Quote], most: int = 6) -> Picked | None:

@@ -213,6 +213,17 @@ def listed_items(question: str) -> str:
     return m.group(1).lower() if m else ""
 
 
+# "Which miners' contracts does Google backstop?", "Which companies …": the answer names every one that fits.
+_WHICH_MANY = re.compile(r"\bwhich\s+(?:other\s+)?(?:companies|firms|miners|peers|groups|operators|tenants|"
+                         r"customers|businesses)\b", re.IGNORECASE)
+
+
+def asks_which_many(question: str) -> str:
+    """The plural noun of a question asking which companies fit a description ("Which miners …": miners; "")."""
+    m = _WHICH_MANY.search(question)
+    return m.group(0).split()[-1].lower() if m else ""
+
+
 @dataclass(frozen=True)
 class Wants:
     """The aspects of an answer a question asks for: cues ('why', 'use', 'risk', 'who', 'compare',
