@@ -116,3 +116,17 @@ def test_a_which_companies_question_quotes_each_company_that_fits():
     assert [q.text for q in picked.quotes] == ["Alebank is building a 40-tank cellar at Dover.",
                                                "Stoutco plans a 25-tank cellar near Reno."]
     assert _each_company(scored[:2], ["building", "cellar"], set(), 4) is None  # one company: no list
+
+
+def test_a_question_about_trusting_a_figure_is_answered_by_what_is_said_of_its_source():
+    wants = question_wants("Which is the reliable figure for the brewery's sales?")
+    assert "reliable" in wants.cues
+    assert "reliable" in question_wants("Should a reader rely on the $4 million figure?").cues
+    assert "reliable" in wants.aspects("Two filings give $3.1 million, so the lower figure is most likely an error.")
+    assert "reliable" in wants.aspects("These numbers come from AI-generated pages and are unverified.")
+    assert "reliable" not in wants.aspects("The brewery's sales were $3.1 million in 2025.")
+    text = ("One blog put the brewery's 2025 sales at $1 million.\n\nThe brewery's own report and two filings give "
+            "$3.1 million of sales, so the blog figure is most likely an error.\n\nThe brewery opened in 2019.")
+    picked = choose_quotes("Which figures were reported for the brewery's 2025 sales, and which is reliable?",
+                           [_hit(text)], _WordsEmbedder(), lang="en")
+    assert any("most likely an error" in q.text for q in picked.quotes)

@@ -304,7 +304,7 @@ def _shares(word: str, text: str) -> bool:
 
 # The cues a question asks to be answered in words (a reason, a means, a use, a risk): the event it asks about,
 # restated, does not answer it.
-ANSWERED_IN_WORDS = frozenset({"why", "means", "use", "risk"})
+ANSWERED_IN_WORDS = frozenset({"why", "means", "use", "risk", "reliable"})
 
 
 def _explained_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants,
@@ -658,6 +658,8 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
         if side in covered:
             continue
         q = _side_quote(side, scored, chosen)
+        if q is None and side.endswith("+") and side[:-1] not in covered:
+            q = _side_quote(side[:-1], scored, chosen)  # no reason plainly about the thing asked: any reason
         if q is None:
             missing.append(side)
             continue

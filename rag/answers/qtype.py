@@ -41,6 +41,14 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
      _rx(r"\b(?:paid|pays?|paying) for\b[^.;]{0,40}?\b(?:with|by|through|from)\b|\bfund(?:ed|ing|s)?\b[^.;]{0,40}?\b(?:by|with|through|from)\b|"
          r"\bfinanc(?:ed|ing|es)\b[^.;]{0,40}?\b(?:by|with|through|from)\b|\bby (?:selling|issuing|borrowing|raising)\b|"
          r"\ba mix of\b|\bproceeds of\b|\bat-the-market\b|\bconvertible notes\b|\bborrow\w*|賄|財源|資金源|売却して|調達し")),
+    # "Which figure is reliable?", "Should a reader rely on …?", "Why treat it with caution?": how far a figure or
+    # claim can be trusted, which a sentence on its source or its checking answers.
+    ("reliable", _rx(r"\breliab|\brely\b|\btrust|\baccura|\bcredib|\bcaution|\bverif|\bwrong\b|\berror|"
+                     r"信頼|正確|誤り|信用|慎重"),
+     _rx(r"\bunverified\b|\bnot (?:been )?(?:verified|confirmed)\b|\bweak sources?\b|\bAI-generated\b|\baggregator|"
+         r"\b(?:most |very )?likely (?:an? )?(?:error|mistake|wrong)|\berror\b|\bmistaken?\b|\broundings?\b|"
+         r"\bshould not be (?:quoted|relied|trusted)|\bwith caution\b|\bconfirmed by\b|\ball (?:give|report|show)\b|"
+         r"\breliab|\bsecondary (?:sources?|websites?)|未確認|誤り|信頼性|裏付け")),
     ("risk", _rx(r"\brisks?\b|\bdanger|\bthreat|\bwhat could go wrong|\bexposure\b|\bconcern|リスク|懸念|危険|不安"),
      _rx(r"\brisks?\b|\bidle\b|\bcould\b|\bmay\b|\bmight\b|\bdepend|\buncertain|\bexposed\b|\bdilut|"
          r"\bwithout (?:a |an |any )?(?:\w+ )?(?:tenants?|leases?|contracts?)\b|リスク|可能性|恐れ|遊休|懸念")),
