@@ -130,3 +130,32 @@ def test_a_question_about_trusting_a_figure_is_answered_by_what_is_said_of_its_s
     picked = choose_quotes("Which figures were reported for the brewery's 2025 sales, and which is reliable?",
                            [_hit(text)], _WordsEmbedder(), lang="en")
     assert any("most likely an error" in q.text for q in picked.quotes)
+
+
+def test_what_is_said_of_another_figure_does_not_answer_whether_to_trust_the_one_asked():
+    text = ("Two filings give $3.1 million for the lease, so the $1 million figure is most likely an error.\n\n"
+            "The brewery opened in 2019 and sells in three states.")
+    picked = choose_quotes("Should a reader rely on the $7.5 million sales figure reported for the brewery?",
+                           [_hit(text)], _WordsEmbedder(), lang="en")
+    assert not any("reliable" in q.aspects for q in picked.quotes)
+
+
+def test_the_other_party_of_a_named_companys_deal_is_not_a_side_to_compare():
+    from rag.answers.extractive import counterparties
+
+    assert counterparties("What are the terms of Riot's lease with AMD?", ["RIOT", "AMD"]) == {"AMD"}
+    assert counterparties("What condition is IREN's Microsoft contract subject to?", ["IREN", "MICROSOFT"]) == \
+        {"MICROSOFT"}
+    assert counterparties("Compare Riot's revenue with MARA's in Q3 2025.", ["RIOT", "MARA"]) == set()
+    assert counterparties("Who held more bitcoin, CleanSpark or Riot?", ["CLEANSPARK", "RIOT"]) == set()
+
+
+def test_one_side_of_a_comparison_is_the_sentence_holding_most_of_what_is_compared():
+    from rag.answers.extractive import Quote, _side_quote
+
+    scored = [Quote(1, "Google backstops the lease payments.", 0.64, subject="HUT8",
+                    aspects=frozenset({"company:HUT8", "word:lease"})),
+              Quote(1, "Hut 8 signed a 15-year, 245 MW lease at River Bend.", 0.60, subject="HUT8",
+                    aspects=frozenset({"company:HUT8", "word:lease", "word:river", "word:bend"}))]
+    q = _side_quote("company:HUT8", scored, [])
+    assert q is not None and "River Bend" in q.text

@@ -40,6 +40,7 @@ from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
+from rag.query.companies import load_companies
 from rag.query.kana import katakana_names, sounds_written
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
@@ -223,13 +224,16 @@ def _same(a: Figure, b: Figure) -> bool:
 
 def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str],
              metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure],
-             common: Sequence[str] | None = None) -> frozenset[str]:
+             common: Sequence[str] | None = None, elsewhere: frozenset[int] = frozenset()) -> frozenset[str]:
     """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words. A
-    reason, means or risk counts only in a unit sharing one of the question's `common` words (None: any unit)."""
+    reason, means or risk counts only in a unit sharing one of the question's `common` words (None: any unit); a
+    word on a figure's reliability, only in a passage holding the figure the question names (not in `elsewhere`)."""
     text = unit.quote
     out = set(wants.aspects(text))
     if not _about_asked(text, common):
         out -= ANSWERED_IN_WORDS
+    if "reliable" in out and unit.n in elsewhere and any(g.unit for g in parse_figures(text)):
+        out.discard("reliable")  # what is said of another figure than the one the question asks about
     elif _about_asked(text, common, need=2):
         out |= {f"{c}+" for c in out & ANSWERED_IN_WORDS}  # a reason plainly about the thing asked
     if len(asked) > 1 and unit.subject in asked:
@@ -471,9 +475,12 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     parts = [p for p in (_Part.of(t) for t in question_parts(text)) if p.terms.words or
              p.terms.concepts or p.terms.expansions]
     common = common_words(text)
+    # the passages that hold none of the figures the question names: what they say of a figure is of another one
+    elsewhere = frozenset(n for n, h in enumerate(hits, 1) if figures and not any(
+        _same(f, g) for f in figures for g in parse_figures(h.text)))
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
-        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common)
+        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common, elsewhere)
         aspects |= {f"part:{i}" for i, part in enumerate(parts) if _part_cover(part, u, lang) >= 0.5}
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0
@@ -512,7 +519,8 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     scored = _dated_by_next(scored, units, wants)
     scored = _explained_by_next(scored, units, wants, common)
     joined = [w for w in conjoined_words(text) if w in terms.words]
-    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
+    others = counterparties(text, analysis.companies)
+    sides = _sides([k for k in analysis.companies if k not in others], wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
 
@@ -580,6 +588,29 @@ def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
     return coverage(part.terms, unit.quote)
 
 
+@lru_cache(maxsize=1)
+def _written_names() -> dict[str, tuple[str, ...]]:
+    """Every written form of each curated company (lower case), longest first."""
+    return {c.key: tuple(sorted({normalize(x).lower() for x in [c.name, *c.aliases, *c.case_sensitive, *c.tickers]
+                                 if x and x.isascii()}, key=len, reverse=True)) for c in load_companies()}
+
+
+def counterparties(question: str, companies: Sequence[str]) -> set[str]:
+    """The companies a question names as the other party of a named company's deal ("Riot's AMD lease", "IREN's
+    contract with Microsoft"), not as a side to compare: named right after another's possessive or after
+    with/to/from/by, and not themselves possessive ("compare Riot's revenue with MARA's" names two sides)."""
+    low = normalize(question).lower()
+    out = set()
+    for key in companies:
+        for name in _written_names().get(key, ()):
+            for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+                before, after = low[:m.start()], low[m.end():]
+                if re.search(r"(?:['’]s|\b(?:with|to|from|by))\s+(?:the\s+)?$", before) and not re.match(
+                        r"(?:\s+[a-z0-9.&-]+){0,2}['’]s?(?![\w])", after):
+                    out.add(key)
+    return out if len(out) < len(set(companies)) else set()
+
+
 def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.Pattern[str]], wants: Wants,
            one: bool) -> list[str]:
     """The parts of a question each of which needs its own quote: every company a question names beside another
@@ -599,6 +630,8 @@ def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.P
 # A document answering one part of a question usually answers the next in the same place: a sentence of a
 # passage already quoted is preferred for a further part when it scores within this margin of the best one.
 _LOCAL_MARGIN = 0.08
+# What each of the question's words a sentence holds adds to its score as one side of a comparison.
+_SIDE_WORD = 0.05
 
 
 def _side_quote(side: str, scored: Sequence[Quote], chosen: Sequence[Quote]) -> Quote | None:
@@ -606,6 +639,11 @@ def _side_quote(side: str, scored: Sequence[Quote], chosen: Sequence[Quote]) -> 
     options = [q for q in scored if side in q.aspects and q not in chosen and q.score >= 0.15]
     if not options:
         return None
+    if side.startswith("company:"):
+        # one side of a comparison: the sentence about it holding most of what is compared ("Hut 8's River Bend
+        # lease": the one naming River Bend and the lease, not one on who guarantees its payments)
+        options.sort(key=lambda q: q.score + _SIDE_WORD * sum(1 for a in q.aspects if a.startswith("word:")),
+                     reverse=True)
     quoted = {c.n for c in chosen}
     local = next((q for q in options if q.n in quoted), None)
     return local if local is not None and local.score >= options[0].score - _LOCAL_MARGIN else options[0]

@@ -44,6 +44,7 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     # "Which figure is reliable?", "Should a reader rely on …?", "Why treat it with caution?": how far a figure or
     # claim can be trusted, which a sentence on its source or its checking answers.
     ("reliable", _rx(r"\breliab|\brely\b|\btrust|\baccura|\bcredib|\bcaution|\bverif|\bwrong\b|\berror|"
+                     r"\b(?:is|are|was|were)\b[^?]*\b(?:right|correct)\s*\?|"
                      r"信頼|正確|誤り|信用|慎重"),
      _rx(r"\bunverified\b|\bnot (?:been )?(?:verified|confirmed)\b|\bweak sources?\b|\bAI-generated\b|\baggregator|"
          r"\b(?:most |very )?likely (?:an? )?(?:error|mistake|wrong)|\berror\b|\bmistaken?\b|\broundings?\b|"
