@@ -56,3 +56,19 @@ def test_a_figure_for_the_whole_period_needs_no_note():
     assert period_label(When(2025, 7, 9), "en") == "Q3 2025"
     assert period_label(When(2025, 7, 9), "ja") == "2025年第3四半期"
     assert period_label(When(2025, 1, 12), "ja") == "2025年"
+
+
+def test_the_capacity_of_a_financing_is_money():
+    from rag.answers.kinds import asked_kinds
+
+    assert asked_kinds("How much capacity was left unused in the brewery's ATM programme?") == {"currency"}
+    assert asked_kinds("How much capacity does the brewery's credit facility have left?") == {"currency"}
+    assert asked_kinds("How much capacity does the brewery have at Dover?") == {"count"}
+
+
+def test_a_sentence_continuing_one_that_names_the_measure_answers_for_it():
+    text = ("# Brewco's share sales\n\nBrewco closed the ATM programme it opened in 2023. Over its life the "
+            "programme sold $40.2 million of stock. The remaining $9.8 million of capacity was left unused.\n")
+    picked = choose_quotes("How much capacity was left unused when Brewco closed its ATM programme?", [_hit(text)],
+                           _WordsEmbedder(), lang="en")
+    assert picked.quotes and "$9.8 million" in picked.quotes[0].text

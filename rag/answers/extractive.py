@@ -399,20 +399,28 @@ Fitted = tuple[Unit, float, float]
 
 
 def _stating(kept: list[Fitted], text: str, wants: Wants, metrics: dict[str, re.Pattern[str]], strict: bool,
-             one: bool) -> tuple[list[Fitted], str]:
-    """The units that state what the question asks (the measure it names, the kind of figure it asks for), and
-    why none does."""
+             one: bool) -> tuple[list[Fitted], str, set[int]]:
+    """The units that state what the question asks (the measure it names, the kind of figure it asks for), why
+    none does, and the ids of those that continue a sentence naming the measure without naming it themselves."""
     kinds = set(wants.kinds)
+    continuing: set[int] = set()
+    before = {id(v): u for (u, _, _), (v, _, _) in zip(kept, kept[1:], strict=False) if u.n == v.n}
     measures = asked_measures(text)
     if (measures or (strict and metrics and one)) and not wants.cues & ANSWERED_IN_WORDS:
         # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
         # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
         # "risk" questions are answered by reasons, which need not repeat it.
         stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
-        # A table line names its measure in the header row, not in the line.
-        kept = [(u, c, p) for u, c, p in kept if u.table or any(w.search(u.quote) for w in stated)]
+        # A table line names its measure in the header row, not in the line; a sentence continuing one that
+        # names it, and holding the question's own words ("… sold $600.5 million of stock. The remaining $149.5
+        # million of capacity was left unused"), is about it too.
+        named = {id(u) for u, _, _ in kept if any(w.search(u.quote) for w in stated)}
+        common = common_words(text)
+        continuing = {id(u) for u, _, _ in kept if id(u) not in named and id(before.get(id(u))) in named and
+                      common is not None and _about_asked(u.quote, common, need=2)}
+        kept = [(u, c, p) for u, c, p in kept if u.table or id(u) in named | continuing]
         if not kept:
-            return [], f"no passage states {', '.join(measures or metrics)}"
+            return [], f"no passage states {', '.join(measures or metrics)}", continuing
     if strict:
         # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
         # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
@@ -420,8 +428,8 @@ def _stating(kept: list[Fitted], text: str, wants: Wants, metrics: dict[str, re.
         # answers its part, whatever kind of figure the rest of the question asks for.
         kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds) or set(metrics) & labelled_metrics(u.text)]
         if not kept:
-            return [], "no passage states the figure asked for"
-    return kept, ""
+            return [], "no passage states the figure asked for", continuing
+    return kept, "", continuing
 
 
 def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
@@ -459,7 +467,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
     one = single_part(text)
-    kept, reason = _stating(kept, text, wants, metrics, strict, one)
+    kept, reason, continuing = _stating(kept, text, wants, metrics, strict, one)
     if not kept:
         return Picked(reason=reason)
     figures = [f for f in parse_figures(analysis.text) if f.unit]
@@ -502,7 +510,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
             w_cos, w_words = 0.45 + 0.25 * (1 - known), 0.25 * known
         score = (w_cos * float(c) + w_words * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
-                 + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 + (0.10 if id(u) in continuing or any(w.search(u.quote) for w in metrics.values()) else 0.0)
                  + (0.10 if focus is not None and u.lang != "ja" and focus.search(u.quote) else 0.0)
                  - (0.15 if _only_qualified(u.quote, text, metrics) else 0.0)
                  + (0.15 if any(sounds_written(n, u.quote) for n in names) else 0.0)
