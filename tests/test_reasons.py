@@ -159,3 +159,32 @@ def test_one_side_of_a_comparison_is_the_sentence_holding_most_of_what_is_compar
                     aspects=frozenset({"company:HUT8", "word:lease", "word:river", "word:bend"}))]
     q = _side_quote("company:HUT8", scored, [])
     assert q is not None and "River Bend" in q.text
+
+
+def test_a_place_the_question_names_and_a_denied_event():
+    from rag.answers.extractive import _denial, proper_names
+
+    assert proper_names("What is the main risk in Riot building cellars at Oakfield?", ["RIOT"]) == ["oakfield"]
+    assert proper_names("What did VanEck's June 2026 report find?", []) == ["vaneck"]
+    q = "When and with whom did Brewco sign its first supply contract?"
+    denies = _denial(q, question_wants(q), common_words(q))
+    assert denies is not None
+    assert denies.search("In May 2025 it had not signed a single supply contract.")
+    assert not denies.search("On 2 May 2025 Brewco signed its first supply contract, with Hopfarm.")
+    q = "Has Brewco signed a supply contract yet?"
+    assert _denial(q, question_wants(q), common_words(q)) is None  # there the denial is the answer
+
+
+def test_who_is_answered_by_a_name_other_than_the_company_asked_about():
+    wants = question_wants("With whom did Brewco sign its first supply contract?")
+    assert "who" in wants.aspects("Brewco signed it with Hopfarm.")
+    assert "who" not in wants.aspects("Between January 2025 and March 2025 it re-planned both sites.")
+    assert "who" not in wants.aspects("the first data centre lease was signed in may.")
+
+
+def test_what_was_done_with_money_is_answered_in_words():
+    text = ("In December 2025 Brewco sold reserve stock for $3.1 million.\n\n"
+            "An analyst said the sale matched the capital expenditure Brewco had planned for its new cellar.")
+    picked = choose_quotes("What did Brewco do with the cash from its December 2025 sale?", [_hit(text)],
+                           _WordsEmbedder(), lang="en")
+    assert any("capital expenditure" in q.text for q in picked.quotes)

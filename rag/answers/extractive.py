@@ -230,6 +230,8 @@ def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], word
     word on a figure's reliability, only in a passage holding the figure the question names (not in `elsewhere`)."""
     text = unit.quote
     out = set(wants.aspects(text))
+    if "who" in out and asked and "who" not in wants.aspects(_without_names(text, asked)):
+        out.discard("who")  # "With whom did Riot sign?" is not answered by "Riot Platforms announced …"
     if not _about_asked(text, common):
         out -= ANSWERED_IN_WORDS
     if "reliable" in out and unit.n in elsewhere and any(g.unit for g in parse_figures(text)):
@@ -261,6 +263,50 @@ def _dated_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants) -> 
                            best.aspects | {"when"})
             return [merged, *scored[1:]]
     return scored
+
+
+_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|いくら|何(?:人|件|台|株|BTC)", re.IGNORECASE)
+# Capitalised words of a question that name no company and are no acronym or question word: places, people, sites.
+_NAME = re.compile(r"(?<=[\w,;:'’\-] )([A-Z][a-z][A-Za-z]*(?:\s+[A-Z][a-z][A-Za-z]*)*)")
+_NOT_NAMES = frozenset("""January February March April May June July August September October November December
+Monday Tuesday Wednesday Thursday Friday Q1 Q2 Q3 Q4 I""".split())
+
+
+def _without_names(text: str, companies: set[str]) -> str:
+    """A text with the written names of some companies taken out."""
+    for k in companies:
+        for name in _written_names().get(k, ()):
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text, flags=re.IGNORECASE)
+    return text
+
+
+def proper_names(question: str, companies: Sequence[str]) -> list[str]:
+    """The places, people and sites a question names ("Corsicana", "River Bend"), lower case; not its companies."""
+    if KANA_KANJI.search(question):
+        return []
+    known = {n for k in companies for n in _written_names().get(k, ())}
+    out = []
+    for m in _NAME.finditer(question):
+        name = m.group(1)
+        if name in _NOT_NAMES or name.lower() in known or any(name.lower() in k or k in name.lower() for k in known):
+            continue
+        out.append(name.lower())
+    return out
+
+
+def _denial(question: str, wants: Wants, common: Sequence[str] | None) -> re.Pattern[str] | None:
+    """For a question taking an event as given ("When and with whom did Riot sign …?"), the sentences saying it had
+    not happened ("it had not signed a single lease"), which don't answer it; None for other questions."""
+    if not wants.cues & {"when", "who"} or not common or _NEGATIVE.search(question):
+        return None
+    verbs = [w for w in common if len(w) >= 4]
+    if not verbs:
+        return None
+    stems = "|".join(re.escape(w[:-1] if w.endswith("s") else w) for w in verbs)
+    return re.compile(rf"\b(?:not|never|no)\s+(?:\w+\s+){{0,2}}(?:{stems})\w*", re.IGNORECASE)
+
+
+_NEGATIVE = re.compile(r"\b(?:not|never|no|yet|still)\b|n['’]t\b", re.IGNORECASE)
 
 
 # Words naming the source asked about, not the thing asked ("according to the article").
@@ -455,7 +501,9 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     wants = question_wants(text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    strict = bool(kinds) and bool(ASKS_QUANTITY.search(text))
+    # "What did the miner do with the cash?" asks a use, in words; "How much did it spend on …?" a figure
+    strict = bool(kinds) and bool(ASKS_QUANTITY.search(text)) and not (
+        wants.cues & ANSWERED_IN_WORDS and not _HOW_MUCH.search(text))
     metrics = asked_metrics(text)
     fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), period_parts))
             for u in units]
@@ -483,6 +531,8 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     parts = [p for p in (_Part.of(t) for t in question_parts(text)) if p.terms.words or
              p.terms.concepts or p.terms.expansions]
     common = common_words(text)
+    places = proper_names(text, analysis.companies)
+    denies = _denial(text, wants, common)
     # the passages that hold none of the figures the question names: what they say of a figure is of another one
     elsewhere = frozenset(n for n, h in enumerate(hits, 1) if figures and not any(
         _same(f, g) for f in figures for g in parse_figures(h.text)))
@@ -516,7 +566,9 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
                  + (0.15 if any(sounds_written(n, u.quote) for n in names) else 0.0)
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
-                 + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
+                 + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length)
+                 + (0.10 if places and all(_shares(p, u.quote) for p in places) else 0.0)
+                 - (0.15 if denies is not None and denies.search(u.quote) else 0.0))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
     if (section := _listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
         return section
@@ -632,6 +684,8 @@ def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.P
     # a why/how/risk question quotes a sentence giving the reason, means or risk of the thing asked, whatever else
     # it quotes
     sides += [f"{c}+" for c in sorted(wants.cues & ANSWERED_IN_WORDS)]
+    if "who" in wants.cues:
+        sides.append("who")  # "with whom …": a quote naming the other party, whatever else is asked
     return sides
 
 

@@ -18,6 +18,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_MONTHS = "(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+
 # (cue, what in the question asks for it, what in a sentence answers it)
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
@@ -55,7 +57,9 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
          r"\bwithout (?:a |an |any )?(?:\w+ )?(?:tenants?|leases?|contracts?)\b|リスク|可能性|恐れ|遊休|懸念")),
     ("who", _rx(r"\bwho\b|\bwhom\b|\bwhich (?:companies|firms|miners|tenants|customers|peers|other)\b|\bwith whom\b|"
                 r"誰|どの企業|どの会社|どこと|相手"),
-     _rx(r"\b(?:with|to|by|from)\s+(?:[A-Z][\w&.-]+)|[A-Z][a-z]+ [A-Z][a-z]+|と(?:の)?[^。]{0,20}契約|社")),
+     # a name is capitalised: (?-i:…) keeps the case the pattern's IGNORECASE would drop
+     _rx(r"\b(?:with|to|by|from)\s+(?-i:[A-Z][\w&.-]+)|(?-i:(?!MONTH\b)[A-Z][a-z]+ (?!MONTH\b)[A-Z][a-z]+)|"
+         r"と(?:の)?[^。]{0,20}契約|社".replace("MONTH", _MONTHS))),
     ("compare", _rx(r"\bcompare|\bcompared?\b|\bversus\b|\bvs\.?\b|\bthan\b|\bdiffer|比べ|比較|違い|上回|下回"),
      _rx(r"\bthan\b|\bcompared\b|\bversus\b|\bagainst\b|\bup \d|\bdown \d|\bfrom\b.*\bto\b|比べ|比較|上回|下回|増|減")),
 )
