@@ -188,3 +188,18 @@ def test_what_was_done_with_money_is_answered_in_words():
     picked = choose_quotes("What did Brewco do with the cash from its December 2025 sale?", [_hit(text)],
                            _WordsEmbedder(), lang="en")
     assert any("capital expenditure" in q.text for q in picked.quotes)
+
+
+def test_a_condition_is_answered_by_what_the_deal_depends_on_even_when_the_sentence_says_it():
+    wants = question_wants("What condition is Brewco's supply contract subject to?")
+    assert "condition" in wants.cues
+    text = ("On 2 May 2025 Brewco signed a supply contract with Hopfarm worth $2.1 million a year.\n\n"
+            "A trade paper reported that it depends on Brewco meeting delivery milestones.")
+    picked = choose_quotes("What condition is Brewco's supply contract subject to?", [_hit(text)], _WordsEmbedder(),
+                           lang="en")
+    assert any("depends on Brewco meeting delivery milestones" in q.text for q in picked.quotes)
+
+
+def test_what_is_said_of_another_figure_in_another_section_is_no_word_on_the_one_asked():
+    common = common_words("Which figures were reported for the value of the lease, and which is reliable?")
+    assert common == ["value", "lease"]

@@ -224,19 +224,22 @@ def _same(a: Figure, b: Figure) -> bool:
 
 def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str],
              metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure],
-             common: Sequence[str] | None = None, elsewhere: frozenset[int] = frozenset()) -> frozenset[str]:
+             common: Sequence[str] | None = None, elsewhere: frozenset[int] = frozenset(),
+             before: str = "", lead: str = "") -> frozenset[str]:
     """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words. A
     reason, means or risk counts only in a unit sharing one of the question's `common` words (None: any unit); a
-    word on a figure's reliability, only in a passage holding the figure the question names (not in `elsewhere`)."""
+    word on a figure's reliability, only in a passage holding the figure the question names (not in `elsewhere`).
+    `before`: the sentence before it in its section, which sets its topic; `lead`: that sentence, when this one
+    refers back to it ("it depends on …")."""
     text = unit.quote
     out = set(wants.aspects(text))
     if "who" in out and asked and "who" not in wants.aspects(_without_names(text, asked)):
         out.discard("who")  # "With whom did Riot sign?" is not answered by "Riot Platforms announced …"
-    if not _about_asked(text, common):
+    if not _about_asked(f"{before} {text}", common):
         out -= ANSWERED_IN_WORDS
     if "reliable" in out and unit.n in elsewhere and any(g.unit for g in parse_figures(text)):
         out.discard("reliable")  # what is said of another figure than the one the question asks about
-    elif _about_asked(text, common, need=2):
+    elif _about_asked(f"{lead} {text}", common, need=2):
         out |= {f"{c}+" for c in out & ANSWERED_IN_WORDS}  # a reason plainly about the thing asked
     if len(asked) > 1 and unit.subject in asked:
         out.add(f"company:{unit.subject}")
@@ -265,6 +268,8 @@ def _dated_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants) -> 
     return scored
 
 
+_REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|they|their|the (?:deal|contract|lease|agreement|sale|figure))\b|"
+                          r"\b(?:said|reported|added|noted) that (?:it|this|they)\b", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|いくら|何(?:人|件|台|株|BTC)", re.IGNORECASE)
 # Capitalised words of a question that name no company and are no acronym or question word: places, people, sites.
 _NAME = re.compile(r"(?<=[\w,;:'’\-] )([A-Z][a-z][A-Za-z]*(?:\s+[A-Z][a-z][A-Za-z]*)*)")
@@ -310,7 +315,9 @@ _NEGATIVE = re.compile(r"\b(?:not|never|no|yet|still)\b|n['’]t\b", re.IGNORECA
 
 
 # Words naming the source asked about, not the thing asked ("according to the article").
-_META = frozenset("according article articles documents document note notes source sources filing".split())
+_META = frozenset("""according article articles documents document note notes source sources filing figure figures
+number numbers report reports reported reliable reliability accurate correct trust trusted rely reader readers
+claim claims""".split())
 _FUNCTION = frozenset("""why how what which when where who whom whose does did done have has had been being will would
 could should shall can may might must the and for with from into onto over under about after before than that this
 these those they them their there then its his her our your you are was were not any all some such very much many
@@ -322,7 +329,8 @@ def common_words(question: str, words: Sequence[str] = ()) -> list[str] | None:
     are no function word: what a reason must be a reason for. None for a Japanese question or one with none."""
     if KANA_KANJI.search(question):
         return None
-    found = [w for w in re.findall(r"(?<![\w-])[a-z][a-z-]{2,}", question[1:]) if w not in _FUNCTION and
+    rest = re.sub(r"^\W*\S+", "", question)  # the first word is capitalised whatever it is
+    found = [w for w in re.findall(r"(?<![\w-])[a-z][a-z-]{2,}", rest) if w not in _FUNCTION and
              w not in _META and not _NEWS.fullmatch(w)]
     out = list(dict.fromkeys([*found, *(w for w in words if w in found)]))
     return out or None
@@ -354,7 +362,7 @@ def _shares(word: str, text: str) -> bool:
 
 # The cues a question asks to be answered in words (a reason, a means, a use, a risk): the event it asks about,
 # restated, does not answer it.
-ANSWERED_IN_WORDS = frozenset({"why", "means", "use", "risk", "reliable"})
+ANSWERED_IN_WORDS = frozenset({"why", "means", "use", "risk", "reliable", "condition"})
 
 
 def _explained_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants,
@@ -532,13 +540,17 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
              p.terms.concepts or p.terms.expansions]
     common = common_words(text)
     places = proper_names(text, analysis.companies)
+    # "Reuters reported that it depends on …": what "it" is, the sentence before says
+    prevs = {id(v): u.quote for u, v in zip(units, units[1:], strict=False) if u.n == v.n and u.heading == v.heading}
     denies = _denial(text, wants, common)
     # the passages that hold none of the figures the question names: what they say of a figure is of another one
     elsewhere = frozenset(n for n, h in enumerate(hits, 1) if figures and not any(
         _same(f, g) for f in figures for g in parse_figures(h.text)))
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
-        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common, elsewhere)
+        before = prevs.get(id(u), "")
+        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common, elsewhere, before,
+                           before if _REFERS_BACK.search(u.text) else "")
         aspects |= {f"part:{i}" for i, part in enumerate(parts) if _part_cover(part, u, lang) >= 0.5}
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0

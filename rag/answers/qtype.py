@@ -52,6 +52,10 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
          r"\b(?:most |very )?likely (?:an? )?(?:error|mistake|wrong)|\berror\b|\bmistaken?\b|\broundings?\b|"
          r"\bshould not be (?:quoted|relied|trusted)|\bwith caution\b|\bconfirmed by\b|\ball (?:give|report|show)\b|"
          r"\breliab|\bsecondary (?:sources?|websites?)|未確認|誤り|信頼性|裏付け")),
+    # "What condition is the contract subject to?", "What does the deal depend on?"
+    ("condition", _rx(r"\bconditions?\b|\bsubject to\b|\bdepends?\b|\bcontingent\b|\bprovisos?\b|条件|前提"),
+     _rx(r"\bdepends? on\b|\bdependent on\b|\bsubject to\b|\bconditional\b|\bcontingent\b|\bprovided that\b|"
+         r"\bon condition\b|\bunless\b|\bmilestones?\b|条件|前提")),
     ("risk", _rx(r"\brisks?\b|\bdanger|\bthreat|\bwhat could go wrong|\bexposure\b|\bconcern|リスク|懸念|危険|不安"),
      _rx(r"\brisks?\b|\bidle\b|\bcould\b|\bmay\b|\bmight\b|\bdepend|\buncertain|\bexposed\b|\bdilut|"
          r"\bwithout (?:a |an |any )?(?:\w+ )?(?:tenants?|leases?|contracts?)\b|リスク|可能性|恐れ|遊休|懸念")),
