@@ -771,7 +771,8 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
             continue
         q = _side_quote(side, scored, chosen)
         if q is None and side.endswith("+") and side[:-1] not in covered:
-            q = _side_quote(side[:-1], scored, chosen)  # no reason plainly about the thing asked: any reason
+            # no reason plainly about the thing asked: one in a passage already quoted, which is about it
+            q = _side_quote(side[:-1], [q for q in scored if q.n in {c.n for c in chosen}], chosen)
         if q is None:
             missing.append(side)
             continue
