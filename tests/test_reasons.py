@@ -203,3 +203,21 @@ def test_a_condition_is_answered_by_what_the_deal_depends_on_even_when_the_sente
 def test_what_is_said_of_another_figure_in_another_section_is_no_word_on_the_one_asked():
     common = common_words("Which figures were reported for the value of the lease, and which is reliable?")
     assert common == ["value", "lease"]
+
+
+def test_what_a_source_found_is_quoted_with_the_sentences_that_go_on_reporting_it():
+    text = ("A HopWatch report from May 2026 found that only about 30% of planned cellars had been built. It "
+            "estimated a funding gap of about $2 billion for the sector. Brewers face the same question.\n\n"
+            "Brewco opened in 2019.")
+    picked = choose_quotes("What did HopWatch's May 2026 report find about cellars and funding?", [_hit(text)],
+                           _WordsEmbedder(), lang="en")
+    assert picked.quotes and "It estimated a funding gap of about $2 billion" in picked.quotes[0].text
+    assert "Brewers face the same question" not in picked.quotes[0].text
+
+
+def test_what_an_analyst_said_about_sales_is_answered_in_words():
+    text = ("Together the March and April sales brought in $3.1 million.\n\n"
+            "On 6 May 2026 Jane Roe of HopWatch pointed out that the March and April sales matched the cellar budget.")
+    picked = choose_quotes("What did Jane Roe say about the March and April sales?", [_hit(text)], _WordsEmbedder(),
+                           lang="en")
+    assert any("Jane Roe" in q.text for q in picked.quotes)

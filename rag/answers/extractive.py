@@ -387,6 +387,34 @@ def _explained_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants,
     return sorted(out, key=lambda q: q.score, reverse=True)
 
 
+# "What did VanEck's report find …?", "What did the analyst say …?": the findings of a source, which a note gives in
+# the sentence naming it and the ones after that go on with it ("It estimated …", "He added …").
+_ASKS_FINDINGS = re.compile(r"\bwhat (?:did|does|do|has|have)\b.{0,80}?\b(?:find|found|say|said|report|estimate|"
+                            r"conclude|show|warn|argue|write|note|predict|expect)\b", re.IGNORECASE)
+_GOES_ON = re.compile(r"^(?:it|he|she|they|the (?:report|study|analyst|firm|survey))\s+(?:also\s+)?"
+                      r"(?:estimated|said|added|noted|found|warned|argued|wrote|expected|predicted|concluded|"
+                      r"calculated|reckoned|put|counted|pointed out)\b", re.IGNORECASE)
+
+
+def _findings_go_on(scored: list[Quote], units: Sequence[Unit], question: str, most: int = 2) -> list[Quote]:
+    """For a question asking what a source found or said, the best quote with the sentences after it that go on
+    reporting the same source ("A VanEck report … found that … It estimated a funding gap of …")."""
+    if not scored or not _ASKS_FINDINGS.search(question):
+        return scored
+    best = scored[0]
+    at = next((i for i, u in enumerate(units) if u.n == best.n and u.quote == best.text), None)
+    if at is None:
+        return scored
+    more = []
+    for v in units[at + 1: at + 1 + most]:
+        if v.n != best.n or not _GOES_ON.match(v.text):
+            break
+        more.append(v.quote)
+    if not more:
+        return scored
+    return [replace(best, text=" ".join([best.text, *more])), *scored[1:]]
+
+
 # A follow-up that moves on in time ("after that", 「その後」) asks about a later period than the question before it.
 _LATER = re.compile(r"\b(?:after that|afterwards|later|then|since then|next)\b|その後|それから|以降|次に", re.IGNORECASE)
 
@@ -510,8 +538,9 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     terms = question_words(analysis)
     kinds = set(wants.kinds)
     # "What did the miner do with the cash?" asks a use, in words; "How much did it spend on …?" a figure
+    # and "What did the analyst say about the sales?" what was said, not a figure
     strict = bool(kinds) and bool(ASKS_QUANTITY.search(text)) and not (
-        wants.cues & ANSWERED_IN_WORDS and not _HOW_MUCH.search(text))
+        (wants.cues & ANSWERED_IN_WORDS or _ASKS_FINDINGS.search(text)) and not _HOW_MUCH.search(text))
     metrics = asked_metrics(text)
     fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), period_parts))
             for u in units]
@@ -590,6 +619,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
         return each
     scored = _dated_by_next(scored, units, wants)
     scored = _explained_by_next(scored, units, wants, common)
+    scored = _findings_go_on(scored, units, text)
     joined = [w for w in conjoined_words(text) if w in terms.words]
     others = counterparties(text, analysis.companies)
     sides = _sides([k for k in analysis.companies if k not in others], wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
