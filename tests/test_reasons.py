@@ -48,6 +48,7 @@ def test_a_purpose_clause_is_a_reason_but_a_means_is_not():
     wants = question_wants("Why did the brewery buy the plot?")
     assert "why" in wants.aspects("Owning the plot gives the brewery control of the site for the whole lease.")
     assert "why" in wants.aspects("It issued bonds in July, mainly to buy hops.")
+    assert "why" in wants.aspects("It stopped the cellar and hired a consultant to study other uses for it.")
     assert "why" not in wants.aspects("It bought the plot for $4 million, paying for it by selling shares.")
 
 

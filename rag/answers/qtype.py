@@ -23,7 +23,7 @@ _MONTHS = "(?:January|February|March|April|May|June|July|August|September|Octobe
 # (cue, what in the question asks for it, what in a sentence answers it)
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
-     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover|avoid|reduce)\b|"
+     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover|avoid|reduce|study|assess|evaluate|explore)\b|"
          r"\b(?:mainly|chiefly|largely|mostly|partly|primarily) (?:to|for|because)\b|"
          r"\bgives? (?:\w+ ){0,3}(?:control|access|the right|the option|room)\b|\b(?:allows?|lets|enables?) (?:it|them|the)\b|"
          r"\bdriven by\b|\breasons?\b|[,:;]\s*so\s+(?:the|it|they|its|their|that)\b|\bpaying for\b(?!\s+(?:it|them|this|that|the \w+)\s+(?:by|with|through)\b)|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
