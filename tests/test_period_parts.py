@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.answers.compose import parts_note
-from rag.answers.extractive import Quote, choose_quotes, period_label
+from rag.answers.extractive import Quote, choose_quotes
+from rag.answers.shapes import period_label
 from rag.answers.when import When
 from rag.schema import Hit
 

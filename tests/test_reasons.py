@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.answers.extractive import _about_asked, choose_quotes, common_words
+from rag.answers.extractive import choose_quotes
 from rag.answers.qtype import question_wants
+from rag.answers.reasons import about_asked, common_words
 from rag.schema import Hit
 
 
@@ -55,9 +56,9 @@ def test_a_purpose_clause_is_a_reason_but_a_means_is_not():
 def test_a_reason_must_be_about_what_is_asked():
     common = common_words("Why did Brewco halt the cellar expansion at Oakfield?")
     assert common == ["halt", "cellar", "expansion"]  # Oakfield is a place the question names
-    assert _about_asked("It halted the cellar expansion to save cash.", common)
-    assert not _about_asked("The key question is how much stock it sells to fund construction at Oakfield.", common)
-    assert not _about_asked("In May it sold 20 barrels it had stored in the cellar.", common, need=2)
+    assert about_asked("It halted the cellar expansion to save cash.", common)
+    assert not about_asked("The key question is how much stock it sells to fund construction at Oakfield.", common)
+    assert not about_asked("In May it sold 20 barrels it had stored in the cellar.", common, need=2)
     assert common_words("醸造所はなぜ拡張を止めたのか") is None
 
 
@@ -100,8 +101,9 @@ def test_a_question_asking_the_terms_is_answered_by_the_lines_under_that_heading
 
 
 def test_a_which_companies_question_quotes_each_company_that_fits():
-    from rag.answers.extractive import Quote, _each_company
+    from rag.answers.extractive import Quote
     from rag.answers.qtype import asks_which_many
+    from rag.answers.shapes import each_company
 
     assert asks_which_many("Which companies are building cellars?") == "companies"
     assert asks_which_many("Which company is largest?") == ""
@@ -112,11 +114,11 @@ def test_a_which_companies_question_quotes_each_company_that_fits():
               Quote(2, "Stoutco plans a 25-tank cellar near Reno.", 0.7, subject="STCO",
                     aspects=frozenset({"word:cellar"})),
               Quote(2, "Stoutco is building market share.", 0.6, subject="STCO", aspects=frozenset({"word:building"}))]
-    picked = _each_company(scored, ["building", "cellar"], set(), 4)
+    picked = each_company(scored, ["building", "cellar"], set(), 4)
     assert picked is not None
-    assert [q.text for q in picked.quotes] == ["Alebank is building a 40-tank cellar at Dover.",
+    assert [q.text for q in picked] == ["Alebank is building a 40-tank cellar at Dover.",
                                                "Stoutco plans a 25-tank cellar near Reno."]
-    assert _each_company(scored[:2], ["building", "cellar"], set(), 4) is None  # one company: no list
+    assert each_company(scored[:2], ["building", "cellar"], set(), 4) is None  # one company: no list
 
 
 def test_a_question_about_trusting_a_figure_is_answered_by_what_is_said_of_its_source():
@@ -142,7 +144,7 @@ def test_what_is_said_of_another_figure_does_not_answer_whether_to_trust_the_one
 
 
 def test_the_other_party_of_a_named_companys_deal_is_not_a_side_to_compare():
-    from rag.answers.extractive import counterparties
+    from rag.answers.reasons import counterparties
 
     assert counterparties("What are the terms of Riot's lease with AMD?", ["RIOT", "AMD"]) == {"AMD"}
     assert counterparties("What condition is IREN's Microsoft contract subject to?", ["IREN", "MICROSOFT"]) == \
@@ -163,17 +165,17 @@ def test_one_side_of_a_comparison_is_the_sentence_holding_most_of_what_is_compar
 
 
 def test_a_place_the_question_names_and_a_denied_event():
-    from rag.answers.extractive import _denial, proper_names
+    from rag.answers.reasons import denial, proper_names
 
     assert proper_names("What is the main risk in Riot building cellars at Oakfield?", ["RIOT"]) == ["oakfield"]
     assert proper_names("What did VanEck's June 2026 report find?", []) == ["vaneck"]
     q = "When and with whom did Brewco sign its first supply contract?"
-    denies = _denial(q, question_wants(q), common_words(q))
+    denies = denial(q, question_wants(q), common_words(q))
     assert denies is not None
     assert denies.search("In May 2025 it had not signed a single supply contract.")
     assert not denies.search("On 2 May 2025 Brewco signed its first supply contract, with Hopfarm.")
     q = "Has Brewco signed a supply contract yet?"
-    assert _denial(q, question_wants(q), common_words(q)) is None  # there the denial is the answer
+    assert denial(q, question_wants(q), common_words(q)) is None  # there the denial is the answer
 
 
 def test_who_is_answered_by_a_name_other_than_the_company_asked_about():

@@ -36,11 +36,27 @@ from rag.answers.qtype import (
     question_wants,
     single_part,
 )
+from rag.answers.reasons import (
+    ANSWERED_IN_WORDS,
+    ASKS_FINDINGS,
+    HOW_MUCH,
+    REFERS_BACK,
+    about_asked,
+    common_words,
+    counterparties,
+    denial,
+    explained_by_next,
+    findings_go_on,
+    proper_names,
+    reason_first,
+    shares,
+    without_names,
+)
+from rag.answers.shapes import each_company, listed_section, period_label
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
 from rag.query.analyze import QueryAnalysis, as_analysis
-from rag.query.companies import load_companies
 from rag.query.kana import katakana_names, sounds_written
 from rag.schema import Hit
 from rag.store.embeddings import Embedder
@@ -233,13 +249,13 @@ def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], word
     refers back to it ("it depends on …")."""
     text = unit.quote
     out = set(wants.aspects(text))
-    if "who" in out and asked and "who" not in wants.aspects(_without_names(text, asked)):
+    if "who" in out and asked and "who" not in wants.aspects(without_names(text, asked)):
         out.discard("who")  # "With whom did Riot sign?" is not answered by "Riot Platforms announced …"
-    if not _about_asked(f"{before} {text}", common):
+    if not about_asked(f"{before} {text}", common):
         out -= ANSWERED_IN_WORDS
     if "reliable" in out and unit.n in elsewhere and any(g.unit for g in parse_figures(text)):
         out.discard("reliable")  # what is said of another figure than the one the question asks about
-    elif _about_asked(f"{lead} {text}", common, need=2):
+    elif about_asked(f"{lead} {text}", common, need=2):
         out |= {f"{c}+" for c in out & ANSWERED_IN_WORDS}  # a reason plainly about the thing asked
     if len(asked) > 1 and unit.subject in asked:
         out.add(f"company:{unit.subject}")
@@ -266,153 +282,6 @@ def _dated_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants) -> 
                            best.aspects | {"when"})
             return [merged, *scored[1:]]
     return scored
-
-
-_REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|they|their|the (?:deal|contract|lease|agreement|sale|figure))\b|"
-                          r"\b(?:said|reported|added|noted) that (?:it|this|they)\b", re.IGNORECASE)
-_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|いくら|何(?:人|件|台|株|BTC)", re.IGNORECASE)
-# Capitalised words of a question that name no company and are no acronym or question word: places, people, sites.
-_NAME = re.compile(r"(?<=[\w,;:'’\-] )([A-Z][a-z][A-Za-z]*(?:\s+[A-Z][a-z][A-Za-z]*)*)")
-_NOT_NAMES = frozenset("""January February March April May June July August September October November December
-Monday Tuesday Wednesday Thursday Friday Q1 Q2 Q3 Q4 I""".split())
-
-
-def _without_names(text: str, companies: set[str]) -> str:
-    """A text with the written names of some companies taken out."""
-    for k in companies:
-        for name in _written_names().get(k, ()):
-            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", text, flags=re.IGNORECASE)
-    return text
-
-
-def proper_names(question: str, companies: Sequence[str]) -> list[str]:
-    """The places, people and sites a question names ("Corsicana", "River Bend"), lower case; not its companies."""
-    if KANA_KANJI.search(question):
-        return []
-    known = {n for k in companies for n in _written_names().get(k, ())}
-    out = []
-    for m in _NAME.finditer(question):
-        name = m.group(1)
-        if name in _NOT_NAMES or name.lower() in known or any(name.lower() in k or k in name.lower() for k in known):
-            continue
-        out.append(name.lower())
-    return out
-
-
-def _denial(question: str, wants: Wants, common: Sequence[str] | None) -> re.Pattern[str] | None:
-    """For a question taking an event as given ("When and with whom did Riot sign …?"), the sentences saying it had
-    not happened ("it had not signed a single lease"), which don't answer it; None for other questions."""
-    if not wants.cues & {"when", "who"} or not common or _NEGATIVE.search(question):
-        return None
-    verbs = [w for w in common if len(w) >= 4]
-    if not verbs:
-        return None
-    stems = "|".join(re.escape(w[:-1] if w.endswith("s") else w) for w in verbs)
-    return re.compile(rf"\b(?:not|never|no)\s+(?:\w+\s+){{0,2}}(?:{stems})\w*", re.IGNORECASE)
-
-
-_NEGATIVE = re.compile(r"\b(?:not|never|no|yet|still)\b|n['’]t\b", re.IGNORECASE)
-
-
-# Words naming the source asked about, not the thing asked ("according to the article").
-_META = frozenset("""according article articles documents document note notes source sources filing figure figures
-number numbers report reports reported reliable reliability accurate correct trust trusted rely reader readers
-claim claims""".split())
-_FUNCTION = frozenset("""why how what which when where who whom whose does did done have has had been being will would
-could should shall can may might must the and for with from into onto over under about after before than that this
-these those they them their there then its his her our your you are was were not any all some such very much many
-more most less least just only also even still yet instead rather whether while main way ways one ones other""".split())
-
-
-def common_words(question: str, words: Sequence[str] = ()) -> list[str] | None:
-    """The question's words that name no company, place or person (written lower case in it) and no source, and
-    are no function word: what a reason must be a reason for. None for a Japanese question or one with none."""
-    if KANA_KANJI.search(question):
-        return None
-    rest = re.sub(r"^\W*\S+", "", question)  # the first word is capitalised whatever it is
-    found = [w for w in re.findall(r"(?<![\w-])[a-z][a-z-]{2,}", rest) if w not in _FUNCTION and
-             w not in _META and not _NEWS.fullmatch(w)]
-    out = list(dict.fromkeys([*found, *(w for w in words if w in found)]))
-    return out or None
-
-
-def _about_asked(text: str, common: Sequence[str] | None, need: int = 1) -> bool:
-    """Whether a sentence giving a reason, means or risk is about the thing asked: it shares `need` of the
-    question's common words (all, when it has fewer), else it is a reason for something else ("… sells to fund
-    construction at Corsicana" for "Why did Riot halt the expansion at Corsicana?")."""
-    return common is None or sum(1 for w in common if _shares(w, text)) >= min(need, len(common))
-
-
-# The nouns of verbs a question asks about, which the sentence answering it often uses instead ("why sell": the
-# sales).
-_NOUN_OF = {"sell": ("sales?",), "selling": ("sales?",), "buy": ("purchases?", "bought"), "pay": ("payments?", "paid"),
-            "borrow": ("borrowing", "loans?"), "grow": ("growth",), "lose": ("loss(?:es)?", "lost"),
-            "spend": ("spending", "spent"), "invest": ("investments?",), "lease": ("leases?", "leased")}
-
-
-def _shares(word: str, text: str) -> bool:
-    """Whether a text holds a question word in any form ("mines": mined, "holding": holdings)."""
-    stems = {word[:-len(end)] for end in ("ing", "ed", "s") if word.endswith(end)} | {word}
-    nouns = _NOUN_OF.get(word, ())
-    if nouns and re.search(rf"\b(?:{'|'.join(nouns)})\b", text, re.IGNORECASE):
-        return True
-    return bool(term_pattern(word).search(text)) or any(
-        len(stem) >= 4 and re.search(rf"\b{re.escape(stem)}\w*", text, re.IGNORECASE) for stem in stems)
-
-
-# The cues a question asks to be answered in words (a reason, a means, a use, a risk): the event it asks about,
-# restated, does not answer it.
-ANSWERED_IN_WORDS = frozenset({"why", "means", "use", "risk", "reliable", "condition"})
-
-
-def _explained_by_next(scored: list[Quote], units: Sequence[Unit], wants: Wants,
-                       common: Sequence[str] | None = None) -> list[Quote]:
-    """For a why/how/risk question, a quote restating the event joined with the sentence after it when that one
-    points back at it and gives the reason or means the quote lacks ("… sold 475 BTC in April 2025. That was its
-    first sale …, and the chief executive described such sales as a way to limit dilution")."""
-    cues = wants.cues & ANSWERED_IN_WORDS
-    if not cues:
-        return scored
-    nexts = {(u.n, u.quote): v for u, v in zip(units, units[1:], strict=False)
-             if u.n == v.n and EVENT_BACK.match(v.text) and cues & wants.aspects(v.quote)}
-    out = []
-    for q in scored:
-        v = nexts.get((q.n, q.text))
-        # two of the question's words: the event told is the one asked about, not another sale or purchase
-        if v is not None and not cues & q.aspects and _about_asked(f"{q.text} {v.quote}", common, need=2):
-            got = cues & wants.aspects(v.quote)
-            q = Quote(q.n, f"{q.text} {v.quote}", q.score + 0.15 * len(got) / len(wants.cues), q.lang, q.subject,
-                      q.aspects | got | {f"{c}+" for c in got})
-        out.append(q)
-    return sorted(out, key=lambda q: q.score, reverse=True)
-
-
-# "What did VanEck's report find …?", "What did the analyst say …?": the findings of a source, which a note gives in
-# the sentence naming it and the ones after that go on with it ("It estimated …", "He added …").
-_ASKS_FINDINGS = re.compile(r"\bwhat (?:did|does|do|has|have)\b.{0,80}?\b(?:find|found|say|said|report|estimate|"
-                            r"conclude|show|warn|argue|write|note|predict|expect)\b", re.IGNORECASE)
-_GOES_ON = re.compile(r"^(?:it|he|she|they|the (?:report|study|analyst|firm|survey))\s+(?:also\s+)?"
-                      r"(?:estimated|said|added|noted|found|warned|argued|wrote|expected|predicted|concluded|"
-                      r"calculated|reckoned|put|counted|pointed out)\b", re.IGNORECASE)
-
-
-def _findings_go_on(scored: list[Quote], units: Sequence[Unit], question: str, most: int = 2) -> list[Quote]:
-    """For a question asking what a source found or said, the best quote with the sentences after it that go on
-    reporting the same source ("A VanEck report … found that … It estimated a funding gap of …")."""
-    if not scored or not _ASKS_FINDINGS.search(question):
-        return scored
-    best = scored[0]
-    at = next((i for i, u in enumerate(units) if u.n == best.n and u.quote == best.text), None)
-    if at is None:
-        return scored
-    more = []
-    for v in units[at + 1: at + 1 + most]:
-        if v.n != best.n or not _GOES_ON.match(v.text):
-            break
-        more.append(v.quote)
-    if not more:
-        return scored
-    return [replace(best, text=" ".join([best.text, *more])), *scored[1:]]
 
 
 # A follow-up that moves on in time ("after that", 「その後」) asks about a later period than the question before it.
@@ -462,21 +331,6 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     return parts
 
 
-def period_label(w: When, lang: str) -> str:
-    """A period as a reader writes it: 2025, 2025年; Q3 2025, 2025年第3四半期; else its months."""
-    if w.year is None:
-        return ""
-    if w.whole_year:
-        return f"{w.year}年" if lang == "ja" else str(w.year)
-    if w.first % 3 == 1 and w.last == w.first + 2:
-        q = (w.first + 2) // 3
-        return f"{w.year}年第{q}四半期" if lang == "ja" else f"Q{q} {w.year}"
-    if lang == "ja":
-        return f"{w.year}年{w.first}〜{w.last}月" if w.first != w.last else f"{w.year}年{w.first}月"
-    months = "January February March April May June July August September October November December".split()
-    return " to ".join(dict.fromkeys((f"{months[w.first - 1]}", f"{months[w.last - 1]}"))) + f" {w.year}"
-
-
 Fitted = tuple[Unit, float, float]
 
 
@@ -499,7 +353,7 @@ def _stating(kept: list[Fitted], text: str, wants: Wants, metrics: dict[str, re.
         named = {id(u) for u, _, _ in kept if any(w.search(u.quote) for w in stated)}
         common = common_words(text)
         continuing = {id(u) for u, _, _ in kept if id(u) not in named and id(before.get(id(u))) in named and
-                      common is not None and _about_asked(u.quote, common, need=2)}
+                      common is not None and about_asked(u.quote, common, need=2)}
         kept = [(u, c, p) for u, c, p in kept if u.table or id(u) in named | continuing]
         if not kept:
             return [], f"no passage states {', '.join(measures or metrics)}", continuing
@@ -540,7 +394,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     # "What did the miner do with the cash?" asks a use, in words; "How much did it spend on …?" a figure
     # and "What did the analyst say about the sales?" what was said, not a figure
     strict = bool(kinds) and bool(ASKS_QUANTITY.search(text)) and not (
-        (wants.cues & ANSWERED_IN_WORDS or _ASKS_FINDINGS.search(text)) and not _HOW_MUCH.search(text))
+        (wants.cues & ANSWERED_IN_WORDS or ASKS_FINDINGS.search(text)) and not HOW_MUCH.search(text))
     metrics = asked_metrics(text)
     fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), period_parts))
             for u in units]
@@ -571,7 +425,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     places = proper_names(text, analysis.companies)
     # "Reuters reported that it depends on …": what "it" is, the sentence before says
     prevs = {id(v): u.quote for u, v in zip(units, units[1:], strict=False) if u.n == v.n and u.heading == v.heading}
-    denies = _denial(text, wants, common)
+    denies = denial(text, wants, common)
     # the passages that hold none of the figures the question names: what they say of a figure is of another one
     elsewhere = frozenset(n for n, h in enumerate(hits, 1) if figures and not any(
         _same(f, g) for f in figures for g in parse_figures(h.text)))
@@ -579,7 +433,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
         before = prevs.get(id(u), "")
         aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common, elsewhere, before,
-                           before if _REFERS_BACK.search(u.text) else "")
+                           before if REFERS_BACK.search(u.text) else "")
         aspects |= {f"part:{i}" for i, part in enumerate(parts) if _part_cover(part, u, lang) >= 0.5}
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0
@@ -608,62 +462,23 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
                  + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length)
-                 + (0.10 if places and all(_shares(p, u.quote) for p in places) else 0.0)
+                 + (0.10 if places and all(shares(p, u.quote) for p in places) else 0.0)
                  - (0.15 if denies is not None and denies.search(u.quote) else 0.0))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
-    if (section := _listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
-        return section
+    if (section := listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
+        return Picked(section, 1.0)
     scored.sort(key=lambda q: q.score, reverse=True)
-    if (which := asks_which_many(text)) and (each := _each_company(
-            scored, [w for w in terms.words if not _shares(which, w)], asked, max_quotes + 1)) is not None:
-        return each
+    if (which := asks_which_many(text)) and (each := each_company(
+            scored, [w for w in terms.words if not shares(which, w)], asked, max_quotes + 1)) is not None:
+        return Picked(each, 1.0)
     scored = _dated_by_next(scored, units, wants)
-    scored = _explained_by_next(scored, units, wants, common)
-    scored = _findings_go_on(scored, units, text)
+    scored = explained_by_next(scored, units, wants, common)
+    scored = findings_go_on(scored, units, text)
     joined = [w for w in conjoined_words(text) if w in terms.words]
     others = counterparties(text, analysis.companies)
     sides = _sides([k for k in analysis.companies if k not in others], wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
-
-
-def _each_company(scored: Sequence[Quote], words: Sequence[str], asked: set[str], most: int) -> Picked | None:
-    """For "Which companies …?": for each company, the quote holding the question's most telling word (the one
-    the fewest quotes hold: "backstop" in "Which miners' contracts does Google backstop?") and most of its other
-    words, best first; None unless two companies or more have one."""
-    held = {w: sum(1 for q in scored if f"word:{w}" in q.aspects) for w in words}
-    telling = [w for w, n in held.items() if n]
-    if not telling:
-        return None
-    rarest = min(held[w] for w in telling)
-    keys = {f"word:{w}" for w in telling if held[w] == rarest}
-    asked_words = {f"word:{w}" for w in telling}
-    best: dict[str, tuple[int, float, Quote]] = {}
-    for q in scored:
-        if keys & q.aspects and q.subject and q.subject not in asked and q.score >= 0.15:
-            rank = (len(asked_words & q.aspects), q.score, q)
-            if q.subject not in best or rank[:2] > best[q.subject][:2]:
-                best[q.subject] = rank
-    if len(best) < 2:
-        return None
-    return Picked([r[2] for r in sorted(best.values(), key=lambda r: r[1], reverse=True)][:most], 1.0)
-
-
-def _listed_section(items: str, units: Sequence[Unit], scored: Sequence[Quote], most: int = 6) -> Picked | None:
-    """For a question asking the items of a list ("What are the main terms of the lease?"), the lines of the
-    section headed by that word ("## Terms": capacity, delivery, term, revenue …), in order, when one scores near
-    the best unit; None when no passage has such a section of two lines or more."""
-    if not items or not scored:
-        return None
-    top = max(q.score for q in scored)
-    sections: dict[tuple[int, str], list[Quote]] = {}
-    for u, q in zip(units, scored, strict=True):
-        if u.heading and _shares(items, u.heading):
-            sections.setdefault((u.n, u.heading), []).append(q)
-    best = max((qs for qs in sections.values() if len(qs) >= 2), key=lambda qs: max(q.score for q in qs), default=None)
-    if best is None or max(q.score for q in best) < 0.5 * top:
-        return None
-    return Picked(best[:most], 1.0)
 
 
 @dataclass(frozen=True)
@@ -688,29 +503,6 @@ def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
     if lang == "ja":
         return cross_coverage(part.terms, unit.quote)[0]
     return coverage(part.terms, unit.quote)
-
-
-@lru_cache(maxsize=1)
-def _written_names() -> dict[str, tuple[str, ...]]:
-    """Every written form of each curated company (lower case), longest first."""
-    return {c.key: tuple(sorted({normalize(x).lower() for x in [c.name, *c.aliases, *c.case_sensitive, *c.tickers]
-                                 if x and x.isascii()}, key=len, reverse=True)) for c in load_companies()}
-
-
-def counterparties(question: str, companies: Sequence[str]) -> set[str]:
-    """The companies a question names as the other party of a named company's deal ("Riot's AMD lease", "IREN's
-    contract with Microsoft"), not as a side to compare: named right after another's possessive or after
-    with/to/from/by, and not themselves possessive ("compare Riot's revenue with MARA's" names two sides)."""
-    low = normalize(question).lower()
-    out = set()
-    for key in companies:
-        for name in _written_names().get(key, ()):
-            for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-                before, after = low[:m.start()], low[m.end():]
-                if re.search(r"(?:['’]s|\b(?:with|to|from|by))\s+(?:the\s+)?$", before) and not re.match(
-                        r"(?:\s+[a-z0-9.&-]+){0,2}['’]s?(?![\w])", after):
-                    out.add(key)
-    return out if len(out) < len(set(companies)) else set()
 
 
 def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.Pattern[str]], wants: Wants,
@@ -771,28 +563,13 @@ def _breaks_down(text: str, chosen: Sequence[Quote]) -> bool:
     return any(sum(1 for p in parts if p.unit == t.unit) >= 2 for t in totals)
 
 
-# How far below the best sentence one giving the reason asked for may score and still be quoted first.
-_REASON_MARGIN = 0.2
-
-
-def _reason_first(scored: list[Quote], cues: set[str] | frozenset[str]) -> Quote:
-    """The quote to lead with: for a why/how/risk question whose best quote gives no reason, means or risk, the
-    best one that does (plainly about the thing asked), when it scores near the best one."""
-    best = scored[0]
-    if cues and not cues & best.aspects:
-        reason = next((q for q in scored if {f"{c}+" for c in cues} & q.aspects), None)
-        if reason is not None and reason.score >= best.score - _REASON_MARGIN:
-            return reason
-    return best
-
-
 def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[str], wanted: list[When],
             max_quotes: int, max_passages: int, sides: Sequence[str] = ()) -> Picked:
     """The best quote, then the best quote for each side or part still uncovered (a comparison quotes each
     company it names, a question asking several measures each measure), then each next one that covers an
     aspect still open."""
     cues = wants.cues & ANSWERED_IN_WORDS
-    best = _reason_first(scored, cues)
+    best = reason_first(scored, cues)
     chosen = [best]
     covered = set(best.aspects)
     missing = []
