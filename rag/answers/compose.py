@@ -36,6 +36,16 @@ def missing_note(keys: Sequence[str], question: str, lang: str) -> str:
     return f"The passages found say nothing on this about {', '.join(names)}."
 
 
+def parts_note(quotes: Sequence[Quote], lang: str) -> str:
+    """The line saying the quotes give parts of the period asked, not its total ("" when they give the total)."""
+    label = next((q.part_of for q in quotes if q.part_of), "")
+    if not label:
+        return ""
+    if lang == "ja":
+        return f"資料には{label}全体の数値はなく、その一部の期間の数値のみがあります。"
+    return f"The documents give no figure for {label} as a whole, only for parts of it:"
+
+
 def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, lang: str,
                    analysis: QueryAnalysis, missing: Sequence[str] = ()) -> tuple[str, list[dict[str, Any]]]:
     """The answer's text and its evidence list.
@@ -65,7 +75,8 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
             noted = True
         if lead:
             leads.append(lead)
-    lines = list(leads)
+    lines = [note] if (note := parts_note(quotes, lang)) else []
+    lines += leads
     if same:
         lines.append(LEAD_IN.get(lang, LEAD_IN["en"]))
         lines += [f"{_mark(q.text, lang)} [{q.n}]" for q in same]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rag.answers.attribution import EVENT_BACK, Unit, companies_named, passage_units
@@ -28,12 +28,31 @@ from rag.answers.qtype import (
     Wants,
     asked_measures,
     asked_metrics,
+    asks_which_many,
     conjoined_words,
     focus_words,
+    listed_items,
     question_parts,
     question_wants,
     single_part,
 )
+from rag.answers.reasons import (
+    ANSWERED_IN_WORDS,
+    ASKS_FINDINGS,
+    HOW_MUCH,
+    REFERS_BACK,
+    about_asked,
+    common_words,
+    counterparties,
+    denial,
+    explained_by_next,
+    findings_go_on,
+    proper_names,
+    reason_first,
+    shares,
+    without_names,
+)
+from rag.answers.shapes import each_company, listed_section, period_label
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.labels import label_figures
 from rag.figures.parse import Figure, parse_figures
@@ -127,6 +146,7 @@ class Quote:
     lang: str = "en"
     subject: str | None = None
     aspects: frozenset[str] = frozenset()
+    part_of: str = ""  # the period asked, when the quote states a figure for a part of it only (see _PARTS)
 
 
 @dataclass
@@ -152,11 +172,12 @@ def _company_fit(unit: Unit, asked: set[str]) -> float | None:
 
 
 def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = False,
-                metrics: frozenset[str] = frozenset()) -> float | None:
+                metrics: frozenset[str] = frozenset(), parts: bool = False) -> float | None:
     """How the unit's periods fit the asked ones; None when a figure of the asked kind is stated for another period.
 
     `strict` (the question asks for the figure itself): a figure stated only for a longer or shorter span than the
-    one asked (the year's for a quarter, a quarter's for the year) is no answer either.
+    one asked (the year's for a quarter, a quarter's for the year) is no answer either, unless `parts` (a shorter
+    span inside the one asked answers as a part of it).
     """
     if not wanted:
         return 0.5
@@ -168,7 +189,7 @@ def _period_fit(unit: Unit, wanted: list[When], kinds: set[str], strict: bool = 
             return None  # the asked kind of figure, for another period: not an answer
         if figure and fit >= 0.8 and not any(s.first == w.first and s.last == w.last for w in wanted
                                               for s in unit.periods):
-            return None if strict else 0.3  # a quarter's figure is part of the year asked for, not the year's figure
+            return None if strict and not parts else 0.3  # a quarter's figure is part of the year, not the year's
         return fit
     context = agreement(wanted, unit.context_periods) if unit.context_periods else 0.5
     spans = [s for s in unit.context_periods if s.last - s.first >= 2]  # a reporting period, not a report's date
@@ -218,10 +239,24 @@ def _same(a: Figure, b: Figure) -> bool:
 
 
 def _aspects(unit: Unit, wants: Wants, asked: set[str], wanted: list[When], words: Sequence[str],
-             metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure]) -> frozenset[str]:
-    """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words."""
+             metrics: dict[str, re.Pattern[str]], figures: Sequence[Figure],
+             common: Sequence[str] | None = None, elsewhere: frozenset[int] = frozenset(),
+             before: str = "", lead: str = "") -> frozenset[str]:
+    """What of the question a unit answers: cues, figure kinds, each side of a comparison, question words. A
+    reason, means or risk counts only in a unit sharing one of the question's `common` words (None: any unit); a
+    word on a figure's reliability, only in a passage holding the figure the question names (not in `elsewhere`).
+    `before`: the sentence before it in its section, which sets its topic; `lead`: that sentence, when this one
+    refers back to it ("it depends on …")."""
     text = unit.quote
     out = set(wants.aspects(text))
+    if "who" in out and asked and "who" not in wants.aspects(without_names(text, asked)):
+        out.discard("who")  # "With whom did Riot sign?" is not answered by "Riot Platforms announced …"
+    if not about_asked(f"{before} {text}", common):
+        out -= ANSWERED_IN_WORDS
+    if "reliable" in out and unit.n in elsewhere and any(g.unit for g in parse_figures(text)):
+        out.discard("reliable")  # what is said of another figure than the one the question asks about
+    elif about_asked(f"{lead} {text}", common, need=2):
+        out |= {f"{c}+" for c in out & ANSWERED_IN_WORDS}  # a reason plainly about the thing asked
     if len(asked) > 1 and unit.subject in asked:
         out.add(f"company:{unit.subject}")
     if "who" in wants.cues and unit.subject:
@@ -263,9 +298,79 @@ def asked_text(analysis: QueryAnalysis, follow_up: str) -> tuple[str, list[When]
     return follow_up, own or ([] if _LATER.search(follow_up) else periods_in(analysis.text))
 
 
+# Flows whose figures for parts of a period add up to the period's ("bitcoin sold in 2025": September's and
+# December's sales): when no figure for the whole period is stated, the parts answer, said to be parts. Reported
+# totals (revenue, net income) are not summed by a reader from a quarter or two, and a question naming a
+# reporting period ("full-year", 「通期」) asks for the reported total.
+_PARTS = frozenset({"bitcoin_sold", "bitcoin_mined", "proceeds", "share_repurchases"})
+_REPORTED_TOTAL = re.compile(r"\b(?:full[- ]year|fiscal|annual|year[- ]end|for the year|whole year)\b|通期|年度|年間|通年",
+                             re.IGNORECASE)
+
+
 def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
                   max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
                   follow_up: str = "") -> Picked:
+    """The sentences or table lines that answer the question, best first, and how much of it they answer (see
+    _choose). A question asking how much of a flow (bitcoin sold, mined …) there was in a period that no passage
+    states it for is answered by the figures for parts of the period, each quote marked `part_of` it."""
+    picked = _choose(question, hits, embedder, lang, max_quotes, max_passages, headings, follow_up)
+    if picked.quotes:
+        return picked
+    analysis = as_analysis(question)
+    text, wanted = asked_text(analysis, follow_up)
+    metrics = set(asked_metrics(text))
+    if not (len(wanted) == 1 and metrics and metrics <= _PARTS and ASKS_QUANTITY.search(text)
+            and not _REPORTED_TOTAL.search(text)):
+        return picked
+    parts = _choose(question, hits, embedder, lang, max_quotes, max_passages, headings, follow_up,
+                    period_parts=True)
+    if not parts.quotes:
+        return picked
+    label = period_label(wanted[0], lang or analysis.lang)
+    parts.quotes = [replace(q, part_of=label) for q in parts.quotes]
+    return parts
+
+
+Fitted = tuple[Unit, float, float]
+
+
+def _stating(kept: list[Fitted], text: str, wants: Wants, metrics: dict[str, re.Pattern[str]], strict: bool,
+             one: bool) -> tuple[list[Fitted], str, set[int]]:
+    """The units that state what the question asks (the measure it names, the kind of figure it asks for), why
+    none does, and the ids of those that continue a sentence naming the measure without naming it themselves."""
+    kinds = set(wants.kinds)
+    continuing: set[int] = set()
+    before = {id(v): u for (u, _, _), (v, _, _) in zip(kept, kept[1:], strict=False) if u.n == v.n}
+    measures = asked_measures(text)
+    if (measures or (strict and metrics and one)) and not wants.cues & ANSWERED_IN_WORDS:
+        # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
+        # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
+        # "risk" questions are answered by reasons, which need not repeat it.
+        stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
+        # A table line names its measure in the header row, not in the line; a sentence continuing one that
+        # names it, and holding the question's own words ("… sold $600.5 million of stock. The remaining $149.5
+        # million of capacity was left unused"), is about it too.
+        named = {id(u) for u, _, _ in kept if any(w.search(u.quote) for w in stated)}
+        common = common_words(text)
+        continuing = {id(u) for u, _, _ in kept if id(u) not in named and id(before.get(id(u))) in named and
+                      common is not None and about_asked(u.quote, common, need=2)}
+        kept = [(u, c, p) for u, c, p in kept if u.table or id(u) in named | continuing]
+        if not kept:
+            return [], f"no passage states {', '.join(measures or metrics)}", continuing
+    if strict:
+        # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
+        # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
+        # A figure labelled as a measure the question names ("revenue and bitcoin production": 5,686 BTC mined)
+        # answers its part, whatever kind of figure the rest of the question asks for.
+        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds) or set(metrics) & labelled_metrics(u.text)]
+        if not kept:
+            return [], "no passage states the figure asked for", continuing
+    return kept, "", continuing
+
+
+def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedder, lang: str = "",
+            max_quotes: int = 3, max_passages: int = 2, headings: Sequence[str] = (),
+            follow_up: str = "", period_parts: bool = False) -> Picked:
     """The sentences or table lines that answer the question, best first, and how much of it they answer.
 
     Units about another company than the one asked, or stating the asked kind of figure for another period, are
@@ -286,9 +391,13 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     wants = question_wants(text)
     terms = question_words(analysis)
     kinds = set(wants.kinds)
-    strict = bool(kinds) and bool(ASKS_QUANTITY.search(text))
+    # "What did the miner do with the cash?" asks a use, in words; "How much did it spend on …?" a figure
+    # and "What did the analyst say about the sales?" what was said, not a figure
+    strict = bool(kinds) and bool(ASKS_QUANTITY.search(text)) and not (
+        (wants.cues & ANSWERED_IN_WORDS or ASKS_FINDINGS.search(text)) and not HOW_MUCH.search(text))
     metrics = asked_metrics(text)
-    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics))) for u in units]
+    fits = [(u, _company_fit(u, asked), _period_fit(u, wanted, kinds, strict, frozenset(metrics), period_parts))
+            for u in units]
     kept = [(u, c, p) for u, c, p in fits if c is not None and p is not None]
     if not kept:
         about = "the company asked about" if not any(c is not None for _, c, _ in fits) else "the period asked about"
@@ -296,25 +405,10 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     if metrics and asked and not any(c == 1.0 and any(w.search(u.quote) for w in metrics.values()) for u, c, _ in kept):
         # The named company is there, but nothing said about it is the thing asked for (its production, its CEO).
         return Picked(reason=f"no passage states {', '.join(metrics)} for the company asked about")
-    measures = asked_measures(text)
     one = single_part(text)
-    if (measures or (strict and metrics and one)) and not wants.cues & {"why", "risk", "use"}:
-        # A question naming a measure (a dividend, a hashrate, pay; the bitcoin mined, for a figure question) is
-        # answered by a sentence that names it (any measure it names, when it asks several things); "why" and
-        # "risk" questions are answered by reasons, which need not repeat it.
-        stated = list(measures.values()) if one and measures else [*measures.values(), *metrics.values()]
-        # A table line names its measure in the header row, not in the line.
-        kept = [(u, c, p) for u, c, p in kept if u.table or any(w.search(u.quote) for w in stated)]
-        if not kept:
-            return Picked(reason=f"no passage states {', '.join(measures or metrics)}")
-    if strict:
-        # "how much", "how many", "what was": only a sentence stating such a figure answers. A question that only
-        # names a measure ("How did revenue grow?", "Why did revenue fall?") can be answered in words.
-        # A figure labelled as a measure the question names ("revenue and bitcoin production": 5,686 BTC mined)
-        # answers its part, whatever kind of figure the rest of the question asks for.
-        kept = [(u, c, p) for u, c, p in kept if stated_kinds(u.text, kinds) or set(metrics) & labelled_metrics(u.text)]
-        if not kept:
-            return Picked(reason="no passage states the figure asked for")
+    kept, reason, continuing = _stating(kept, text, wants, metrics, strict, one)
+    if not kept:
+        return Picked(reason=reason)
     figures = [f for f in parse_figures(analysis.text) if f.unit]
     # a person or firm the question names in katakana, which an English sentence writes in Latin letters
     names = [n for n in katakana_names(normalize(text)) if not companies_named(n)]
@@ -327,9 +421,19 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
     focus = focus_words(text) if lang == "ja" and not metrics else None
     parts = [p for p in (_Part.of(t) for t in question_parts(text)) if p.terms.words or
              p.terms.concepts or p.terms.expansions]
+    common = common_words(text)
+    places = proper_names(text, analysis.companies)
+    # "Reuters reported that it depends on …": what "it" is, the sentence before says
+    prevs = {id(v): u.quote for u, v in zip(units, units[1:], strict=False) if u.n == v.n and u.heading == v.heading}
+    denies = denial(text, wants, common)
+    # the passages that hold none of the figures the question names: what they say of a figure is of another one
+    elsewhere = frozenset(n for n, h in enumerate(hits, 1) if figures and not any(
+        _same(f, g) for f in figures for g in parse_figures(h.text)))
     scored: list[Quote] = []
     for (u, cfit, pfit), c in zip(kept, cos, strict=True):
-        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures)
+        before = prevs.get(id(u), "")
+        aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common, elsewhere, before,
+                           before if REFERS_BACK.search(u.text) else "")
         aspects |= {f"part:{i}" for i, part in enumerate(parts) if _part_cover(part, u, lang) >= 0.5}
         cue = len(aspects & set(wants.cues)) / len(wants.cues) if wants.cues else 0.0
         fig = 1.0 if kinds and stated_kinds(u.text, kinds) else 0.0
@@ -351,18 +455,28 @@ def choose_quotes(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: 
             w_cos, w_words = 0.45 + 0.25 * (1 - known), 0.25 * known
         score = (w_cos * float(c) + w_words * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
                  + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
-                 + (0.10 if any(w.search(u.quote) for w in metrics.values()) else 0.0)
+                 + (0.10 if id(u) in continuing or any(w.search(u.quote) for w in metrics.values()) else 0.0)
                  + (0.10 if focus is not None and u.lang != "ja" and focus.search(u.quote) else 0.0)
                  - (0.15 if _only_qualified(u.quote, text, metrics) else 0.0)
                  + (0.15 if any(sounds_written(n, u.quote) for n in names) else 0.0)
                  + (0.15 if metrics and set(metrics) & labelled_metrics(u.text) else 0.0)
                  + (0.15 if any(a.startswith("figure:") for a in aspects) else 0.0)
-                 + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length))
+                 + (0.10 if u.doc_type in doc_types else 0.0) + 0.03 / u.n - 0.05 * min(2.0, length)
+                 + (0.10 if places and all(shares(p, u.quote) for p in places) else 0.0)
+                 - (0.15 if denies is not None and denies.search(u.quote) else 0.0))
         scored.append(Quote(u.n, u.quote, score, u.lang, u.subject, aspects))
+    if (section := listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
+        return Picked(section, 1.0)
     scored.sort(key=lambda q: q.score, reverse=True)
+    if (which := asks_which_many(text)) and (each := each_company(
+            scored, [w for w in terms.words if not shares(which, w)], asked, max_quotes + 1)) is not None:
+        return Picked(each, 1.0)
     scored = _dated_by_next(scored, units, wants)
+    scored = explained_by_next(scored, units, wants, common)
+    scored = findings_go_on(scored, units, text)
     joined = [w for w in conjoined_words(text) if w in terms.words]
-    sides = _sides(analysis.companies, wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
+    others = counterparties(text, analysis.companies)
+    sides = _sides([k for k in analysis.companies if k not in others], wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
 
@@ -401,12 +515,19 @@ def _sides(companies: Sequence[str], wanted: list[When], metrics: dict[str, re.P
         sides += [f"period:{i}" for i, w in enumerate(wanted) if not w.whole_year]
     if len(metrics) > 1 and not one:
         sides += [f"metric:{k}" for k in metrics]
+    # a why/how/risk question quotes a sentence giving the reason, means or risk of the thing asked, whatever else
+    # it quotes
+    sides += [f"{c}+" for c in sorted(wants.cues & ANSWERED_IN_WORDS)]
+    if "who" in wants.cues:
+        sides.append("who")  # "with whom …": a quote naming the other party, whatever else is asked
     return sides
 
 
 # A document answering one part of a question usually answers the next in the same place: a sentence of a
 # passage already quoted is preferred for a further part when it scores within this margin of the best one.
 _LOCAL_MARGIN = 0.08
+# What each of the question's words a sentence holds adds to its score as one side of a comparison.
+_SIDE_WORD = 0.05
 
 
 def _side_quote(side: str, scored: Sequence[Quote], chosen: Sequence[Quote]) -> Quote | None:
@@ -414,6 +535,11 @@ def _side_quote(side: str, scored: Sequence[Quote], chosen: Sequence[Quote]) -> 
     options = [q for q in scored if side in q.aspects and q not in chosen and q.score >= 0.15]
     if not options:
         return None
+    if side.startswith("company:"):
+        # one side of a comparison: the sentence about it holding most of what is compared ("Hut 8's River Bend
+        # lease": the one naming River Bend and the lease, not one on who guarantees its payments)
+        options.sort(key=lambda q: q.score + _SIDE_WORD * sum(1 for a in q.aspects if a.startswith("word:")),
+                     reverse=True)
     quoted = {c.n for c in chosen}
     local = next((q for q in options if q.n in quoted), None)
     return local if local is not None and local.score >= options[0].score - _LOCAL_MARGIN else options[0]
@@ -442,7 +568,8 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
     """The best quote, then the best quote for each side or part still uncovered (a comparison quotes each
     company it names, a question asking several measures each measure), then each next one that covers an
     aspect still open."""
-    best = scored[0]
+    cues = wants.cues & ANSWERED_IN_WORDS
+    best = reason_first(scored, cues)
     chosen = [best]
     covered = set(best.aspects)
     missing = []
@@ -450,6 +577,9 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
         if side in covered:
             continue
         q = _side_quote(side, scored, chosen)
+        if q is None and side.endswith("+") and side[:-1] not in covered:
+            # no reason plainly about the thing asked: one in a passage already quoted, which is about it
+            q = _side_quote(side[:-1], [q for q in scored if q.n in {c.n for c in chosen}], chosen)
         if q is None:
             missing.append(side)
             continue
@@ -457,7 +587,7 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
         covered |= q.aspects
     max_quotes = max(max_quotes, len(chosen) + 1)
     max_passages = max(max_passages, len({c.n for c in chosen}))
-    pool = [q for q in scored[1:] if q.score >= max(0.5 * best.score, 0.15) and q not in chosen]
+    pool = [q for q in scored if q.score >= max(0.5 * best.score, 0.15) and q not in chosen]
     while len(chosen) < max_quotes:
         options = []
         for q in pool:
@@ -465,7 +595,8 @@ def _select(scored: list[Quote], wants: Wants, words: Sequence[str], asked: set[
             named = [a for a in new if not a.startswith("word:")]
             if not named and len(new) < 2 and not _breaks_down(q.text, chosen):
                 continue  # one more shared word is not a reason to quote another sentence
-            if len({c.n for c in chosen} | {q.n}) > max_passages:
+            if (cues and not cues & q.aspects) or len({c.n for c in chosen} | {q.n}) > max_passages:
+                # a why/how/risk question: a further quote gives another reason, not more of the event
                 continue
             if any(word_overlap(q.text, c.text) > 0.8 or q.text in c.text or c.text in q.text for c in chosen):
                 continue

@@ -23,9 +23,19 @@ _ASKS = {
 }
 
 
+# "How much capacity was left unused in the ATM programme?": the capacity of a financing (an offering, a programme,
+# a credit line) is money, not megawatts.
+_CAPACITY = re.compile(r"\bhow much (?:\w+ )?capacity\b", re.IGNORECASE)
+_FINANCING = re.compile(r"\b(?:ATM|at-the-market|programmes?|programs?|facility|credit lines?|offering|shelf|notes)\b",
+                        re.IGNORECASE)
+
+
 def asked_kinds(question: str) -> set[str]:
     """The kinds of figure a question asks for: 'currency', 'percent', 'count' (empty for none)."""
-    return {kind for kind, pat in _ASKS.items() if pat.search(question)}
+    kinds = {kind for kind, pat in _ASKS.items() if pat.search(question)}
+    if "count" in kinds and _CAPACITY.search(question) and _FINANCING.search(question):
+        kinds = (kinds - {"count"}) | {"currency"}
+    return kinds
 
 
 def figure_kinds(text: str) -> set[str]:

@@ -18,11 +18,15 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_MONTHS = "(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+
 # (cue, what in the question asks for it, what in a sentence answers it)
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("why", _rx(r"\bwhy\b|\breasons?\b|\bwhat for\b|\bmotive|なぜ|理由|どうして|何のため|狙い|目的"),
-     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover)\b|"
-         r"\bdriven by\b|\breasons?\b|\bpaying for\b|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
+     _rx(r"\bbecause\b|\bdue to\b|\bin order to\b|\bso that\b|\bto (?:fund|pay|finance|limit|cover|avoid|reduce|study|assess|evaluate|explore)\b|"
+         r"\b(?:mainly|chiefly|largely|mostly|partly|primarily) (?:to|for|because)\b|"
+         r"\bgives? (?:\w+ ){0,3}(?:control|access|the right|the option|room)\b|\b(?:allows?|lets|enables?) (?:it|them|the)\b|"
+         r"\bdriven by\b|\breasons?\b|[,:;]\s*so\s+(?:the|it|they|its|their|that)\b|\bpaying for\b(?!\s+(?:it|them|this|that|the \w+)\s+(?:by|with|through)\b)|\b(?:to )?emphasi[sz](?:e|ing)\b|\baim|\bway to\b|\bmatched\b|"
          r"\bintention\b|\bintend(?:s|ed)? to\b|\bpurpose\b|\bgoal\b|\bso as to\b|\bwith a view to\b|"
          r"\bas (?:they|it|we|he|she|the (?:company|firm|group)|miners|companies)\s+(?:\w+\s+)?(?:fund|need|pay|financ|"
          r"seek|tr[yi]|fac|spend|build|want|expect|lack)\w*|\bsince (?:they|it)\b|\bas a result of\b|\bthanks to\b|"
@@ -33,12 +37,33 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
      _rx(r"\bproceeds (?:went|were used|will|to)\b|\bcapital expenditure|\bcapex\b|\bpay(?:ing|s)? for\b|\bpaid for\b|\bto fund\b|\bfunded\b|"
          r"\bspen[dt]\b|\bused (?:to|for)\b|\bintended uses?\b|\bmatched\b|\bbuild[- ]?outs?\b|\bspringboard\b|"
          r"\bwhere the money\b|充て|資金|設備投資|使途|足がかり|賄")),
+    # "How is Riot paying for …", "How was the purchase funded?": the means, not the thing paid for.
+    ("means", _rx(r"\bhow\s+(?:is|are|was|were|did|does|do|will|has|have|can|could)\b[^?]{0,60}?\b(?:pay(?:ing)?|paid|"
+                  r"fund(?:ing|ed)?|financ(?:e|ing|ed)|afford)\b|財源|資金源|どう(?:やって)?賄"),
+     _rx(r"\b(?:paid|pays?|paying) for\b[^.;]{0,40}?\b(?:with|by|through|from)\b|\bfund(?:ed|ing|s)?\b[^.;]{0,40}?\b(?:by|with|through|from)\b|"
+         r"\bfinanc(?:ed|ing|es)\b[^.;]{0,40}?\b(?:by|with|through|from)\b|\bby (?:selling|issuing|borrowing|raising)\b|"
+         r"\ba mix of\b|\bproceeds of\b|\bat-the-market\b|\bconvertible notes\b|\bborrow\w*|賄|財源|資金源|売却して|調達し")),
+    # "Which figure is reliable?", "Should a reader rely on …?", "Why treat it with caution?": how far a figure or
+    # claim can be trusted, which a sentence on its source or its checking answers.
+    ("reliable", _rx(r"\breliab|\brely\b|\btrust|\baccura|\bcredib|\bcaution|\bverif|\bwrong\b|\berror|"
+                     r"\b(?:is|are|was|were)\b[^?]*\b(?:right|correct)\s*\?|"
+                     r"信頼|正確|誤り|信用|慎重"),
+     _rx(r"\bunverified\b|\bnot (?:been )?(?:verified|confirmed)\b|\bweak sources?\b|\bAI-generated\b|\baggregator|"
+         r"\b(?:most |very )?likely (?:an? )?(?:error|mistake|wrong)|\berror\b|\bmistaken?\b|\broundings?\b|"
+         r"\bshould not be (?:quoted|relied|trusted)|\bwith caution\b|\bconfirmed by\b|\ball (?:give|report|show)\b|"
+         r"\breliab|\bsecondary (?:sources?|websites?)|未確認|誤り|信頼性|裏付け")),
+    # "What condition is the contract subject to?", "What does the deal depend on?"
+    ("condition", _rx(r"\bconditions?\b|\bsubject to\b|\bdepends?\b|\bcontingent\b|\bprovisos?\b|条件|前提"),
+     _rx(r"\bdepends? on\b|\bdependent on\b|\bsubject to\b|\bconditional\b|\bcontingent\b|\bprovided that\b|"
+         r"\bon condition\b|\bunless\b|\bmilestones?\b|条件|前提")),
     ("risk", _rx(r"\brisks?\b|\bdanger|\bthreat|\bwhat could go wrong|\bexposure\b|\bconcern|リスク|懸念|危険|不安"),
      _rx(r"\brisks?\b|\bidle\b|\bcould\b|\bmay\b|\bmight\b|\bdepend|\buncertain|\bexposed\b|\bdilut|"
-         r"\bwithout (?:a |any )?(?:tenant|lease|contract)|リスク|可能性|恐れ|遊休|懸念")),
+         r"\bwithout (?:a |an |any )?(?:\w+ )?(?:tenants?|leases?|contracts?)\b|リスク|可能性|恐れ|遊休|懸念")),
     ("who", _rx(r"\bwho\b|\bwhom\b|\bwhich (?:companies|firms|miners|tenants|customers|peers|other)\b|\bwith whom\b|"
                 r"誰|どの企業|どの会社|どこと|相手"),
-     _rx(r"\b(?:with|to|by|from)\s+(?:[A-Z][\w&.-]+)|[A-Z][a-z]+ [A-Z][a-z]+|と(?:の)?[^。]{0,20}契約|社")),
+     # a name is capitalised: (?-i:…) keeps the case the pattern's IGNORECASE would drop
+     _rx(r"\b(?:with|to|by|from)\s+(?-i:[A-Z][\w&.-]+)|(?-i:(?!MONTH\b)[A-Z][a-z]+ (?!MONTH\b)[A-Z][a-z]+)|"
+         r"と(?:の)?[^。]{0,20}契約|社".replace("MONTH", _MONTHS))),
     ("compare", _rx(r"\bcompare|\bcompared?\b|\bversus\b|\bvs\.?\b|\bthan\b|\bdiffer|比べ|比較|違い|上回|下回"),
      _rx(r"\bthan\b|\bcompared\b|\bversus\b|\bagainst\b|\bup \d|\bdown \d|\bfrom\b.*\bto\b|比べ|比較|上回|下回|増|減")),
 )
@@ -191,6 +216,29 @@ def asked_measures(question: str) -> dict[str, re.Pattern[str]]:
     """The measures a question names that no figure rule labels (dividends, pay, interest rates, head count,
     hashrate …), name -> the words that state it."""
     return {name: words for name, words in _MEASURES if words.search(question)}
+
+
+# "What are the main terms of the lease?", "What were the headline figures …": a question asking for the items of
+# a list, which a section of a note under that heading gives one per line.
+_LISTING = re.compile(r"^\W*what\s+(?:are|were)\s+(?:the\s+)?(?:(?:main|key|principal|basic|headline|chief|most "
+                      r"important)\s+)?([a-z]+s)\s+(?:of|for|in|on)\b", re.IGNORECASE)
+
+
+def listed_items(question: str) -> str:
+    """The plural noun a question asks the items of ("What are the main terms of …": terms; "" for none)."""
+    m = _LISTING.search(question)
+    return m.group(1).lower() if m else ""
+
+
+# "Which miners' contracts does Google backstop?", "Which companies …": the answer names every one that fits.
+_WHICH_MANY = re.compile(r"\bwhich\s+(?:other\s+)?(?:companies|firms|miners|peers|groups|operators|tenants|"
+                         r"customers|businesses)\b", re.IGNORECASE)
+
+
+def asks_which_many(question: str) -> str:
+    """The plural noun of a question asking which companies fit a description ("Which miners …": miners; "")."""
+    m = _WHICH_MANY.search(question)
+    return m.group(0).split()[-1].lower() if m else ""
 
 
 @dataclass(frozen=True)
