@@ -242,6 +242,11 @@ def test_a_question_naming_a_measure_wants_a_sentence_naming_it():
     assert set(asked_measures("What hashrate, in EH/s, did Riot have deployed?")) == {"hashrate"}
     assert set(asked_measures("ハット8のリバーベンド拠点の建設費の総額はいくらか?")) == {"construction cost"}
     assert asked_measures("What was Riot's revenue in 2025?") == {}  # a labelled metric: see asked_metrics
+    # statement line items the figure rules don't label: a revenue sentence does not state operating income
+    assert set(asked_measures("What was Nike's operating income in FY2023?")) == {"operating income"}
+    assert set(asked_measures("ナイキの2023年度の営業利益は?")) == {"operating income"}
+    assert set(asked_measures("What were total current assets at year end?")) == {"current assets"}
+    assert asked_measures("What was the REIT's net operating income?") == {}  # NOI is a labelled metric
     # "did it mine" asks for the bitcoin mined, as the figure rules label it ("mined")
     assert "bitcoin_mined" in asked_metrics("How many bitcoin did Riot mine in February 2026?")
     assert single_part("How many bitcoin did Riot mine in February 2026?")
@@ -278,7 +283,8 @@ def test_japanese_quotes_count_the_questions_own_words():
 def test_measures_the_passages_never_state_are_refused(corpus):
     for asked in ("What dividend per share did Riot Platforms pay in 2025?",
                   "What interest rate does CleanSpark pay on its credit lines?",
-                  "How many bitcoin did Riot mine in December 2025?"):
+                  "How many bitcoin did Riot mine in December 2025?",
+                  "What was Riot's operating income in 2025?"):  # was answered with its revenue
         a = answer_question(asked, corpus)
         assert not a.answerable, (asked, a.answer)
     a = answer_question("How many bitcoin did Riot sell in December 2025?", corpus)

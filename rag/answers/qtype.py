@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answers.kinds import asked_kinds, figure_kinds
+from rag.answers.measures import ITEM_WORDS
 from rag.figures.labels import RULES
 from rag.query.vocabulary import read_terms
 
@@ -104,6 +105,14 @@ _MEASURES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("construction cost", _rx(r"\b(?:construction|build(?:ing|-out)?) costs?\b|\bcost to build\b|建設費|建設コスト")),
     ("electricity used", _rx(r"\bMWh\b|\belectricity (?:use|usage|consum)|電力(?:消費|使用)量")),
 )
+
+# Statement line items the figure rules do not label either ("What was Nike's operating income?" is not answered by
+# its revenue): the facts catalogue's wording, English and Japanese.
+_STATEMENT_ITEMS = ("operating_income", "cost_of_revenue", "sga", "rnd", "eps_diluted", "total_assets",
+                    "current_assets", "current_liabilities", "total_liabilities", "shareholders_equity", "inventory",
+                    "accounts_receivable", "accounts_payable", "depreciation_amortization", "pretax_income", "ppe_net")
+_MEASURES += tuple((key.replace("_", " "), re.compile(f"(?<!net )(?:{en})|{ja}", re.IGNORECASE))
+                   for key, en, ja in ITEM_WORDS if key in _STATEMENT_ITEMS)
 
 
 # A question asks "how many did it mine / produce / hold"; the figure rules know the statement's form ("mined").
