@@ -57,7 +57,7 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
         company = company_label(q.subject if (q.subject in asked or not asked) else None, question, lang)
         table = is_table_line(q.text)
         lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text),
-                             measures)
+                             measures, asked_for)
         gist = gist_sentence(q.text, q.n, lang, "" if lead else company, question, skip=lead + company)
         lead = " ".join(x for x in (lead, gist) if x)
         if not lead and not noted:

@@ -18,8 +18,8 @@ from rag.answers.qtype import asked_measures, asked_metrics, question_wants
 from rag.answers.when import When, agreement, periods_in
 from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
-from rag.figures.labels import label_figures
-from rag.figures.parse import CURRENCIES
+from rag.figures.labels import RULES, label_figures
+from rag.figures.parse import CURRENCIES, PERCENT_UNITS
 from rag.query.companies import load_companies
 from rag.query.vocabulary import _vocabulary
 from rag.text.normalize import normalize
@@ -119,26 +119,130 @@ def lead_measures(question: str) -> LeadAsk | None:
 
 
 def _asked_for(asked: LeadAsk | None, metric: str | None, raw: str) -> bool:
-    """Whether a lead may state a figure: one of a measure asked for, or of a kind asked for, or unlabelled when
-    the question names no kind."""
-    if asked is None or asked.kinds & figure_kinds(raw):
+    """Whether a lead may state a figure: one of a measure asked for; unlabelled, of a kind asked for or when the
+    question names no kind; of any measure only when the question names none (a question about the ATM's proceeds
+    is not answered with the quarter's financing inflow, however it is labelled)."""
+    if asked is None:
         return True
-    return metric in asked.measures if metric else not asked.kinds
+    if metric and metric in asked.measures:
+        return True
+    kinds = figure_kinds(raw)
+    if metric and kinds & _measure_kinds(asked.measures):
+        return False  # the question names the measure of this kind it wants, and this is another
+    if asked.kinds & kinds:
+        return True
+    return False if metric else not asked.kinds
+
+
+def _measure_kinds(measures: frozenset[str]) -> set[str]:
+    """The kinds of figure the named measures are stated in: the ATM's proceeds in money, bitcoin sold in BTC."""
+    out: set[str] = set()
+    for rule in RULES:
+        if rule.key in measures:
+            out |= {"currency" if u in CURRENCIES else "percent" if u in PERCENT_UNITS else "count" for u in rule.units}
+    return out
+
+
+# A length of time an English sentence states ("more than 1,000 days", "a 10-year term" is a name, not a
+# count): figure parsing leaves "1,000 days" out (a letter follows the number), so the lead reads it here.
+_DURATION = re.compile(
+    r"(?<![\w$.,-])(?:(?P<q>more than|over|about|around|roughly|approximately|nearly|almost|at least|some|up to)\s+)?"
+    r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+(?P<u>days?|weeks?|months?|years?)\b", re.IGNORECASE)
+_DURATION_JA = {"day": "日", "week": "週間", "month": "か月", "year": "年間"}
+_DURATION_EN = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+_QUALIFIER_JA = {"more than": ("", "超"), "over": ("", "超"), "about": ("約", ""), "around": ("約", ""),
+                 "roughly": ("約", ""), "approximately": ("約", ""), "some": ("約", ""), "nearly": ("", "近く"),
+                 "almost": ("", "近く"), "at least": ("", "以上"), "up to": ("最大", "")}
+# A question asking how long: 「何日」「何か月」「何年」「どのくらいの期間」, "how long", "how many days".
+_ASKS_DURATION = re.compile(r"何\s*(?:日|週|か月|ヶ月|カ月|年間?)|期間|how long|how many (?:days|weeks|months|years)",
+                            re.IGNORECASE)
+# A share exchange ratio: "0.1235 CoreWeave share(s) per Core Scientific share".
+_RATIO = re.compile(r"(?<![\w$.,])(?P<n>\d+(?:\.\d+)?)\s+(?P<a>(?:[A-Z][\w.&'-]*\s+){0,3})shares?\s+"
+                    r"(?:per|for each|for every)\s+(?:one\s+)?(?P<b>(?:[A-Z][\w.&'-]*\s+){0,3})share\b")
+_ASKS_RATIO = re.compile(r"交換比率|比率|exchange ratio|ratio", re.IGNORECASE)
+# A question asking a price per unit: 「1株あたりの価値」, "per share".
+_ASKS_PER = re.compile(r"あたり|当たり|単価|\bper\b|\ba share\b", re.IGNORECASE)
+
+
+def asks_duration(question: str) -> bool:
+    """Whether a question asks for a length of time (「何日かかるか」, "how long")."""
+    return bool(_ASKS_DURATION.search(question))
+
+
+def durations(text: str, lang: str) -> list[tuple[int, int, str]]:
+    """(start, end, written) for each length of time an English text states, written for `lang`:
+    "more than 1,000 days" -> 「1,000日超」, "about 850 days" -> 「約850日」; a year-long term written with a
+    hyphen ("a 10-year lease") is left out, and so is a number glued to a date ("30 days after 1 May" keeps 30)."""
+    out = []
+    for m in _DURATION.finditer(text):
+        unit = m.group("u").lower().rstrip("s")
+        n, q = m.group("n"), (m.group("q") or "").lower()
+        if lang == "ja":
+            before, after = _QUALIFIER_JA.get(q, ("", ""))
+            out.append((m.start(), m.end(), f"{before}{n}{_DURATION_JA[unit]}{after}"))
+        else:
+            out.append((m.start(), m.end(), f"{q + ' ' if q else ''}{n} {_DURATION_EN[unit]}"))
+    return out
+
+
+def exchange_ratios(text: str, question: str, lang: str) -> list[tuple[int, int, str]]:
+    """(start, end, written) for each share exchange ratio an English text states ("0.1235 CoreWeave share per
+    Core Scientific share" -> 「コア・サイエンティフィック1株につきコアウィーブ株0.1235株」), the companies named as
+    the reader wrote them; a name not in the company list is left out rather than guessed."""
+    out = []
+    for m in _RATIO.finditer(text):
+        a, b = (_company_word(m.group(g), question, lang) for g in ("a", "b"))
+        n = m.group("n")
+        if lang == "ja":
+            out.append((m.start(), m.end(), f"{b}1株につき{a + '株' if a else ''}{n}株"))
+        else:
+            out.append((m.start(), m.end(), f"{n} {a + ' ' if a else ''}shares per {b + ' ' if b else ''}share"))
+    return out
+
+
+def _company_word(words: str, question: str, lang: str) -> str:
+    keys = companies_named(words.strip())
+    return company_label(keys[0], question, lang) if keys else ""
+
+
+# A money figure that is a price per unit: "$20.40 a share", "$39.82 per PH/s per day".
+_PER = re.compile(r"\s*(?:a|per|each)\s+(share|bitcoin|BTC|MW|PH/s|EH/s|TH/s)\b(?:\s+(?:a|per)\s+(day|month|year)\b)?",
+                  re.IGNORECASE)
+_PER_JA = {"share": "1株", "bitcoin": "1BTC", "btc": "1BTC", "mw": "1MW", "ph/s": "1PH/s", "eh/s": "1EH/s",
+           "th/s": "1TH/s"}
+_PER_TIME_JA = {"day": "1日", "month": "1か月", "year": "1年"}
+
+
+def per_unit(text: str, end: int, lang: str) -> str:
+    """The denominator a money figure ending at `end` is a rate of, written before it in Japanese (「1株あたり」,
+    「1PH/sあたり1日」); "" when none follows or for English (the English figure keeps its own words)."""
+    m = _PER.match(text, end)
+    if not m or lang != "ja":
+        return ""
+    return f"{_PER_JA[m.group(1).lower()]}あたり{_PER_TIME_JA.get((m.group(2) or '').lower(), '')}"
+
+
+def _restated(a: float, b: float) -> bool:
+    """Whether two amounts are one amount written twice (exactly, then rounded): within half a per cent."""
+    return a == b or (a * b > 0 and abs(a - b) <= 0.005 * max(abs(a), abs(b)))
 
 
 def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When], table: bool = False,
-                  scale: float | None = None, asked: LeadAsk | None = None) -> str:
+                  scale: float | None = None, asked: LeadAsk | None = None, question: str = "") -> str:
     """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none.
 
     A table line's bare amounts take the table's `scale`; without one they are left out. `asked`: what the
     question asks for (see lead_measures); a figure labelled as a measure not asked, of a kind not asked,
     is not stated (a lead answering a question about proceeds does not list the site's capacity), and none at all
-    when the question asks for no figure; None states them all.
+    when the question asks for no figure; None states them all. `question`: the question's words, for the
+    lengths of time, exchange ratios and prices per unit (「1株あたり」) it asks for, which no measure labels.
     """
-    if asked is not None and not asked.measures and not asked.kinds:
+    if asked is not None and not asked.measures and not asked.kinds and not asks_duration(question):
         return ""
     items: list[tuple[str, str, str]] = []  # (period, label, value)
+    amounts: dict[tuple[str, str], float] = {}
     others: list[str] = []
+    asked_extra: list[str] = []  # what the question asks that no measure labels: a length of time, a ratio
     when = _when_label(quote_text, wanted, lang)
     # A quote naming several periods ("5,686 BTC in 2025 ... 1,406 BTC in the third quarter") gives a figure
     # without its own period no period at all: a wrong period is worse than none.
@@ -148,7 +252,10 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         if amount is None:
             continue
         value = format_figure(amount, fig.unit, lang) if fig.unit or amount != fig.value else fig.raw
-        if not _asked_for(asked, metric, fig.raw):
+        rate = per_unit(quote_text, fig.end, lang) if fig.unit in CURRENCIES else ""
+        if rate:
+            value, metric = rate + value, None  # a price per share is no total of the measure nearby
+        if not (rate and _ASKS_PER.search(question)) and not _asked_for(asked, metric, fig.raw):
             continue
         label = term(metric, lang) if metric else ""
         # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
@@ -158,10 +265,11 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
                 wanted, periods_in(format_period(period, "en"))) >= 0.8:
             continue  # a figure of another month than the one asked ("445 BTC in September" for December)
         shown = own or (when if single else "")
-        if label and (shown, label) not in {(p, x) for p, x, _ in items}:
-            items.append((shown, label, value))
+        if rate and _ASKS_PER.search(question):
+            asked_extra.append(value)  # the price per unit the question asks for
         else:
-            others.append(value)
+            _place(items, amounts, others, (shown, label), value, amount, fig.scale)
+    _add_unlabelled(quote_text, lang, asked, question, asked_extra, others)
     if items and len({p for p, _, _ in items}) > 1:  # figures of several periods: each names its own
         when = ""
         items = [("", f"{p}の{x}" if lang == "ja" else f"{x} ({p})", v) if p else ("", x, v) for p, x, v in items]
@@ -169,7 +277,35 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         when = items[0][0] or (when if single else "")
     if items and asked and not asked.reasons:
         others = []  # the measure asked for is stated; unlabelled figures beside it are noise
-    return _lead_text(items, others, company, when, n, lang)
+    return _lead_text(items, asked_extra + others, company, when, n, lang)
+
+
+def _add_unlabelled(quote_text: str, lang: str, asked: LeadAsk | None, question: str, asked_extra: list[str],
+                    others: list[str]) -> None:
+    """The figures no measure labels: lengths of time (asked for, or beside others when the question names no
+    kind) and exchange ratios (when asked for, or when any figure may be stated)."""
+    if asks_duration(question):
+        asked_extra += [w for _, _, w in durations(quote_text, lang)]
+    elif asked is None or not asked.kinds:
+        others += [w for _, _, w in durations(quote_text, lang)]
+    if asked is None or _ASKS_RATIO.search(question):
+        asked_extra += [w for _, _, w in exchange_ratios(quote_text, question, lang)]
+
+
+def _place(items: list[tuple[str, str, str]], amounts: dict[tuple[str, str], float], others: list[str],
+           key: tuple[str, str], value: str, amount: float, written_scale: float) -> None:
+    """Add a figure to the lead: the first of its (period, label) as an item; a later one that only restates it
+    ("$600,533,914.83 …, or about $600.53 million") replaces it when written rounded, the document's own rounding
+    being the one to show; an unlabelled or further figure among the others."""
+    shown, label = key
+    if label and key not in amounts:
+        items.append((shown, label, value))
+        amounts[key] = amount
+    elif label and _restated(amounts[key], amount):
+        if written_scale > 1:
+            items[:] = [(p, x, value if (p, x) == key else v) for p, x, v in items]
+    else:
+        others.append(value)
 
 
 def _lead_text(items: list[tuple[str, str, str]], others: list[str], company: str, when: str, n: int,
