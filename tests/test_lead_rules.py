@@ -46,3 +46,28 @@ def test_an_amount_written_exactly_then_rounded_is_shown_as_the_document_rounds_
     lead = _lead("そのATMプログラムで売却した株式の累計額はいくらか?",
                  "Over the programme the company sold $312,845,100.20 of stock, or about $312.85 million, under its ATM.")
     assert "3億1,285万ドル" in lead and lead.count("ドル") == 1
+
+
+def test_a_place_the_glossary_writes_in_katakana_is_named_once_in_japanese():
+    from rag.answers.lead import gist_terms
+
+    terms = gist_terms("The miner signed a lease at River Bend, Louisiana, next to its Rockdale campus.", "ja")
+    assert "リバーベンド" in terms and "ロックデール" in terms
+    assert "River Bend" not in terms and "Rockdale" not in terms
+    assert "AI" in gist_terms("Miners fund AI capital spending, said an analyst at Brightwater Research.", "ja")
+
+
+def test_katakana_and_a_latin_name_of_several_words_read_alike_as_a_whole():
+    from rag.query.kana import sounds_like
+
+    assert sounds_like("リバーベンド", "River Bend") and sounds_like("パンサー・クリーク", "Panther Creek")
+    assert not sounds_like("データセンター", "AI") and not sounds_like("ロックデール", "Corsicana")
+
+
+def test_a_japanese_place_or_mining_word_reaches_the_english_one_in_the_keyword_query():
+    from rag.query.analyze import analyze_query
+    from rag.query.vocabulary import keyword_terms
+
+    terms = keyword_terms(analyze_query("コルシカナの拡張を止めた理由と、次の半減期までの日数は?"))
+    assert "Corsicana" in terms and "halving" in terms
+    assert "underclocked" in keyword_terms(analyze_query("マイナーはアンダークロックしたのか?"))

@@ -21,6 +21,7 @@ from rag.figures.glossary import term
 from rag.figures.labels import RULES, label_figures
 from rag.figures.parse import CURRENCIES, PERCENT_UNITS
 from rag.query.companies import load_companies
+from rag.query.kana import sounds_like
 from rag.query.vocabulary import _vocabulary
 from rag.text.normalize import normalize
 
@@ -379,12 +380,15 @@ def gist_terms(text: str, lang: str, question: str = "", limit: int = 8) -> list
         at, _ = _first_position(text, key)
         found.append((at, company_label(key, question, lang)))
     if lang == "ja":
+        written: list[str] = []
         for start, _end, _term, gids in vocab.match_en(text):
             ja = [vocab.groups[g]["ja"][0] for g in sorted(gids) if not g.startswith("intent:") and
                   vocab.groups[g].get("ja")]
             if ja:
                 found.append((start, ja[0]))
-        found += _names_in(text)
+                written.append(ja[0])
+        # a name the glossary writes in katakana by its sound (Rockdale: ロックデール) is not named again as written
+        found += [(at, name) for at, name in _names_in(text) if not any(sounds_like(w, name) for w in written)]
     else:
         for at, _term, gids in vocab.match_ja(text, "ja"):
             en = [vocab.groups[g]["en"][0] for g in sorted(gids) if not g.startswith("intent:") and
