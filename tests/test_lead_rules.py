@@ -71,3 +71,53 @@ def test_a_japanese_place_or_mining_word_reaches_the_english_one_in_the_keyword_
     terms = keyword_terms(analyze_query("コルシカナの拡張を止めた理由と、次の半減期までの日数は?"))
     assert "Corsicana" in terms and "halving" in terms
     assert "underclocked" in keyword_terms(analyze_query("マイナーはアンダークロックしたのか?"))
+
+
+def test_a_gist_writes_the_japanese_word_for_the_english_term_it_met():
+    from rag.answers.lead import gist_terms
+
+    terms = gist_terms("The miner booked a loss on the settlement and moved to quarterly reporting.", "ja")
+    assert "和解" in terms and "四半期報告" in terms
+    assert "訴訟" not in terms and "月次報告" not in terms
+    assert gist_terms("It leases space to AI/HPC tenants.", "ja").count("AI") == 0
+
+
+def test_a_yes_no_question_gets_no_figure_of_a_measure_it_only_touches():
+    from rag.answers.lead import yes_no
+
+    assert yes_no("その会社は月次の生産報告をやめたのか?") and yes_no("Did the miner stop its monthly reports?")
+    assert not yes_no("その会社は前月より多く採掘したか?") and not yes_no("その会社は500BTC以上売却しましたか?")
+    assert not yes_no("その会社は何BTC採掘したか?")
+    assert _lead("その会社は月次の生産報告をやめたのか?", "In May 2025 the miner produced 410 BTC.") == ""
+
+
+def test_in_a_quote_of_several_periods_the_figure_of_the_period_asked_answers():
+    from rag.answers.when import periods_in
+
+    quote = "Annual output of 4,210 BTC compares with 1,020 BTC mined in the second quarter and 330 BTC in March."
+
+    def lead(question: str) -> str:
+        return lead_sentence(quote, 1, "ja", "", periods_in(question), asked=lead_measures(question),
+                             question=question)
+
+    assert "330 BTC" in lead("2024年3月のビットコイン採掘量は?") and "4,210" not in lead("2024年3月のビットコイン採掘量は?")
+    assert "1,020 BTC" in lead("2024年第2四半期のビットコイン採掘量は?")
+    assert "330" not in lead("2024年のビットコイン採掘量は?")
+    sold = "The miner sold 120 BTC for $9.1 million in June 2024 and 95 BTC for $6.0 million in July 2024."
+    ja = lead_sentence(sold, 1, "ja", "", periods_in("2024年7月のビットコイン売却量と金額は?"),
+                       asked=lead_measures("2024年7月のビットコイン売却量と金額は?"))
+    assert "95 BTC" in ja and "600万ドル" in ja and "120" not in ja
+
+
+def test_a_figure_takes_the_period_of_its_own_clause_not_a_maturity_or_an_earlier_one():
+    from rag.answers.when import periods_in
+
+    def lead(quote: str, question: str) -> str:
+        return lead_sentence(quote, 1, "ja", "", periods_in(question), asked=lead_measures(question),
+                             question=question)
+
+    notes = "On 3 March 2024 it priced $800 million of convertible notes due 1 June 2030, upsized from $650 million."
+    assert "8億ドル" in lead(notes, "2024年3月に発行した転換社債の規模は?")
+    aside = "The total dates from a facility opened in May 2023; it is not the March sale of 900 BTC."
+    assert "900" not in lead(aside, "2023年5月のビットコイン売却量は?")
+    assert "120 BTC" in lead("In June 2024 it sold 120 BTC; in July 2024 it sold 95 BTC.", "2024年6月のビットコイン売却量は?")

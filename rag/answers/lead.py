@@ -19,7 +19,7 @@ from rag.answers.when import When, agreement, periods_in
 from rag.figures.format import format_figure, format_period
 from rag.figures.glossary import term
 from rag.figures.labels import RULES, label_figures
-from rag.figures.parse import CURRENCIES, PERCENT_UNITS
+from rag.figures.parse import CURRENCIES, PERCENT_UNITS, parse_figures
 from rag.query.companies import load_companies
 from rag.query.kana import sounds_like
 from rag.query.vocabulary import _vocabulary
@@ -106,11 +106,33 @@ class LeadAsk:
 _ASKS_SIZE = re.compile(r"how (?:big|large|small)|size|scale|どの程度|規模|大きさ", re.IGNORECASE)
 
 
+# A yes/no question: 「…に切り替えたのか?」「…しましたか?」, "Did …?", with no question word; one that compares
+# (「…より多く」, "more than") or names a figure is answered by figures all the same.
+_JA_QUESTION_WORD = re.compile(r"何|いくら|どの|どう|どれ|どちら|どこ|どんな|いつ|なぜ|誰|幾|何故")
+_JA_YES_NO_END = re.compile(r"(?:のか|ですか|ますか|ましたか|でしょうか|[たるいだ]か)\s*[?？]?\s*$")
+_EN_YES_NO = re.compile(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should)\b", re.IGNORECASE)
+_COMPARES = re.compile(r"more|less|fewer|higher|lower|larger|smaller|above|below|exceed|than|より|以上|以下|未満|超|上回|下回|"
+                       r"増え|減っ|多い|少な|高い|低い|大きい|小さい", re.IGNORECASE)
+
+
+def yes_no(question: str) -> bool:
+    """Whether a question asks yes or no and names or compares no figure (see _COMPARES): its lead states a figure
+    only of a kind it names (「金額」), since a figure of whatever measure its words touch (「生産報告」: production)
+    answers nothing it asks."""
+    if _COMPARES.search(question) or parse_figures(question):
+        return False
+    if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", question):
+        return not _JA_QUESTION_WORD.search(question) and bool(_JA_YES_NO_END.search(question))
+    return bool(_EN_YES_NO.search(question)) and " or " not in question.lower()
+
+
 def lead_measures(question: str) -> LeadAsk | None:
     """What a lead may state for a question (see LeadAsk): nothing for a question that asks for no figure at all
     (why, how, who … naming no measure); None (any figure) for one asking a quantity without naming its measure."""
-    metrics = asked_metrics(question)
     kinds = asked_kinds(question)
+    if yes_no(question):
+        return LeadAsk(frozenset(), frozenset(kinds), False)
+    metrics = asked_metrics(question)
     why = "why" in question_wants(question).cues
     if metrics:
         return LeadAsk(frozenset(metrics), frozenset(kinds), why)
@@ -223,6 +245,59 @@ def per_unit(text: str, end: int, lang: str) -> str:
     return f"{_PER_JA[m.group(1).lower()]}あたり{_PER_TIME_JA.get((m.group(2) or '').lower(), '')}"
 
 
+# Where a figure's clause ends after it: a semicolon, a dash, "and", a new sentence, or a date that is no period
+# of the figure ("notes due 15 February 2032": a maturity).
+_CLAUSE_BREAK = re.compile(r";|\s[—–-]\s|—|\band\b|\bwhile\b|\bbut\b|[.!?](?:\s|$)|"
+                           r"\b(?:due|maturing|matures|expiring|expires|until|through)\b|満期|償還")
+
+
+def _clauses(text: str, figs: list) -> list[tuple[str, str]]:
+    """Each figure's own clause, as (before, after): before, the text from the figure before it; after, the text
+    up to the next figure of its kind (money, or not) or a clause break, as in "577 BTC for $51.5 million in
+    December 2025 — …", where the period after the amount is the coins' too."""
+    out = []
+    for i, fig in enumerate(figs):
+        later = [f for f in figs[i + 1:] if (f.unit in CURRENCIES) == (fig.unit in CURRENCIES)]
+        after = text[fig.end: later[0].start if later else len(text)]
+        cut = _CLAUSE_BREAK.search(after)
+        out.append((text[figs[i - 1].end if i else 0: fig.start], after[: cut.start()] if cut else after))
+    return out
+
+
+def _clause_periods(clause: tuple[str, str]) -> list[When]:
+    """The periods a figure's clause gives it: those named after it, else the one named nearest before it
+    ("after the December sale of 1,818 BTC": December, not an August named earlier)."""
+    before, after = clause
+    if stated := periods_in(after):
+        return stated
+    # The nearest period before: the words from the end back to the first that name one, and a few words more,
+    # since "2024" alone is read before "June 2024" is; the narrowest reading wins.
+    starts = [0] + [i for i, ch in enumerate(before) if ch == " "]
+    found: list[When] = []
+    for n, start in enumerate(reversed(starts)):
+        if stated := periods_in(before[start:]):
+            found.append(stated[-1])
+        if len(found) > 3 or n > 40:
+            break
+    return sorted(found, key=lambda w: w.last - w.first)[:1]
+
+
+def _period_fit(clause: tuple[str, str], wanted: list[When], single: bool) -> str:
+    """How a figure's clause fits the period asked, in a quote naming several ("5,686 BTC in the year … 1,406 BTC
+    in the third quarter and 460 BTC in December"): 'agree' when it names the very period asked, 'holds' when it
+    names a span holding it (the year of an asked quarter: stated with its own period), 'conflict' when it names
+    others or a part of it, 'unknown' when it names none; always 'agree' when no
+    period is asked or the quote names one. A figure that can't be placed yields its label to one that can: a
+    wrong figure is worse than none."""
+    if not wanted or single:
+        return "agree"
+    own = _clause_periods(clause)
+    if not own:
+        return "unknown"
+    inside, holds = agreement(wanted, own) >= 0.8, agreement(own, wanted) >= 0.8
+    return "agree" if inside and holds else "holds" if holds else "conflict"
+
+
 def _restated(a: float, b: float) -> bool:
     """Whether two amounts are one amount written twice (exactly, then rounded): within half a per cent."""
     return a == b or (a * b > 0 and abs(a - b) <= 0.005 * max(abs(a), abs(b)))
@@ -248,7 +323,14 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     # A quote naming several periods ("5,686 BTC in 2025 ... 1,406 BTC in the third quarter") gives a figure
     # without its own period no period at all: a wrong period is worse than none.
     single = len({(s.year, s.first, s.last) for s in periods_in(quote_text)}) <= 1
-    for fig, metric, period, _claim, _distance in label_figures(quote_text, keep_all=True):
+    labelled = label_figures(quote_text, keep_all=True)
+    clauses = _clauses(quote_text, [f for f, *_ in labelled])
+    fits = [_period_fit(c, wanted, single) for c in clauses]
+    # Figures placed in the period asked come first, so they and not one that can't be placed answer for it.
+    order = sorted(zip(labelled, clauses, fits, strict=True), key=lambda x: x[2] != "agree")
+    for (fig, metric, period, _claim, _distance), clause, fit in order:
+        if fit == "conflict":
+            continue  # another period's figure
         amount = _scaled(fig.value, fig.unit, fig.scale, table, scale)
         if amount is None:
             continue
@@ -259,17 +341,15 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         if not (rate and _ASKS_PER.search(question)) and not _asked_for(asked, metric, fig.raw):
             continue
         label = term(metric, lang) if metric else ""
-        # A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one.
-        own = format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2})?", period or "") or (
-            not when and re.fullmatch(r"\d{4}Q[1-4]", period or "")) else ""
-        if wanted and re.fullmatch(r"\d{4}-\d{2}", period or "") and not agreement(
-                wanted, periods_in(format_period(period, "en"))) >= 0.8:
+        own = _own_period(period, clause, fit, wanted, single, when, lang)
+        if own is None:
             continue  # a figure of another month than the one asked ("445 BTC in September" for December)
         shown = own or (when if single else "")
         if rate and _ASKS_PER.search(question):
             asked_extra.append(value)  # the price per unit the question asks for
         else:
-            _place(items, amounts, others, (shown, label), value, amount, fig.scale)
+            unplaced = fit == "unknown" and label in {x for _, x, _ in items}  # not a second answer beside it
+            _place(items, amounts, others, ("", "") if unplaced else (shown, label), value, amount, fig.scale)
     _add_unlabelled(quote_text, lang, asked, question, asked_extra, others)
     if items and len({p for p, _, _ in items}) > 1:  # figures of several periods: each names its own
         when = ""
@@ -279,6 +359,24 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     if items and asked and not asked.reasons:
         others = []  # the measure asked for is stated; unlabelled figures beside it are noise
     return _lead_text(items, asked_extra + others, company, when, n, lang)
+
+
+def _own_period(period: str, clause: tuple[str, str], fit: str, wanted: list[When], single: bool, when: str,
+                lang: str) -> str | None:
+    """The period a lead names for one figure ("" for none), None for a figure of another month than the one asked.
+
+    A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one. In a quote of
+    several periods with one asked, the figure's clause places it (see _period_fit), not the nearest period word.
+    """
+    if wanted and not single:
+        if fit == "holds":
+            return format_when(_clause_periods(clause)[0], lang)
+        return _when_label("".join(clause), wanted, lang) if fit == "agree" else ""
+    if wanted and re.fullmatch(r"\d{4}-\d{2}", period or "") and not agreement(
+            wanted, periods_in(format_period(period, "en"))) >= 0.8:
+        return None
+    return format_period(period, lang) if re.fullmatch(r"\d{4}(?:-\d{2})?", period or "") or (
+        not when and re.fullmatch(r"\d{4}Q[1-4]", period or "")) else ""
 
 
 def _add_unlabelled(quote_text: str, lang: str, asked: LeadAsk | None, question: str, asked_extra: list[str],
@@ -366,6 +464,13 @@ def _names_in(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _ja_word(group: dict, english: str) -> str:
+    """The Japanese word for an English term of a vocabulary group: the group's own word for that term when it
+    lists one (settlement: 和解 in a group led by 訴訟), else the group's first Japanese term."""
+    own = {k.lower(): v for k, v in group.get("ja_of", {}).items()}
+    return str(own.get(english.lower()) or group["ja"][0])
+
+
 def gist_terms(text: str, lang: str, question: str = "", limit: int = 8) -> list[str]:
     """The key terms of a quote written for a reader of `lang`, in the order the quote names them.
 
@@ -381,14 +486,16 @@ def gist_terms(text: str, lang: str, question: str = "", limit: int = 8) -> list
         found.append((at, company_label(key, question, lang)))
     if lang == "ja":
         written: list[str] = []
-        for start, _end, _term, gids in vocab.match_en(text):
-            ja = [vocab.groups[g]["ja"][0] for g in sorted(gids) if not g.startswith("intent:") and
+        for start, _end, matched, gids in vocab.match_en(text):
+            ja = [_ja_word(vocab.groups[g], matched) for g in sorted(gids) if not g.startswith("intent:") and
                   vocab.groups[g].get("ja")]
             if ja:
                 found.append((start, ja[0]))
                 written.append(ja[0])
         # a name the glossary writes in katakana by its sound (Rockdale: ロックデール) is not named again as written
-        found += [(at, name) for at, name in _names_in(text) if not any(sounds_like(w, name) for w in written)]
+        # (nor a name the vocabulary's word already holds: "AI" beside 「AI・HPC」)
+        found += [(at, name) for at, name in _names_in(text)
+                  if not any(sounds_like(w, name) or name in w for w in written)]
     else:
         for at, _term, gids in vocab.match_ja(text, "ja"):
             en = [vocab.groups[g]["en"][0] for g in sorted(gids) if not g.startswith("intent:") and
