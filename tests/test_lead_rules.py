@@ -121,3 +121,18 @@ def test_a_figure_takes_the_period_of_its_own_clause_not_a_maturity_or_an_earlie
     aside = "The total dates from a facility opened in May 2023; it is not the March sale of 900 BTC."
     assert "900" not in lead(aside, "2023年5月のビットコイン売却量は?")
     assert "120 BTC" in lead("In June 2024 it sold 120 BTC; in July 2024 it sold 95 BTC.", "2024年6月のビットコイン売却量は?")
+
+
+def test_a_quote_of_other_measures_gives_no_unlabelled_figure_for_the_one_asked():
+    quote = ("The build needs about $52.0 million of capital expenditure, roughly $2.1 million per MW, and should "
+             "earn about $14 million of net operating income a year.")
+    assert "万ドル" not in _lead("AMDとのリースの契約収益はいくらか?", quote)
+
+
+def test_a_company_named_as_the_source_is_not_the_figures_owner_and_no_letter_is_a_name():
+    from rag.answers.lead import gist_terms, is_source
+
+    assert is_source("JPMorgan counted a 4% fall in network hashrate in March.", "JPMORGAN")
+    assert is_source("Network hashrate fell 4%, according to JPMorgan.", "JPMORGAN")
+    assert not is_source("JPMorgan cut its forecast for the miner.", "JPMORGAN")
+    assert "K" not in gist_terms("According to the 8-K, the build needs retrofit capital.", "ja")

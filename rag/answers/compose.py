@@ -7,7 +7,15 @@ from dataclasses import replace
 from typing import Any
 
 from rag.answers.extractive import LEAD_IN, Quote, asked_text, clip
-from rag.answers.lead import company_label, gist_sentence, lead_measures, lead_sentence, source_note, table_scale
+from rag.answers.lead import (
+    company_label,
+    gist_sentence,
+    is_source,
+    lead_measures,
+    lead_sentence,
+    source_note,
+    table_scale,
+)
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
 from rag.text.tables import is_table_line
@@ -54,7 +62,8 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
     for q in quotes:
         if q.lang == lang:
             continue
-        company = company_label(q.subject if (q.subject in asked or not asked) else None, question, lang)
+        subject = q.subject if (q.subject in asked or (not asked and not is_source(q.text, q.subject or ""))) else None
+        company = company_label(subject, question, lang)
         table = is_table_line(q.text)
         lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text),
                              measures, asked_for)

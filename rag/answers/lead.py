@@ -319,6 +319,7 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     amounts: dict[tuple[str, str], float] = {}
     others: list[str] = []
     asked_extra: list[str] = []  # what the question asks that no measure labels: a length of time, a ratio
+    elsewhere = False  # a figure labelled as another measure than the one asked was left out
     when = _when_label(quote_text, wanted, lang)
     # A quote naming several periods ("5,686 BTC in 2025 ... 1,406 BTC in the third quarter") gives a figure
     # without its own period no period at all: a wrong period is worse than none.
@@ -339,6 +340,7 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         if rate:
             value, metric = rate + value, None  # a price per share is no total of the measure nearby
         if not (rate and _ASKS_PER.search(question)) and not _asked_for(asked, metric, fig.raw):
+            elsewhere = elsewhere or bool(metric)
             continue
         label = term(metric, lang) if metric else ""
         own = _own_period(period, clause, fit, wanted, single, when, lang)
@@ -356,8 +358,10 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         items = [("", f"{p}の{x}" if lang == "ja" else f"{x} ({p})", v) if p else ("", x, v) for p, x, v in items]
     elif items:
         when = items[0][0] or (when if single else "")
-    if items and asked and not asked.reasons:
-        others = []  # the measure asked for is stated; unlabelled figures beside it are noise
+    if (items or (elsewhere and asked and asked.measures)) and asked and not asked.reasons:
+        # the measure asked for is stated, or the quote's figures are another measure's: unlabelled ones beside
+        # them are noise (a lead asked for contract revenue does not give the capex sentence's cost per MW)
+        others = []
     return _lead_text(items, asked_extra + others, company, when, n, lang)
 
 
@@ -429,6 +433,23 @@ def _lead_text(items: list[tuple[str, str, str]], others: list[str], company: st
     return f"{head + ' — ' if head else ''}{body[:1].upper() + body[1:]}{extra} [{n}]."
 
 
+# A company named as the source of what a sentence says ("JPMorgan counted …", "according to Luxor"), not as
+# what it is about.
+_REPORTS_AFTER = re.compile(r"^(?:['’]s\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?)?\s+(?:said|says|counted|estimated|estimates|"
+                            r"reported|reports|noted|notes|wrote|writes|put|puts|found|finds|calculated|expects)\b")
+_ACCORDING_BEFORE = re.compile(r"\b(?:according to|said|wrote|per)\s+$", re.IGNORECASE)
+
+
+def is_source(text: str, key: str) -> bool:
+    """Whether a sentence names a company only as the source of what it says ("JPMorgan counted a 3% fall in
+    network hashrate"): a lead then names no company, since the figure is not that company's."""
+    at, size = _first_position(text, key)
+    if at < 0:
+        return False
+    norm = normalize(text)
+    return bool(_REPORTS_AFTER.match(norm[at + size:]) or _ACCORDING_BEFORE.search(norm[:at]))
+
+
 def source_note(n: int, lang: str, company: str, source_lang: str) -> str:
     """The lead when a quote in the other language states no figure: what and where, in the reader's language."""
     if lang == "ja":
@@ -458,7 +479,7 @@ def _names_in(text: str) -> list[tuple[int, str]]:
         words = [_POSSESSIVE.sub("", w) for w in m.group().split()]
         if not text[:m.start()].strip() or text[:m.start()].rstrip()[-1] in ".!?:;\"“":
             words = words[1:]  # a sentence's first word is capitalised whatever it is
-        words = [w for w in words if w and not _NOT_NAME.fullmatch(w)]
+        words = [w for w in words if len(w) > 1 and not _NOT_NAME.fullmatch(w)]  # not the "K" of "8-K"
         if words and not companies_named(" ".join(words)):
             out.append((m.start(), " ".join(words)))
     return out
