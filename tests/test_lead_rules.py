@@ -136,3 +136,17 @@ def test_a_company_named_as_the_source_is_not_the_figures_owner_and_no_letter_is
     assert is_source("Network hashrate fell 4%, according to JPMorgan.", "JPMORGAN")
     assert not is_source("JPMorgan cut its forecast for the miner.", "JPMORGAN")
     assert "K" not in gist_terms("According to the 8-K, the build needs retrofit capital.", "ja")
+
+
+def test_a_japanese_month_is_an_english_month_name_not_a_bare_number_among_the_keywords():
+    from rag.query.analyze import analyze_query
+
+    a = analyze_query("2024年3月15日のハッシュプライスはいくらだったか?")
+    assert "March" in a.keywords and "3" not in a.keywords and "15" not in a.keywords
+    assert "March" not in analyze_query("3か月間の平均はいくらか?").keywords
+
+
+def test_a_why_question_is_told_the_figures_of_its_reason_whatever_their_measure():
+    q = "その会社が2024年2月に採掘拡張を止めたのはなぜか?"
+    quote = "In February 2024 the miner stopped a planned 300 MW mining build-out to study AI tenants."
+    assert "300 MW" in _lead(q, quote)

@@ -145,8 +145,9 @@ def _asked_for(asked: LeadAsk | None, metric: str | None, raw: str) -> bool:
     """Whether a lead may state a figure: one of a measure asked for; unlabelled, of a kind asked for or when the
     question names no kind; of any measure only when the question names none (a question about the ATM's proceeds
     is not answered with the quarter's financing inflow, however it is labelled)."""
-    if asked is None:
-        return True
+    if asked is None or asked.reasons:
+        return True  # any figure; a why question naming a measure is told its reason's figures, of whatever
+        # measure (「採掘拡張を止めたのはなぜか」: the 600 MW the build-out had)
     if metric and metric in asked.measures:
         return True
     kinds = figure_kinds(raw)
