@@ -40,6 +40,7 @@ def test_an_exchange_ratio_and_a_price_per_share_are_rendered():
     lead = _lead(q, quote)
     assert "1株あたり11.5ドル" in lead and "0.25株" in lead
     assert per_unit(" per PH/s per day", 0, "ja") == "1PH/sあたり1日"
+    assert per_unit(" per coin", 0, "ja") == "1BTCあたり"
 
 
 def test_an_amount_written_exactly_then_rounded_is_shown_as_the_document_rounds_it():

@@ -230,9 +230,9 @@ def _company_word(words: str, question: str, lang: str) -> str:
 
 
 # A money figure that is a price per unit: "$20.40 a share", "$39.82 per PH/s per day".
-_PER = re.compile(r"\s*(?:a|per|each)\s+(share|bitcoin|BTC|MW|PH/s|EH/s|TH/s)\b(?:\s+(?:a|per)\s+(day|month|year)\b)?",
+_PER = re.compile(r"\s*(?:a|per|each)\s+(share|bitcoin|BTC|coin|MW|PH/s|EH/s|TH/s)\b(?:\s+(?:a|per)\s+(day|month|year)\b)?",
                   re.IGNORECASE)
-_PER_JA = {"share": "1株", "bitcoin": "1BTC", "btc": "1BTC", "mw": "1MW", "ph/s": "1PH/s", "eh/s": "1EH/s",
+_PER_JA = {"share": "1株", "bitcoin": "1BTC", "btc": "1BTC", "coin": "1BTC", "mw": "1MW", "ph/s": "1PH/s", "eh/s": "1EH/s",
            "th/s": "1TH/s"}
 _PER_TIME_JA = {"day": "1日", "month": "1か月", "year": "1年"}
 
