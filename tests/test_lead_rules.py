@@ -151,3 +151,13 @@ def test_a_why_question_is_told_the_figures_of_its_reason_whatever_their_measure
     q = "その会社が2024年2月に採掘拡張を止めたのはなぜか?"
     quote = "In February 2024 the miner stopped a planned 300 MW mining build-out to study AI tenants."
     assert "300 MW" in _lead(q, quote)
+
+
+def test_a_when_question_is_told_the_dates_of_the_english_quote_in_japanese():
+    from rag.answers.lead import dates_in, when_sentence
+
+    quote = "The miner plans to exit mining over 2027–2028 after a deal signed on 4 March 2026."
+    assert dates_in(quote, "ja") == ["2027〜2028年", "2026年3月4日"]
+    lead = when_sentence(quote, 2, "ja", "その会社はいつマイニングをやめるのか?", "ビットファームズ")
+    assert lead.startswith("ビットファームズについて、") and "2027〜2028年" in lead and lead.endswith("[2]。")
+    assert when_sentence(quote, 2, "ja", "その会社の売上高は?") == ""

@@ -15,6 +15,7 @@ from rag.answers.lead import (
     lead_sentence,
     source_note,
     table_scale,
+    when_sentence,
 )
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
@@ -67,6 +68,8 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
         table = is_table_line(q.text)
         lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text),
                              measures, asked_for)
+        when = when_sentence(q.text, q.n, lang, asked_for, "" if lead else company) if q.lang == "en" else ""
+        lead = " ".join(x for x in (lead, when) if x)
         gist = gist_sentence(q.text, q.n, lang, "" if lead else company, question, skip=lead + company)
         lead = " ".join(x for x in (lead, gist) if x)
         if not lead and not noted:

@@ -304,6 +304,50 @@ def _restated(a: float, b: float) -> bool:
     return a == b or (a * b > 0 and abs(a - b) <= 0.005 * max(abs(a), abs(b)))
 
 
+# A question asking when: 「いつ」「何年に」「時期」, "when", "what date".
+_ASKS_WHEN = re.compile(r"いつ|何年に|何月に|何日に|時期|\bwhen\b|what date|which (?:year|month|date)", re.IGNORECASE)
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:[–—-]|to)\s*((?:19|20)\d{2})(?!\d)")
+_MONTH_ALT = "|".join(_MONTH_EN)
+_DAY_MONTH_YEAR = re.compile(rf"(?<!\d)(\d{{1,2}})\s+({_MONTH_ALT})\s+((?:19|20)\d{{2}})(?!\d)")
+_MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH_ALT})\s+(\d{{1,2}}),\s+((?:19|20)\d{{2}})(?!\d)")
+
+
+def asks_when(question: str) -> bool:
+    """Whether a question asks when something happens (「いつ」, 「何年に」, "when")."""
+    return bool(_ASKS_WHEN.search(question))
+
+
+def dates_in(text: str, lang: str) -> list[str]:
+    """The dates and periods an English text names, written for `lang` in the order found: "16 January 2026" ->
+    「2026年1月16日」, "over 2026–2027" -> 「2026〜2027年」, "the first quarter of 2027" -> 「2027年1〜3月」."""
+    found: list[tuple[int, str]] = []
+    rest = text
+    for m in _YEAR_RANGE.finditer(text):
+        found.append((m.start(), f"{m.group(1)}〜{m.group(2)}年" if lang == "ja" else f"{m.group(1)}–{m.group(2)}"))
+    for rx, d, mo, y in ((_DAY_MONTH_YEAR, 1, 2, 3), (_MONTH_DAY_YEAR, 2, 1, 3)):
+        for m in rx.finditer(text):
+            month = _MONTH_EN.index(m.group(mo)) + 1
+            found.append((m.start(), f"{m.group(y)}年{month}月{int(m.group(d))}日" if lang == "ja" else m.group()))
+    for m in [*_YEAR_RANGE.finditer(text), *_DAY_MONTH_YEAR.finditer(text), *_MONTH_DAY_YEAR.finditer(text)]:
+        rest = rest[: m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
+    labels = [label for _, label in sorted(found)]
+    labels += [format_when(w, lang) for w in periods_in(rest) if w.year]
+    return list(dict.fromkeys(labels))
+
+
+def when_sentence(quote_text: str, n: int, lang: str, question: str, company: str = "") -> str:
+    """For a question asking when, the dates the quote names, in the reader's language, with its [n] (and the
+    company it is about, when no figure lead names it); "" for another question or a quote naming none."""
+    if not asks_when(question):
+        return ""
+    dates = dates_in(quote_text, lang)
+    if not dates:
+        return ""
+    if lang == "ja":
+        return f"{company + 'について、' if company else ''}原文が示す時期は{'、'.join(dates)}です [{n}]。"
+    return f"The source{' about ' + company if company else ''} dates this to {', '.join(dates)} [{n}]."
+
+
 def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list[When], table: bool = False,
                   scale: float | None = None, asked: LeadAsk | None = None, question: str = "") -> str:
     """One sentence in `lang` stating the labelled figures of a quote, with its [n]; "" when it labels none.
