@@ -161,3 +161,11 @@ def test_a_when_question_is_told_the_dates_of_the_english_quote_in_japanese():
     lead = when_sentence(quote, 2, "ja", "その会社はいつマイニングをやめるのか?", "ビットファームズ")
     assert lead.startswith("ビットファームズについて、") and "2027〜2028年" in lead and lead.endswith("[2]。")
     assert when_sentence(quote, 2, "ja", "その会社の売上高は?") == ""
+
+
+def test_figures_listed_with_their_periods_respectively_keep_the_labellers_period():
+    from rag.answers.when import periods_in
+
+    quote = "During 2023, 2022 and 2021, the quarterly cash dividend was $0.61, $0.58 and $0.52 per share, respectively."
+    q = "その会社は2023年度第1四半期に配当を支払ったか。"
+    assert "0.61ドル" in lead_sentence(quote, 1, "ja", "", periods_in(q), asked=lead_measures(q), question=q)

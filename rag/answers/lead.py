@@ -371,7 +371,10 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     single = len({(s.year, s.first, s.last) for s in periods_in(quote_text)}) <= 1
     labelled = label_figures(quote_text, keep_all=True)
     clauses = _clauses(quote_text, [f for f, *_ in labelled])
-    fits = [_period_fit(c, wanted, single) for c in clauses]
+    # "During 2022, 2021 and 2020 … $0.55, $0.50 and $0.50 per share, respectively": the periods are listed apart
+    # from the figures, so no clause places a figure; each keeps the period its labeller read.
+    listed = bool(re.search(r"\brespectively\b", quote_text, re.IGNORECASE))
+    fits = ["listed" if listed else _period_fit(c, wanted, single) for c in clauses]
     # Figures placed in the period asked come first, so they and not one that can't be placed answer for it.
     order = sorted(zip(labelled, clauses, fits, strict=True), key=lambda x: x[2] != "agree")
     for (fig, metric, period, _claim, _distance), clause, fit in order:
@@ -417,7 +420,7 @@ def _own_period(period: str, clause: tuple[str, str], fit: str, wanted: list[Whe
     A figure's own month ("460 BTC in December") is trusted; its own quarter may be a fiscal one. In a quote of
     several periods with one asked, the figure's clause places it (see _period_fit), not the nearest period word.
     """
-    if wanted and not single:
+    if wanted and not single and fit != "listed":
         if fit == "holds":
             return format_when(_clause_periods(clause)[0], lang)
         return _when_label("".join(clause), wanted, lang) if fit == "agree" else ""
