@@ -124,10 +124,28 @@ def test_a_figure_takes_the_period_of_its_own_clause_not_a_maturity_or_an_earlie
     assert "120 BTC" in lead("In June 2024 it sold 120 BTC; in July 2024 it sold 95 BTC.", "2024年6月のビットコイン売却量は?")
 
 
-def test_a_quote_of_other_measures_gives_no_unlabelled_figure_for_the_one_asked():
+def test_a_quote_of_other_measures_states_them_labelled_and_no_unlabelled_figure():
     quote = ("The build needs about $52.0 million of capital expenditure, roughly $2.1 million per MW, and should "
              "earn about $14 million of net operating income a year.")
-    assert "万ドル" not in _lead("AMDとのリースの契約収益はいくらか?", quote)
+    lead = _lead("AMDとのリースの契約収益はいくらか?", quote)
+    assert "設備投資は5,200万ドル" in lead and "1MWあたり" not in lead and "210万ドル" not in lead
+
+
+def test_other_amounts_of_the_kind_asked_stay_when_the_quote_states_no_measure_asked():
+    quote = "It may borrow up to $2,500,000,000 under the new agreement, replacing a $2,100,000,000 facility."
+    lead = _lead("その会社のクレジット契約の枠はいくらか?", quote)
+    assert "25億ドル" in lead
+
+
+def test_a_balance_at_the_years_last_day_is_that_years_and_a_dated_agreement_is_no_period():
+    from rag.answers.when import periods_in
+
+    q = "2021年度の売掛金の引当金はいくらか?"
+    quote = "Receivables (net of allowances of $41 at December 31, 2021 and $37 at December 31, 2020)"
+    assert "41ドル" in lead_sentence(quote, 1, "ja", "", periods_in(q), asked=lead_measures(q), question=q)
+    q2 = "2024年6月3日にその会社が終了した契約の枠はいくらか?"
+    quote2 = "Effective June 3, 2024, the company terminated the $900,000,000 facility, dated as of June 5, 2021."
+    assert "9億ドル" in lead_sentence(quote2, 1, "ja", "", periods_in(q2), asked=lead_measures(q2), question=q2)
 
 
 def test_a_company_named_as_the_source_is_not_the_figures_owner_and_no_letter_is_a_name():

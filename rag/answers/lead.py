@@ -141,7 +141,7 @@ def lead_measures(question: str) -> LeadAsk | None:
     return LeadAsk(frozenset(), frozenset(), why)
 
 
-def _asked_for(asked: LeadAsk | None, metric: str | None, raw: str) -> bool:
+def _asked_for(asked: LeadAsk | None, metric: str | None, raw: str, strict: bool = True) -> bool:
     """Whether a lead may state a figure: one of a measure asked for; unlabelled, of a kind asked for or when the
     question names no kind; of any measure only when the question names none (a question about the ATM's proceeds
     is not answered with the quarter's financing inflow, however it is labelled)."""
@@ -151,8 +151,8 @@ def _asked_for(asked: LeadAsk | None, metric: str | None, raw: str) -> bool:
     if metric and metric in asked.measures:
         return True
     kinds = figure_kinds(raw)
-    if metric and kinds & _measure_kinds(asked.measures):
-        return False  # the question names the measure of this kind it wants, and this is another
+    if strict and metric and kinds & _measure_kinds(asked.measures):
+        return False  # the question names the measure of this kind it wants, the quote states it, this is another
     if asked.kinds & kinds:
         return True
     return False if metric else not asked.kinds
@@ -249,7 +249,7 @@ def per_unit(text: str, end: int, lang: str) -> str:
 # Where a figure's clause ends after it: a semicolon, a dash, "and", a new sentence, or a date that is no period
 # of the figure ("notes due 15 February 2032": a maturity).
 _CLAUSE_BREAK = re.compile(r";|\s[—–-]\s|—|\band\b|\bwhile\b|\bbut\b|[.!?](?:\s|$)|"
-                           r"\b(?:due|maturing|matures|expiring|expires|until|through)\b|満期|償還")
+                           r"\b(?:due|maturing|matures|expiring|expires|until|through|dated)\b|満期|償還")
 
 
 def _clauses(text: str, figs: list) -> list[tuple[str, str]]:
@@ -296,7 +296,9 @@ def _period_fit(clause: tuple[str, str], wanted: list[When], single: bool) -> st
     if not own:
         return "unknown"
     inside, holds = agreement(wanted, own) >= 0.8, agreement(own, wanted) >= 0.8
-    return "agree" if inside and holds else "holds" if holds else "conflict"
+    # a balance "at December 28, 2019" is the asked year's, stated at its end
+    at_end = any(o.first == o.last and w.year == o.year and o.last == w.last for o in own for w in wanted)
+    return "agree" if (inside and holds) or at_end else "holds" if holds else "conflict"
 
 
 def _restated(a: float, b: float) -> bool:
@@ -373,6 +375,9 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
     clauses = _clauses(quote_text, [f for f, *_ in labelled])
     # "During 2022, 2021 and 2020 … $0.55, $0.50 and $0.50 per share, respectively": the periods are listed apart
     # from the figures, so no clause places a figure; each keeps the period its labeller read.
+    # Only a quote stating the measure asked has its other amounts of that kind left out: where it states none,
+    # the measure may have been read amiss (「契約の枠」 read as contract revenue), and its amounts stay, labelled.
+    strict = asked is not None and any(m in asked.measures for _, m, *_ in labelled)
     listed = bool(re.search(r"\brespectively\b", quote_text, re.IGNORECASE))
     fits = ["listed" if listed else _period_fit(c, wanted, single) for c in clauses]
     # Figures placed in the period asked come first, so they and not one that can't be placed answer for it.
@@ -387,7 +392,7 @@ def lead_sentence(quote_text: str, n: int, lang: str, company: str, wanted: list
         rate = per_unit(quote_text, fig.end, lang) if fig.unit in CURRENCIES else ""
         if rate:
             value, metric = rate + value, None  # a price per share is no total of the measure nearby
-        if not (rate and _ASKS_PER.search(question)) and not _asked_for(asked, metric, fig.raw):
+        if not (rate and _ASKS_PER.search(question)) and not _asked_for(asked, metric, fig.raw, strict):
             elsewhere = elsewhere or bool(metric)
             continue
         label = term(metric, lang) if metric else ""
