@@ -219,7 +219,7 @@ def test_a_lead_names_no_period_a_figure_does_not_have():
     # Two periods in the quote: the annual figure must not be labelled as the asked quarter's.
     lead = lead_sentence("Revenue for 2025 was $647.4 million. In the third quarter of 2025 Riot mined 1,406 BTC.",
                          1, "ja", "ライオット", asked)
-    assert "6億4,740万ドル" in lead and "7〜9月" not in lead
+    assert "2025年の売上高は6億4,740万ドル" in lead and "7〜9月の売上高" not in lead
     assert "2025年の" in lead_sentence("Bitcoin mined in 2025: 5,686 BTC.", 1, "ja", "ライオット", asked)
     assert "2025年12月" in lead_sentence("In December 2025 Riot Platforms sold 1,818 BTC for $161.6 million.", 1,
                                         "ja", "ライオット", periods_in("2025年12月"))
@@ -296,7 +296,7 @@ def test_a_japanese_lead_names_the_key_terms_of_an_english_quote():
 
     quote = "In January Riot halted the planned mining expansion at Corsicana and hired Altman Solon to study the site."
     lead = gist_sentence(quote, 1, "ja", "", "ライオットはコルシカナで何を止めたか?")
-    assert lead.endswith("[1]。") and "ライオット" in lead and "Corsicana" in lead and "Altman Solon" in lead
+    assert lead.endswith("[1]。") and "ライオット" in lead and "コルシカナ" in lead and "Altman Solon" in lead
     assert "In" not in lead.split("、")  # a sentence's first word is no name
     assert gist_sentence("Mining used to be simple.", 2, "ja", "", "") in ("", "原文はマイニングに触れています [2]。")
 

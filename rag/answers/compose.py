@@ -7,7 +7,16 @@ from dataclasses import replace
 from typing import Any
 
 from rag.answers.extractive import LEAD_IN, Quote, asked_text, clip
-from rag.answers.lead import company_label, gist_sentence, lead_measures, lead_sentence, source_note, table_scale
+from rag.answers.lead import (
+    company_label,
+    gist_sentence,
+    is_source,
+    lead_measures,
+    lead_sentence,
+    source_note,
+    table_scale,
+    when_sentence,
+)
 from rag.query.analyze import QueryAnalysis
 from rag.schema import Hit
 from rag.text.tables import is_table_line
@@ -64,10 +73,13 @@ def compose_answer(quotes: Sequence[Quote], hits: Sequence[Hit], question: str, 
     for q in quotes:
         if q.lang == lang:
             continue
-        company = company_label(q.subject if (q.subject in asked or not asked) else None, question, lang)
+        subject = q.subject if (q.subject in asked or (not asked and not is_source(q.text, q.subject or ""))) else None
+        company = company_label(subject, question, lang)
         table = is_table_line(q.text)
         lead = lead_sentence(q.text, q.n, lang, company, wanted, table, table_scale(hits[q.n - 1].text),
-                             measures)
+                             measures, asked_for)
+        when = when_sentence(q.text, q.n, lang, asked_for, "" if lead else company) if q.lang == "en" else ""
+        lead = " ".join(x for x in (lead, when) if x)
         gist = gist_sentence(q.text, q.n, lang, "" if lead else company, question, skip=lead + company)
         lead = " ".join(x for x in (lead, gist) if x)
         if not lead and not noted:

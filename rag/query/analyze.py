@@ -8,12 +8,13 @@ an English filing. The pieces live in companies.py, periods.py and vocabulary.py
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rag.errors import QuestionError
 from rag.query.companies import company_matcher
-from rag.query.matching import mask
+from rag.query.matching import Span, mask
 from rag.query.periods import find_latest, find_periods
 from rag.query.vocabulary import find_doc_types, read_terms
 from rag.text.lang import QUESTION_SHARE, detect_lang
@@ -76,7 +77,8 @@ def analyze_query(question: str, known_companies: Mapping[str, Sequence[str]] | 
     periods, years, period_spans = find_periods(text)
     doc_types, doc_spans = find_doc_types(text)
     latest_spans = find_latest(text, period_spans)
-    terms = read_terms(mask(text, company_spans + period_spans + doc_spans + latest_spans), lang)
+    month_spans, months = find_months(text)
+    terms = read_terms(mask(text, company_spans + period_spans + doc_spans + latest_spans + month_spans), lang)
     return QueryAnalysis(
         text=question,
         lang=lang,
@@ -85,11 +87,27 @@ def analyze_query(question: str, known_companies: Mapping[str, Sequence[str]] | 
         latest=bool(latest_spans),
         doc_types=doc_types,
         intents=terms.intents,
-        keywords=terms.keywords,
+        keywords=list(dict.fromkeys(terms.keywords + months)),
         expansions=terms.expansions,
         years=years,
         phrases=terms.phrases,
     )
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+# A month a Japanese question writes with digits: 「2025年11月」「11月22日」 (not 「3か月」, a length of time).
+_JA_MONTH = re.compile(r"(?<![\d.,])(1[0-2]|0?[1-9])月(?:(?:[1-9]|[12]\d|3[01])日)?(?![間次])")
+
+
+def find_months(text: str) -> tuple[list[Span], list[str]]:
+    """The months a Japanese question writes with digits, as spans to mask (their digits are no content words:
+    "11" meets nothing in an English note) and as the English month names that do ("November")."""
+    spans, names = [], []
+    for m in _JA_MONTH.finditer(text):
+        spans.append(m.span())
+        names.append(_MONTH_NAMES[int(m.group(1)) - 1])
+    return spans, list(dict.fromkeys(names))
 
 
 def as_analysis(question: str | QueryAnalysis) -> QueryAnalysis:

@@ -68,3 +68,13 @@ def sounds_written(name: str, text: str) -> bool:
         return False
     latin = {latin_skeleton(w) for w in _LATIN_WORD.findall(text)}
     return all(s in latin for s in skeletons)
+
+
+def sounds_like(katakana: str, latin: str) -> bool:
+    """Whether a katakana word and a Latin name of one or more words read alike as a whole (リバーベンド = River Bend,
+    ロックデール = Rockdale): the same consonant skeleton of two consonants or more, word breaks and dots ignored."""
+    kana = _collapse("".join(kana_skeleton(p) for p in re.split(r"[・･\s]+", katakana) if p))
+    words = _LATIN_WORD.findall(latin)
+    if len(kana) < 2 or not words or not all(_KATAKANA.fullmatch(p) for p in re.split(r"[・･\s]+", katakana) if p):
+        return False
+    return kana == _collapse("".join(latin_skeleton(w) for w in words))
