@@ -25,14 +25,15 @@ _SCALAR = (str, int, float, bool)
 # Chroma's default ef_search (100) makes the search approximate: at n=80 it missed 2-4% of the exact nearest
 # chunks on 3,813 FinanceBench chunks, and which ones depends on the graph, i.e. on the order and batches the
 # vectors were written in (an ingest and an import of the same vectors differ; so do two ingests, which insert on
-# several threads). A search explores max(ef_search, n) candidates; 1000 makes it exact at the sizes measured
-# (evals/bench_team.py reports the recall against an exact search) for about 8 ms more per query.
+# several threads). A search explores max(ef_search, n) candidates; 1000 made it exact at the sizes measured
+# (evals/bench_team.py replays the retriever's searches and checks them against an exact search), for a few ms
+# more per query.
 SEARCH_EF = 1000
 HNSW = {"hnsw:space": "cosine", "hnsw:construction_ef": 100, "hnsw:M": 16, "hnsw:search_ef": SEARCH_EF}
 # Chunks at the same distance (a passage repeated verbatim) come back by id: the graph's order is the insertion
 # order. A few more than asked are fetched so that a tie across the cut is decided by id too.
 _TIE_MARGIN = 8
-_DISTANCE_DIGITS = 6  # distances equal to this many digits are ties (the server and the client may round apart)
+_DISTANCE_DIGITS = 6  # distances equal to this many digits count as ties
 
 
 def _chroma_metadata(meta: dict[str, Any]) -> dict[str, Any]:
