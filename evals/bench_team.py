@@ -2,13 +2,19 @@
 
     python -m evals.bench_team --financebench ../shared/financebench --out evals/reports [--limit N]
         [--database-url postgresql://… --chroma-host H --chroma-port P] [--skip-workers] [--skip-load]
+        [--workers-limit N] [--load-docs N] [--reuse-embedded]
 
 1. Retrieval: the PDFs are ingested once into an embedded library (SQLite + Chroma in a folder), which is
    exported and imported into the team backend (PostgreSQL + a Chroma server): the same chunks and vectors
    on both sides, so any difference in FinanceBench page hit@k, MRR or search latency comes from the backends.
+   The hybrid runs' vector searches are then replayed on both collections and checked against an exact search
+   over the stored vectors (recall of the exact nearest, lists equal): an approximate HNSW search is where the
+   two backends can part (rag/store/vectors.py, SEARCH_EF).
 2. Ingest workers: the same PDFs ingested into a fresh team library by one `shiftbrief ingest` process, then
    into another by two at once (each its own data directory, so its own embedding cache; the same PostgreSQL
-   and Chroma server). Both must land exactly the embedded library's chunks.
+   and Chroma server). Both must land exactly the embedded library's chunks. Four ingests of all 74 filings do
+   not fit a short run: `--workers-limit N` runs this part (and `--load-docs N` the next) on the first N PDFs,
+   the retrieval part staying on all of them; the report says so.
 3. Load: two app-server processes, each 16 reader threads on its own stores doing what the app does per
    question (hybrid search, extractive answer; evals/bench_load.readers), while a third process ingests the
    PDFs into the library they read. Counts errors; the library must end with exactly the chunks of a clean
@@ -38,7 +44,8 @@ from evals.bench import K, _question_sets, _score
 from rag.evaluation.metrics import percentile
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS: dict[str, dict[str, Any]] = {"hybrid": {}, "keyword side only": {"vector_weight": 0.0}}
+CONFIGS: dict[str, dict[str, Any]] = {"hybrid": {}, "keyword side only": {"vector_weight": 0.0},
+                                      "vector side only": {"keyword_weight": 0.0}}
 
 
 @dataclass
@@ -113,22 +120,73 @@ def _keyword_latency(stores, questions: list[str]) -> dict[str, float]:
     return _ms(lat)
 
 
+def _recording(stores) -> list[tuple[Any, int, list[str] | None]]:
+    """Record the vector searches the retriever of these stores makes (query vector, n, documents), to replay."""
+    calls: list[tuple[Any, int, list[str] | None]] = []
+    query = stores.vectors.query
+
+    def recorded(vector, n, doc_names=None):
+        calls.append((vector, n, None if doc_names is None else list(doc_names)))
+        return query(vector, n, doc_names)
+
+    stores.vectors.query = recorded
+    return calls
+
+
+def _vector_check(embedded, team, calls) -> dict[str, Any]:
+    """The retriever's vector searches replayed on both backends' collections, against an exact search over the
+    stored vectors: recall of the exact nearest, lists equal to the exact one, lists equal across the backends."""
+    import numpy as np
+
+    ids = sorted(embedded.vectors.all_ids())
+    stored = embedded.vectors.get_vectors(ids)
+    unit = np.vstack([stored[i] for i in ids])
+    unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    names = embedded.vectors.doc_names(ids)
+    docs = np.array([names[i] for i in ids])
+    out: dict[str, Any] = {"searches": len(calls)}
+    got: dict[str, list[list[str]]] = {}
+    for backend, stores in (("embedded", embedded), ("team", team)):
+        recall, exact_lists, lists = [], 0, []
+        for vector, n, doc_names in calls:
+            dist = 1.0 - unit @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+            keep = np.arange(len(ids)) if doc_names is None else np.flatnonzero(np.isin(docs, doc_names))
+            want = sorted(keep, key=lambda i: (round(float(dist[i]), 6), ids[i]))[:n]
+            want_ids = [ids[i] for i in want]
+            hits = [c for c, _ in stores.vectors.query(vector, n, doc_names)]
+            recall.append(len(set(hits) & set(want_ids)) / max(len(want_ids), 1))
+            exact_lists += hits == want_ids
+            lists.append(hits)
+        got[backend] = lists
+        out[backend] = {"recall_of_exact": round(float(np.mean(recall)), 4) if recall else None,
+                        "min_recall": round(float(np.min(recall)), 4) if recall else None,
+                        "exact_lists": exact_lists}
+    out["same_lists"] = sum(a == b for a, b in zip(got["embedded"], got["team"]))
+    return out
+
+
 def _retrieval(embedded, team, items) -> dict[str, Any]:
     """Page hit@k, MRR and search latency of each backend, on the same questions in the same run."""
     from rag.retrieval.hybrid import HybridRetriever, RetrievalConfig
 
     out: dict[str, Any] = {"retrieval": {}, "latency": {}}
+    calls: list[tuple[Any, int, list[str] | None]] = []
     with _bar("retrieval", 2 * len(CONFIGS)) as update:
         for backend, stores in (("embedded", embedded), ("team", team)):
             stores.keywords.search(["warm", "up"], 5)
             for label, change in CONFIGS.items():
                 retriever = HybridRetriever(stores, replace(RetrievalConfig(), **change))
                 retriever.search("warm up", k=K)
+                if backend == "embedded" and label == "hybrid":
+                    calls = _recording(stores)
                 metrics, lat, _ = _score(lambda q: [(h.doc_name, h.page) for h in retriever.search(q, k=K)], items)
+                if "query" in vars(stores.vectors):
+                    del stores.vectors.query  # recorded once: the hybrid searches' vector queries
                 out["retrieval"][f"{backend}: {label}"] = metrics
                 out["latency"][f"{backend}: {label}"] = _ms(lat)
                 update(len(out["retrieval"]))
             out["latency"][f"{backend}: keyword index alone"] = _keyword_latency(stores, [q.question for q in items])
+    out["vector search"] = _vector_check(embedded, team, calls)
     e, tm = out["retrieval"]["embedded: hybrid"], out["retrieval"]["team: hybrid"]
     out["hit@5 gap"] = round(abs(e["page_hit@5"] - tm["page_hit@5"]), 4) if items else None
     return out
@@ -207,6 +265,8 @@ def _workers(args: argparse.Namespace, servers: Servers, pdfs: list[Path], embed
             **_lands(servers, library, args.work, embedder, want)}
     one, two = out["1 worker"], out[f"{args.workers} workers"]
     out["speed-up"] = round(one["s"] / two["s"], 2) if two["s"] else None
+    if args.workers_limit:
+        out["pdfs"] = len(pdfs)
     return out
 
 
@@ -287,10 +347,11 @@ def _load(args: argparse.Namespace, servers: Servers, pdfs: list[Path], embedder
             "clean_ingest_chunks": len(want), **_lands(servers, library, args.work, embedder, want)}
 
 
-def _clear(work: Path) -> None:
+def _clear(work: Path, keep_embedded: bool = False) -> None:
     """Every store of the run starts empty: remove what an earlier run left (only that, whatever --work is)."""
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("embedded", "team", "chroma-server", "library.jsonl.gz", "load-prefill", "load-worker"):
+    names = ("team", "chroma-server", "library.jsonl.gz", "load-prefill", "load-worker")
+    for name in names if keep_embedded else ("embedded", *names):
         if (work / name).is_dir():
             shutil.rmtree(work / name)
         else:
@@ -311,7 +372,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pdfs = sorted((fb / "pdfs").glob("*.pdf"))[: args.limit or None]
     if not pdfs:
         raise SystemExit(f"No PDFs under {fb / 'pdfs'}; pass --financebench DIR")
-    _clear(work)
+    _clear(work, args.reuse_embedded)
 
     embedder = UseEmbedder(threads=2)
     embedded = open_stores(get_settings(data_dir=work / "embedded"), embedder)
@@ -333,17 +394,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"[bench_team] {len(pdfs)} PDFs, {len(items)} questions", file=sys.stderr, flush=True)
         result.update(_retrieval(embedded, team, items))
         team.close()
+        _write(args.out, result)  # the retrieval part, kept should a later part fail
         if not args.skip_workers:
-            result["workers"] = _workers(args, servers, pdfs, embedder, want)
+            some = pdfs[: args.workers_limit or None]
+            result["workers"] = _workers(args, servers, some, embedder,
+                                         {c for p in some for c in embedded.keywords.chunk_ids(p.stem)})
         if not args.skip_load:
             questions = [q.question for q in items] or ["What was the revenue?"]
             result["load"] = _load(args, servers, pdfs[: args.load_docs or None], embedder, embedded, questions)
     finally:
         servers.stop()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "team.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    (args.out / "team.md").write_text(render_markdown(result))
+    _write(args.out, result)
     return result
+
+
+def _write(out: Path, result: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "team.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (out / "team.md").write_text(render_markdown(result))
 
 
 def render_markdown(r: dict[str, Any]) -> str:
@@ -367,6 +435,15 @@ def render_markdown(r: dict[str, Any]) -> str:
     gap = r["hit@5 gap"]
     lines += ["", f"page hit@5 gap (hybrid): {gap} ({'within' if gap is not None and gap <= 0.02 else 'outside'} "
               "the 0.02 target)", ""]
+    vs = r.get("vector search")
+    if vs:
+        lines += [f"The hybrid runs' {vs['searches']} vector searches, replayed on both collections and checked against "
+                  "an exact search over the stored vectors (cosine, ties by chunk id):", "",
+                  "| collection | recall of the exact nearest | lowest recall | lists equal to the exact one |",
+                  "|---|---|---|---|"]
+        lines += [f"| {b} | {vs[b]['recall_of_exact']} | {vs[b]['min_recall']} | {vs[b]['exact_lists']} of "
+                  f"{vs['searches']} |" for b in ("embedded", "team")]
+        lines += ["", f"Lists equal across the two backends: {vs['same_lists']} of {vs['searches']}.", ""]
     if "workers" in r:
         lines += _render_workers(r["workers"], r["corpus"]["chunks"])
     if "load" in r:
@@ -375,7 +452,10 @@ def render_markdown(r: dict[str, Any]) -> str:
 
 
 def _render_workers(w: dict[str, Any], chunks: int) -> list[str]:
+    pdfs = w.get("pdfs")
     lines = ["## Ingest workers (separate processes and caches, one PostgreSQL and Chroma server)", "",
+             *([f"On the first {pdfs} PDFs (--workers-limit); the retrieval above is on all of them.", ""]
+               if pdfs else []),
              "| workers | wall s | PDFs/min | ingested per worker | skipped | chunks | vectors | "
              "same chunks as embedded |", "|---|---|---|---|---|---|---|---|"]
     for name, row in w.items():
@@ -383,7 +463,8 @@ def _render_workers(w: dict[str, Any], chunks: int) -> list[str]:
             lines.append(f"| {name} | {row['s']} | {row['pdfs_per_min']} | {row['ingested']} | {row['skipped']} | "
                          f"{row['chunks']} | {row['vectors']} | {row['same_as_clean']} |")
     failed = [f for row in w.values() if isinstance(row, dict) for f in row["failed"] if f]
-    lines += ["", f"Speed-up of two workers: {w['speed-up']}×. The embedded ingest has {chunks} chunks. "
+    want = f"The embedded ingest has {chunks} chunks" if not pdfs else "Compared with the embedded library's chunks of those PDFs"
+    lines += ["", f"Speed-up of two workers: {w['speed-up']}×. {want}. "
               f"Failures: {failed or 'none'}.", ""]
     return lines
 
@@ -420,6 +501,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--readers", type=int, default=16, help="reader threads per app server")
     p.add_argument("--requests", type=int, default=4, help="requests per reader at least (more while ingesting)")
     p.add_argument("--load-docs", type=int, default=None, help="PDFs the load's ingest takes (default: all)")
+    p.add_argument("--workers-limit", type=int, default=None,
+                   help="the ingest-worker part on the first N PDFs only (retrieval stays on all)")
+    p.add_argument("--reuse-embedded", action="store_true",
+                   help="keep the embedded library an earlier run left in --work (its ingest then skips unchanged "
+                        "files); the team side is always rebuilt")
     p.add_argument("--skip-workers", action="store_true")
     p.add_argument("--skip-load", action="store_true")
     r = run(p.parse_args(argv))

@@ -400,7 +400,7 @@ def export_cmd(
     path: Annotated[Path, typer.Argument(help="File to write, e.g. library.jsonl.gz.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Write the library (catalog, chunks, keyword text and vectors) to one file."""
+    """Write the library (catalog, chunks, keyword text, vectors and statement facts) to one file."""
     from rag.store.migrate import export_library
 
     stores = _stores()
@@ -435,7 +435,8 @@ def _moved(verb: str, report, path: Path, as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
         return
-    out.print(f"{verb} {report.documents} documents ({report.chunks} chunks) · {path}", highlight=False)
+    out.print(f"{verb} {report.documents} documents ({report.chunks} chunks, {report.facts} facts) · {path}",
+              highlight=False)
     for name, why in report.skipped:
         err.print(f"skipped {name}: {why}", highlight=False)
 

@@ -361,6 +361,35 @@ def test_export_import_moves_an_embedded_library_to_the_team_without_re_embeddin
     assert ingest([tmp_path / "c"], target).unchanged == 5
 
 
+@needs_pg
+@pytest.mark.slow
+def test_a_moved_library_answers_figure_questions_from_the_facts_it_carried(team, library, tmp_path, use_embedder,
+                                                                           stores):
+    folder = _filing_pages(tmp_path / "filing")
+    assert ingest([folder], stores).ingested == 1
+    doc, q = FILING.stem, "What was 3M's capital expenditure in FY2018 (in USD millions)?"
+    assert stores.facts is not None and stores.facts.count(doc) > 0
+    moved = export_library(stores, tmp_path / "lib.jsonl.gz")
+    assert moved.facts == stores.facts.count(doc)
+    counting = _CountingEmbedder(use_embedder)
+    target = open_stores(node(team, tmp_path / "t", library), counting)
+    got = import_library(tmp_path / "lib.jsonl.gz", target)
+    assert got.facts == moved.facts and counting.texts == 0  # nothing re-read, nothing re-embedded
+    assert target.facts is not None
+    assert target.facts.rows(doc) == stores.facts.rows(doc)
+    assert target.facts.of_documents([doc]) == stores.facts.of_documents([doc])
+    assert target.facts.find(["capex"], company_key="3m") == stores.facts.find(["capex"], company_key="3m") != []
+    other = open_stores(node(team, tmp_path / "b", library), use_embedder)  # another server of the team
+    want, answer = answer_question(q, stores), answer_question(q, other)
+    assert want.calculation and answer.calculation == want.calculation and answer.answer == want.answer
+    # And back: the team's library exported into a new embedded one carries the same facts.
+    target.close()
+    export_library(other, tmp_path / "back.jsonl.gz")
+    home = open_stores(get_settings(data_dir=tmp_path / "home"), use_embedder)
+    import_library(tmp_path / "back.jsonl.gz", home)
+    assert home.facts is not None and home.facts.rows(doc) == stores.facts.rows(doc)
+
+
 # ---------------------------------------------------------------- the scenario, without PostgreSQL
 
 

@@ -64,6 +64,8 @@ class FactTable(Protocol):
 
     def period_ends(self, doc_names: Sequence[str], months: int = 12) -> dict[str, dict[str, str]]: ...
 
+    def rows(self, doc_name: str) -> list[dict[str, Any]]: ...
+
 
 def open_facts(catalog: Catalog) -> FactTable:
     """The fact table beside a catalog: in its SQLite file, or in its PostgreSQL schema."""
@@ -151,6 +153,14 @@ class FactStore:
         with self._lock:
             rows = self._conn.execute(sql, list(doc_names)).fetchall()
         return [fact_from_row(r) for r in rows]
+
+    def rows(self, doc_name: str) -> list[dict[str, Any]]:
+        """Every fact of a document as stored (by column name, company_key too), in the order the ingest read them:
+        what an export carries (rag.store.migrate)."""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT {','.join(COLUMNS)} FROM facts WHERE doc_name = ? ORDER BY rowid",
+                                      (doc_name,)).fetchall()
+        return [dict(zip(COLUMNS, r)) for r in rows]
 
     def period_ends(self, doc_names: Sequence[str], months: int = 12) -> dict[str, dict[str, str]]:
         """doc_name -> {period label ('FY2018', or 'Q2 2024' with months=3): the date it ends ('2018-12-31')}."""

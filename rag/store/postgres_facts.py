@@ -101,6 +101,14 @@ class PostgresFactStore:
                 out.setdefault(doc, {})[period] = end  # the most printed end wins (ordered by count)
         return out
 
+    def rows(self, doc_name: str) -> list[dict[str, Any]]:
+        """Every fact of a document as stored (by column name, company_key too), in the order the ingest read them:
+        what an export carries (rag.store.migrate)."""
+        with self.catalog.using("read facts") as conn:
+            rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM facts WHERE doc_name = %s ORDER BY seq".encode(),
+                                (doc_name,)).fetchall()
+        return [dict(zip(COLUMNS, r)) for r in rows]
+
     def _facts(self, query: str, args: list[Any]) -> list[Fact]:
         with self.catalog.using("read facts") as conn:
             rows = conn.execute(query.encode(), args).fetchall()

@@ -21,6 +21,20 @@ log = logging.getLogger(__name__)
 
 _SCALAR = (str, int, float, bool)
 
+# Every collection's HNSW settings, the same on both backends (an embedded PersistentClient, a Chroma server).
+# Chroma's default ef_search (100) makes the search approximate: at n=80 it missed 2-4% of the exact nearest
+# chunks on 3,813 FinanceBench chunks, and which ones depends on the graph, i.e. on the order and batches the
+# vectors were written in (an ingest and an import of the same vectors differ; so do two ingests, which insert on
+# several threads). A search explores max(ef_search, n) candidates; 1000 made it exact at the sizes measured
+# (evals/bench_team.py replays the retriever's searches and checks them against an exact search), for a few ms
+# more per query.
+SEARCH_EF = 1000
+HNSW = {"hnsw:space": "cosine", "hnsw:construction_ef": 100, "hnsw:M": 16, "hnsw:search_ef": SEARCH_EF}
+# Chunks at the same distance (a passage repeated verbatim) come back by id: the graph's order is the insertion
+# order. A few more than asked are fetched so that a tie across the cut is decided by id too.
+_TIE_MARGIN = 8
+_DISTANCE_DIGITS = 6  # distances equal to this many digits count as ties
+
 
 def _chroma_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     # Chroma accepts only non-empty scalar metadata values.
@@ -92,12 +106,13 @@ class VectorStore:
             else:
                 settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+            embed = _make_embedding_function(embedder)
             self.collection = self._client.get_or_create_collection(
                 name=self.name,
-                embedding_function=_make_embedding_function(embedder),
-                metadata={"hnsw:space": "cosine", "embedder": embedder.model_id,
-                          **({"catalog": owner} if owner else {})},
+                embedding_function=embed,
+                metadata={**HNSW, "embedder": embedder.model_id, **({"catalog": owner} if owner else {})},
             )
+            self._search_settings(embed)
         except Exception as exc:
             raise self._failure(settings, exc) from exc
         found = (self.collection.metadata or {}).get("catalog")
@@ -107,6 +122,15 @@ class VectorStore:
                 f"The collection {self.name} on {self.where} belongs to another catalog (id {found}); point "
                 "SHIFTBRIEF_DATABASE_URL at the catalog it was built with, or choose a new SHIFTBRIEF_LIBRARY")
         self._batch = min(2000, self._client.get_max_batch_size())
+
+    def _search_settings(self, embed: Any) -> None:
+        """Raise a collection made before SEARCH_EF to it (creating one already sets it). An embedded store loads its
+        index with it from the next query on; a Chroma server from when it next loads the collection (a restart)."""
+        hnsw = (self.collection.configuration or {}).get("hnsw") or {}
+        if int(hnsw.get("ef_search") or 0) < SEARCH_EF:
+            log.info("raising hnsw ef_search of %s from %s to %s", self.name, hnsw.get("ef_search"), SEARCH_EF)
+            self.collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+            self.collection = self._client.get_collection(self.name, embedding_function=embed)
 
     @staticmethod
     def _failure(settings: Settings, exc: Exception) -> StoreError:
@@ -217,8 +241,9 @@ class VectorStore:
         where = None
         if doc_names is not None:
             where = {"doc_name": {"$in": list(doc_names)}} if len(doc_names) > 1 else {"doc_name": doc_names[0]}
-        n = max(1, min(n, self.count()))
-        res = self._call(
-            "search", self.collection.query, query_embeddings=[vector], n_results=n, where=where, include=["distances"]
-        )
-        return list(zip(res["ids"][0], res["distances"][0]))
+        total = self.count()
+        n = max(1, min(n, total))
+        res = self._call("search", self.collection.query, query_embeddings=[vector],
+                         n_results=max(1, min(n + _TIE_MARGIN, total)), where=where, include=["distances"])
+        found = sorted(zip(res["ids"][0], res["distances"][0]), key=lambda h: (round(h[1], _DISTANCE_DIGITS), h[0]))
+        return found[:n]
