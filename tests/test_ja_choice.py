@@ -11,6 +11,7 @@ import numpy as np
 
 from rag.answers.extractive import choose_quotes
 from rag.answers.grounding import asks_stated, ja_asks
+from rag.answers.lead import lead_measures, lead_sentence
 from rag.schema import Hit
 
 
@@ -51,3 +52,27 @@ def test_a_japanese_sentence_lacking_the_ask_loses_to_the_english_one_stating_it
     picked = choose_quotes("合併案の交換比率と1株あたりの価値は?", [_hit(english, "merger_en"), _hit(japanese_too, "merger_ja")],
                            _WordsEmbedder(), lang="ja")
     assert picked.quotes and picked.quotes[0].lang == "ja", picked.quotes
+
+
+def test_an_english_term_of_several_words_is_found_split_by_a_name():
+    asks = ja_asks("合併案の1株あたりの価値は?")
+    assert asks_stated(asks, "It offered 0.5 Acme share per Beta Corp share, about $12 a share.")
+    assert not asks_stated(asks, "Per the filing, the deal closed and each holder kept one share.")
+
+
+def test_a_part_asking_how_far_is_covered_only_by_a_sentence_with_a_figure():
+    billing = "# Lease\n\nPhase 1 of the lease at the mill has been billing since March 2024.\n"
+    limit = "# リース\n\nこのリースは最大50MWまで拡張できる。\n"
+    picked = choose_quotes("工場のリースは最大どこまで拡張でき、フェーズ1の請求はいつ始まったか?",
+                           [_hit(billing, "lease_en"), _hit(limit, "lease_ja")], _WordsEmbedder(), lang="ja")
+    texts = " ".join(q.text for q in picked.quotes)
+    assert "billing" in texts and "50MW" in texts, picked.quotes
+
+
+def test_how_a_measure_changed_from_the_year_before_is_answered_with_its_figures():
+    question = "工場の2024年の1トンあたり製造コストは前年からどう変化したか?"
+    assert lead_measures(question) is None  # any figure: the change is told by the two amounts
+    lead = lead_sentence("The cost to make one tonne rose to $410 in 2024 from $380 a year earlier.", 1, "ja", "",
+                         [], asked=lead_measures(question), question=question)
+    assert "410" in lead and "380" in lead, lead
+    assert lead_measures("工場の製造コストについて記事は何を指摘したか?") is not None

@@ -519,10 +519,14 @@ class _Part:
         return cls(text, question_words(text))
 
 
+# A part asking how far something goes (「最大どこまで拡張できるか」, "up to how many MW") asks for a figure too.
+_ASKS_LIMIT = re.compile(r"どこまで|\bup to how\b", re.IGNORECASE)
+
+
 def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
     """How much of one part of the question a unit holds, in its own words or across languages; a part asking
     for a quantity ("how large was it") is held only by a unit stating a figure."""
-    if ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
+    if (ASKS_QUANTITY.search(part.text) or _ASKS_LIMIT.search(part.text)) and not parse_figures(unit.text):
         return 0.0
     if lang == "ja" and unit.lang == "ja":
         return ja_coverage(part.text, unit.quote)

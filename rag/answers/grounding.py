@@ -178,10 +178,20 @@ def ja_asks(question: str | QueryAnalysis) -> tuple[Ask, ...]:
     return tuple(asks.values())
 
 
+@lru_cache(maxsize=1024)
+def _loose_pattern(term: str) -> re.Pattern[str]:
+    """An English term of several words, which a name may split ("per share" in "0.5 A share per B share")."""
+    words = term.split()
+    if len(words) < 2:
+        return term_pattern(term)
+    gap = r"\s+(?:[\w&.'’-]+\s+){0,2}"
+    return re.compile(r"(?<![\w])" + gap.join(re.escape(w) for w in words) + r"(?![\w])", re.IGNORECASE)
+
+
 def asks_stated(asks: Sequence[Ask], text: str) -> frozenset[int]:
     """Which of a question's asks (see ja_asks) a sentence states, in either language."""
     return frozenset(i for i, (ja, en) in enumerate(asks)
-                     if any(f in text for f in ja) or any(term_pattern(a).search(text) for a in en))
+                     if any(f in text for f in ja) or any(_loose_pattern(a).search(text) for a in en))
 
 
 _IRREGULAR = {"sell": "sold", "raise": "raised", "buy": "bought", "pay": "paid", "spend": "spent", "rise": "rose",
