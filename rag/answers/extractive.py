@@ -15,10 +15,13 @@ from functools import lru_cache
 
 from rag.answers.attribution import EVENT_BACK, Unit, companies_named, passage_units
 from rag.answers.grounding import (
+    Ask,
     Terms,
+    asks_stated,
     cosines,
     coverage,
     cross_coverage,
+    ja_asks,
     question_words,
     term_pattern,
     word_overlap,
@@ -429,8 +432,13 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     # the passages that hold none of the figures the question names: what they say of a figure is of another one
     elsewhere = frozenset(n for n, h in enumerate(hits, 1) if figures and not any(
         _same(f, g) for f in figures for g in parse_figures(h.text)))
+    # What the question names (交換比率, 月平均, 減価償却), stated by each unit in its own language or the other: the
+    # reader's language is preferred only between units stating as many of them as any in the other language.
+    asks = ja_asks(text) if lang == "ja" else ()
+    stated = [len(asks_stated(asks, u.quote)) for u, _, _ in kept]
+    other_best = max((n for (u, _, _), n in zip(kept, stated, strict=True) if u.lang != lang), default=0)
     scored: list[Quote] = []
-    for (u, cfit, pfit), c in zip(kept, cos, strict=True):
+    for (u, cfit, pfit), c, n_stated in zip(kept, cos, stated, strict=True):
         before = prevs.get(id(u), "")
         aspects = _aspects(u, wants, asked, wanted, terms.words, metrics, figures, common, elsewhere, before,
                            before if REFERS_BACK.search(u.text) else "")
@@ -454,7 +462,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
             words, known = cross_coverage(terms, u.quote)
             w_cos, w_words = 0.45 + 0.25 * (1 - known), 0.25 * known
         score = (w_cos * float(c) + w_words * words + 0.10 * fig + 0.15 * cfit + 0.15 * pfit
-                 + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang else 0.0)
+                 + 0.15 * cue + (_SAME_LANG.get(lang, 0.10) if u.lang == lang and n_stated >= other_best else 0.0)
                  + (0.10 if id(u) in continuing or any(w.search(u.quote) for w in metrics.values()) else 0.0)
                  + (0.10 if focus is not None and u.lang != "ja" and focus.search(u.quote) else 0.0)
                  - (0.15 if _only_qualified(u.quote, text, metrics) else 0.0)
@@ -468,6 +476,7 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     if (section := listed_section(listed_items(text), [u for u, _, _ in kept], scored)) is not None:
         return Picked(section, 1.0)
     scored.sort(key=lambda q: q.score, reverse=True)
+    scored = _states_the_asks_first(scored, asks, lang)
     if (which := asks_which_many(text)) and (each := each_company(
             scored, [w for w in terms.words if not shares(which, w)], asked, max_quotes + 1)) is not None:
         return Picked(each, 1.0)
@@ -479,6 +488,23 @@ def _choose(question: str | QueryAnalysis, hits: Sequence[Hit], embedder: Embedd
     sides = _sides([k for k in analysis.companies if k not in others], wanted, metrics, wants, one) + [f"part:{i}" for i in range(len(parts))] + \
         ([f"word:{w}" for w in joined] if len(joined) > 1 else [])
     return _select(scored, wants, terms.words, asked, wanted, max_quotes, max_passages, sides)
+
+
+def _states_the_asks_first(scored: list[Quote], asks: Sequence[Ask], lang: str) -> list[Quote]:
+    """A best quote in the reader's language that states fewer of the question's asks (see ja_asks) than a
+    close one in the other language gives way to it: the language decides only between quotes that state what
+    was asked equally well, and a lead renders the other one's figures."""
+    if not asks or not scored or scored[0].lang != lang:
+        return scored
+    top = scored[0]
+    have = len(asks_stated(asks, top.text))
+    rivals = [(len(asks_stated(asks, q.text)), q.score, q) for q in scored[1:]
+              if q.lang != lang and q.score >= 0.5 * top.score]
+    if not rivals or max(r[0] for r in rivals) <= have:
+        return scored
+    best = max(rivals, key=lambda r: r[:2])[2]
+    lifted = replace(best, score=top.score + 0.01)
+    return [lifted] + [q for q in scored if q is not best]
 
 
 @dataclass(frozen=True)
@@ -493,10 +519,14 @@ class _Part:
         return cls(text, question_words(text))
 
 
+# A part asking how far something goes (「最大どこまで拡張できるか」, "up to how many MW") asks for a figure too.
+_ASKS_LIMIT = re.compile(r"どこまで|\bup to how\b", re.IGNORECASE)
+
+
 def _part_cover(part: _Part, unit: Unit, lang: str) -> float:
     """How much of one part of the question a unit holds, in its own words or across languages; a part asking
     for a quantity ("how large was it") is held only by a unit stating a figure."""
-    if ASKS_QUANTITY.search(part.text) and not parse_figures(unit.text):
+    if (ASKS_QUANTITY.search(part.text) or _ASKS_LIMIT.search(part.text)) and not parse_figures(unit.text):
         return 0.0
     if lang == "ja" and unit.lang == "ja":
         return ja_coverage(part.text, unit.quote)

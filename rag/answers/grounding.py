@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.answers.attribution import companies_named, document_companies
+from rag.answers.qtype import question_parts
 from rag.query.analyze import QueryAnalysis, as_analysis
 from rag.query.companies import load_companies
 from rag.query.kana import katakana_names, sounds_written
@@ -129,6 +130,68 @@ def cross_coverage(terms: Terms, text: str) -> tuple[float, float]:
     found = sum(1 for t in terms.words if term_pattern(t).search(text))
     found += sum(1 for alts in terms.concepts if any(term_pattern(a).search(text) for a in alts))
     return found / total, total / (total + terms.unmapped)
+
+
+Ask = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+# The head of what a Japanese question asks: the noun run just before its は (「…買収案の交換比率は」: 交換比率;
+# 「…に伴うリスクは」: リスク; 「…1BTCあたり採掘コスト(減価償却除く)は」: all of it, brackets included). A head
+# that only says "the value" (「1株あたりの価値」) keeps the noun before its の.
+_JA_HEAD = re.compile(r"(?:[^\u3040-\u309f、。,\s()（）]|あたり|[(（][^)）]*[)）])+$")
+_JA_GENERIC_HEAD = re.compile(r"(?:総|合計|累計)?(?:金額|額|数|量|規模|価値|値|価格|比率|割合|水準|推移)")
+
+
+def _ja_heads(question: str) -> list[str]:
+    heads = []
+    for part in question_parts(question) or [question]:
+        if "は" not in part or (m := _JA_HEAD.search(part[: part.index("は")])) is None:
+            continue
+        head = m.group()
+        if _JA_GENERIC_HEAD.fullmatch(head) and part[: m.start()].endswith("の"):
+            before = _JA_HEAD.search(part[: m.start() - 1])
+            head = f"{before.group()}の{head}" if before else head
+        heads.append(head)
+    return heads
+
+
+def ja_asks(question: str | QueryAnalysis) -> tuple[Ask, ...]:
+    """The things a Japanese question asks for by name (交換比率, 月平均, 減価償却: the head of each part it asks,
+    see _ja_heads), each as the Japanese and English forms of its glossary groups; question words (変化, 前年),
+    intents and places are left out. Empty when no head is found."""
+    analysis = as_analysis(question)
+    heads = _ja_heads(normalize(analysis.text))
+    vocab = _vocabulary()
+    asks: dict[frozenset[str], Ask] = {}
+    for word in analysis.keywords:
+        if word.isascii() or _JA_ASKING.match(word) or not any(word in h for h in heads):
+            continue
+        for _, _, found in vocab.match_ja(word, "ja"):
+            gids = frozenset(g for g in found if g in vocab.groups and not g.startswith(("intent:", "place:")))
+            if not gids or gids in asks:
+                continue
+            groups = [vocab.groups[g] for g in sorted(gids)]
+            english = tuple(dict.fromkeys(t.lower() for g in groups for t in g.get("en", []) + g.get("en_trigger", [])))
+            japanese = tuple(dict.fromkeys(t for g in groups for t in g.get("ja", [])))
+            if english:
+                asks[gids] = (japanese, english)
+    return tuple(asks.values())
+
+
+@lru_cache(maxsize=1024)
+def _loose_pattern(term: str) -> re.Pattern[str]:
+    """An English term of several words, which a name may split ("per share" in "0.5 A share per B share")."""
+    words = term.split()
+    if len(words) < 2:
+        return term_pattern(term)
+    gap = r"\s+(?:[\w&.'’-]+\s+){0,2}"
+    return re.compile(r"(?<![\w])" + gap.join(re.escape(w) for w in words) + r"(?![\w])", re.IGNORECASE)
+
+
+def asks_stated(asks: Sequence[Ask], text: str) -> frozenset[int]:
+    """Which of a question's asks (see ja_asks) a sentence states, in either language."""
+    return frozenset(i for i, (ja, en) in enumerate(asks)
+                     if any(f in text for f in ja) or any(_loose_pattern(a).search(text) for a in en))
 
 
 _IRREGULAR = {"sell": "sold", "raise": "raised", "buy": "bought", "pay": "paid", "spend": "spent", "rise": "rose",
