@@ -187,3 +187,13 @@ def test_figures_listed_with_their_periods_respectively_keep_the_labellers_perio
     quote = "During 2023, 2022 and 2021, the quarterly cash dividend was $0.61, $0.58 and $0.52 per share, respectively."
     q = "その会社は2023年度第1四半期に配当を支払ったか。"
     assert "0.61ドル" in lead_sentence(quote, 1, "ja", "", periods_in(q), asked=lead_measures(q), question=q)
+
+
+def test_a_question_asking_how_big_asks_for_figures():
+    from rag.answers.lead import LeadAsk, lead_measures
+
+    # None: any figure may answer (a size asked, whatever its unit). The size words were written with backspace
+    # characters instead of \b, so "scale" and "size" never matched and such questions got no figure at all.
+    assert lead_measures("What is the scale of the new campus?") is None
+    assert lead_measures("What size is the site?") is None
+    assert lead_measures("Why did the campus open?") == LeadAsk(frozenset(), frozenset(), True)

@@ -103,7 +103,7 @@ class LeadAsk:
 
 
 # "How big", 「どの程度の規模か」: a size asked for, whatever its unit.
-_ASKS_SIZE = re.compile(r"how (?:big|large|small)|size|scale|どの程度|規模|大きさ|"
+_ASKS_SIZE = re.compile(r"\bhow (?:big|large|small)\b|\bsize\b|\bscale\b|どの程度|規模|大きさ|"
                         r"(?:前年|前期|前月|前四半期)(?:から|と比べ|比で?)?どう(?:変化|推移|変わ)", re.IGNORECASE)
 
 
