@@ -4,14 +4,18 @@ OpenAI-compatible HTTP server that records every request it receives (headers an
 from __future__ import annotations
 
 import json
+import re
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from rag.answers.llm import Usage
+from rag.schema import Hit
 
 # ---------------------------------------------------------------- a chat model at our interface
 
@@ -205,3 +209,25 @@ class ScriptedOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class WordsEmbedder:
+    """A hashed bag of words (Latin words, single kana/kanji) standing in for the encoder in pure answer tests:
+    texts sharing words are close, enough for ranking."""
+
+    model_id = "test-words"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 256))
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z]+|[\u3040-\u30ff\u4e00-\u9fff]", t.lower()):
+                out[i, zlib.crc32(w.encode()) % 256] += 1.0
+        return out
+
+
+def note_hit(text: str, doc: str = "note", company_key: str = "", period: str = "2025", n: int = 0,
+             title: str | None = None) -> Hit:
+    """A retrieved chunk of a Markdown note (page 0), as the answer rules see one; title defaults to the doc name."""
+    meta = {"company_key": company_key, "period": period, "doc_type": "note", "title": doc if title is None else title,
+            "source": f"corpus/{doc}.md", "ord": n}
+    return Hit(f"{doc}-{n}", doc, 0, text, 1.0, meta)

@@ -3,33 +3,15 @@ between sentences stating its asks (交換比率, 月平均 …) equally well.""
 
 from __future__ import annotations
 
-import re
-import zlib
-from collections.abc import Sequence
-
-import numpy as np
-
 from rag.answers.extractive import choose_quotes
 from rag.answers.grounding import asks_stated, ja_asks
 from rag.answers.lead import lead_measures, lead_sentence
 from rag.schema import Hit
-
-
-class _WordsEmbedder:
-    model_id = "test-words"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 256))
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z]+|[\u3040-\u30ff\u4e00-\u9fff]", t.lower()):
-                out[i, zlib.crc32(w.encode()) % 256] += 1.0
-        return out
+from tests.fakes import WordsEmbedder, note_hit
 
 
 def _hit(text: str, doc: str) -> Hit:
-    meta = {"company_key": "", "period": "2024", "doc_type": "note", "title": doc, "source": f"corpus/{doc}.md",
-            "ord": 0}
-    return Hit(f"{doc}-0", doc, 0, text, 1.0, meta)
+    return note_hit(text, doc, period="2024")
 
 
 def test_asks_are_the_glossary_words_a_question_names_in_either_language():
@@ -45,12 +27,12 @@ def test_a_japanese_sentence_lacking_the_ask_loses_to_the_english_one_stating_it
                "worth about $12.00 per share.\n")
     japanese = "# 合併\n\n2024年5月、両社は約30億ドルの全株式による合併で合意したが、株主総会で否決された。\n"
     picked = choose_quotes("合併案の交換比率と1株あたりの価値は?", [_hit(english, "merger_en"), _hit(japanese, "merger_ja")],
-                           _WordsEmbedder(), lang="ja")
+                           WordsEmbedder(), lang="ja")
     assert picked.quotes and picked.quotes[0].lang == "en", picked.quotes
     # stating it as well as the English one, the Japanese sentence is preferred
     japanese_too = "# 合併\n\n2024年5月の合意では、交換比率は1株につき新株0.5株、1株あたり約12ドルとされた。\n"
     picked = choose_quotes("合併案の交換比率と1株あたりの価値は?", [_hit(english, "merger_en"), _hit(japanese_too, "merger_ja")],
-                           _WordsEmbedder(), lang="ja")
+                           WordsEmbedder(), lang="ja")
     assert picked.quotes and picked.quotes[0].lang == "ja", picked.quotes
 
 
@@ -64,7 +46,7 @@ def test_a_part_asking_how_far_is_covered_only_by_a_sentence_with_a_figure():
     billing = "# Lease\n\nPhase 1 of the lease at the mill has been billing since March 2024.\n"
     limit = "# リース\n\nこのリースは最大50MWまで拡張できる。\n"
     picked = choose_quotes("工場のリースは最大どこまで拡張でき、フェーズ1の請求はいつ始まったか?",
-                           [_hit(billing, "lease_en"), _hit(limit, "lease_ja")], _WordsEmbedder(), lang="ja")
+                           [_hit(billing, "lease_en"), _hit(limit, "lease_ja")], WordsEmbedder(), lang="ja")
     texts = " ".join(q.text for q in picked.quotes)
     assert "billing" in texts and "50MW" in texts, picked.quotes
 

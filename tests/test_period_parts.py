@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import zlib
-from collections.abc import Sequence
-
-import numpy as np
-
 from rag.answers.compose import parts_note
 from rag.answers.extractive import Quote, choose_quotes
 from rag.answers.shapes import period_label
 from rag.answers.when import When
 from rag.schema import Hit
-
-
-class _WordsEmbedder:
-    model_id = "test-words"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 256))
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z]+", t.lower()):
-                out[i, zlib.crc32(w.encode()) % 256] += 1.0
-        return out
+from tests.fakes import WordsEmbedder, note_hit
 
 
 def _hit(text: str) -> Hit:
-    meta = {"company_key": "", "period": "2025", "doc_type": "note", "title": "peers", "source": "corpus/peers.md",
-            "ord": 0}
-    return Hit("peers-0", "peers", 0, text, 1.0, meta)
+    return note_hit(text, "peers", title="peers")
 
 
 SALES = ("# CleanSpark\n\nCleanSpark sold 300 BTC for about $30.2 million in March 2025 and 410 BTC for "
@@ -37,19 +19,19 @@ SALES = ("# CleanSpark\n\nCleanSpark sold 300 BTC for about $30.2 million in Mar
 
 
 def test_the_sales_of_parts_of_the_year_answer_for_the_year_and_say_so():
-    picked = choose_quotes("How much did CleanSpark sell its bitcoin for in 2025?", [_hit(SALES)], _WordsEmbedder(),
+    picked = choose_quotes("How much did CleanSpark sell its bitcoin for in 2025?", [_hit(SALES)], WordsEmbedder(),
                            lang="en")
     assert picked.quotes and "$30.2 million" in picked.quotes[0].text
     assert all(q.part_of == "2025" for q in picked.quotes)
     assert parts_note(picked.quotes, "en") == "The documents give no figure for 2025 as a whole, only for parts of it:"
-    ja = choose_quotes("How much did CleanSpark sell its bitcoin for in 2025?", [_hit(SALES)], _WordsEmbedder(),
+    ja = choose_quotes("How much did CleanSpark sell its bitcoin for in 2025?", [_hit(SALES)], WordsEmbedder(),
                        lang="ja")
     assert parts_note(ja.quotes, "ja").startswith("資料には2025年全体の数値はなく")
 
 
 def test_a_reported_total_is_not_answered_by_its_parts():
     for q in ("What was CleanSpark's revenue for 2025?", "How much did CleanSpark sell its bitcoin for in fiscal 2025?"):
-        assert not choose_quotes(q, [_hit(SALES)], _WordsEmbedder(), lang="en").quotes, q
+        assert not choose_quotes(q, [_hit(SALES)], WordsEmbedder(), lang="en").quotes, q
 
 
 def test_a_figure_for_the_whole_period_needs_no_note():
@@ -71,5 +53,5 @@ def test_a_sentence_continuing_one_that_names_the_measure_answers_for_it():
     text = ("# Brewco's share sales\n\nBrewco closed the ATM programme it opened in 2023. Over its life the "
             "programme sold $40.2 million of stock. The remaining $9.8 million of capacity was left unused.\n")
     picked = choose_quotes("How much capacity was left unused when Brewco closed its ATM programme?", [_hit(text)],
-                           _WordsEmbedder(), lang="en")
+                           WordsEmbedder(), lang="en")
     assert picked.quotes and "$9.8 million" in picked.quotes[0].text

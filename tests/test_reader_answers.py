@@ -25,6 +25,7 @@ from rag.answers.lead import lead_sentence
 from rag.answers.when import When, agreement, periods_in
 from rag.retrieval.fusion import diversify
 from rag.schema import Citation, Hit, plain_markdown
+from tests.fakes import note_hit
 from tests.helpers import ingest_notes
 
 PEERS = """# CleanSpark and MARA: two other large miners in 2025
@@ -54,9 +55,7 @@ Riot's quarterly report for January–September 2025 shows only $199.6 million o
 
 
 def _hit(text: str, doc: str = "doc", company_key: str = "", period: str = "2025", n: int = 0) -> Hit:
-    meta = {"company_key": company_key, "period": period, "doc_type": "note", "title": doc.replace("_", " "),
-            "source": f"corpus/{doc}.md", "ord": n}
-    return Hit(f"{doc}-{n}", doc, 0, text, 1.0, meta)
+    return note_hit(text, doc, company_key, period, n, title=doc.replace("_", " "))
 
 
 # ---------------------------------------------------------------- periods

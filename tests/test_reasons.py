@@ -5,35 +5,15 @@ Pure rules on hand-made passages, with a small bag-of-words embedder standing in
 
 from __future__ import annotations
 
-import re
-import zlib
-from collections.abc import Sequence
-
-import numpy as np
-
 from rag.answers.extractive import choose_quotes
 from rag.answers.qtype import question_wants
 from rag.answers.reasons import about_asked, common_words
 from rag.schema import Hit
-
-
-class _WordsEmbedder:
-    """Hashed bag of words: texts sharing words are close (enough for ranking tests)."""
-
-    model_id = "test-words"
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 256))
-        for i, t in enumerate(texts):
-            for w in re.findall(r"[a-z]+", t.lower()):
-                out[i, zlib.crc32(w.encode()) % 256] += 1.0
-        return out
+from tests.fakes import WordsEmbedder, note_hit
 
 
 def _hit(text: str, doc: str = "note", company_key: str = "", n: int = 0) -> Hit:
-    meta = {"company_key": company_key, "period": "2025", "doc_type": "note", "title": doc,
-            "source": f"corpus/{doc}.md", "ord": n}
-    return Hit(f"{doc}-{n}", doc, 0, text, 1.0, meta)
+    return note_hit(text, doc, company_key, n=n)
 
 
 def test_a_how_question_about_paying_asks_for_the_means():
@@ -67,7 +47,7 @@ def test_a_why_question_quotes_the_reason_after_the_event_it_restates():
             "since 2023, and the chief executive described such sales as a way to limit borrowing.\n\n"
             "In June 2025 Brewco sold 120 barrels of reserve stock for $0.9 million.")
     picked = choose_quotes("Why does Brewco sell its reserve stock instead of keeping it?", [_hit(text)],
-                           _WordsEmbedder(), lang="en")
+                           WordsEmbedder(), lang="en")
     assert picked.quotes
     assert "a way to limit borrowing" in picked.quotes[0].text
     assert picked.quotes[0].text.startswith("In April 2025 Brewco sold 400 barrels")
@@ -78,7 +58,7 @@ def test_a_why_question_adds_the_reason_to_the_event():
             "funding the purchase with cash.\n\n"
             "Owning the land outright gives Brewco control of the brewery site for the length of its lease.")
     picked = choose_quotes("Why did Brewco buy the land under its Oakfield brewery?", [_hit(text)],
-                           _WordsEmbedder(), lang="en")
+                           WordsEmbedder(), lang="en")
     assert any("gives Brewco control" in q.text for q in picked.quotes)
 
 
@@ -95,7 +75,7 @@ def test_a_question_asking_the_terms_is_answered_by_the_lines_under_that_heading
     assert listed_items("What were the headline figures of the year?") == "figures"
     assert listed_items("What is the term of the contract?") == ""
     picked = choose_quotes("What are the main terms of Brewco's contract with Hopfarm?", [_hit(LEASE)],
-                           _WordsEmbedder(), lang="en")
+                           WordsEmbedder(), lang="en")
     assert [q.text.split(":")[0] for q in picked.quotes] == ["Volume", "Term", "Price"]
 
 
@@ -131,7 +111,7 @@ def test_a_question_about_trusting_a_figure_is_answered_by_what_is_said_of_its_s
     text = ("One blog put the brewery's 2025 sales at $1 million.\n\nThe brewery's own report and two filings give "
             "$3.1 million of sales, so the blog figure is most likely an error.\n\nThe brewery opened in 2019.")
     picked = choose_quotes("Which figures were reported for the brewery's 2025 sales, and which is reliable?",
-                           [_hit(text)], _WordsEmbedder(), lang="en")
+                           [_hit(text)], WordsEmbedder(), lang="en")
     assert any("most likely an error" in q.text for q in picked.quotes)
 
 
@@ -139,7 +119,7 @@ def test_what_is_said_of_another_figure_does_not_answer_whether_to_trust_the_one
     text = ("Two filings give $3.1 million for the lease, so the $1 million figure is most likely an error.\n\n"
             "The brewery opened in 2019 and sells in three states.")
     picked = choose_quotes("Should a reader rely on the $7.5 million sales figure reported for the brewery?",
-                           [_hit(text)], _WordsEmbedder(), lang="en")
+                           [_hit(text)], WordsEmbedder(), lang="en")
     assert not any("reliable" in q.aspects for q in picked.quotes)
 
 
@@ -189,7 +169,7 @@ def test_what_was_done_with_money_is_answered_in_words():
     text = ("In December 2025 Brewco sold reserve stock for $3.1 million.\n\n"
             "An analyst said the sale matched the capital expenditure Brewco had planned for its new cellar.")
     picked = choose_quotes("What did Brewco do with the cash from its December 2025 sale?", [_hit(text)],
-                           _WordsEmbedder(), lang="en")
+                           WordsEmbedder(), lang="en")
     assert any("capital expenditure" in q.text for q in picked.quotes)
 
 
@@ -198,7 +178,7 @@ def test_a_condition_is_answered_by_what_the_deal_depends_on_even_when_the_sente
     assert "condition" in wants.cues
     text = ("On 2 May 2025 Brewco signed a supply contract with Hopfarm worth $2.1 million a year.\n\n"
             "A trade paper reported that it depends on Brewco meeting delivery milestones.")
-    picked = choose_quotes("What condition is Brewco's supply contract subject to?", [_hit(text)], _WordsEmbedder(),
+    picked = choose_quotes("What condition is Brewco's supply contract subject to?", [_hit(text)], WordsEmbedder(),
                            lang="en")
     assert any("depends on Brewco meeting delivery milestones" in q.text for q in picked.quotes)
 
@@ -213,7 +193,7 @@ def test_what_a_source_found_is_quoted_with_the_sentences_that_go_on_reporting_i
             "estimated a funding gap of about $2 billion for the sector. Brewers face the same question.\n\n"
             "Brewco opened in 2019.")
     picked = choose_quotes("What did HopWatch's May 2026 report find about cellars and funding?", [_hit(text)],
-                           _WordsEmbedder(), lang="en")
+                           WordsEmbedder(), lang="en")
     assert picked.quotes and "It estimated a funding gap of about $2 billion" in picked.quotes[0].text
     assert "Brewers face the same question" not in picked.quotes[0].text
 
@@ -221,6 +201,6 @@ def test_what_a_source_found_is_quoted_with_the_sentences_that_go_on_reporting_i
 def test_what_an_analyst_said_about_sales_is_answered_in_words():
     text = ("Together the March and April sales brought in $3.1 million.\n\n"
             "On 6 May 2026 Jane Roe of HopWatch pointed out that the March and April sales matched the cellar budget.")
-    picked = choose_quotes("What did Jane Roe say about the March and April sales?", [_hit(text)], _WordsEmbedder(),
+    picked = choose_quotes("What did Jane Roe say about the March and April sales?", [_hit(text)], WordsEmbedder(),
                            lang="en")
     assert any("Jane Roe" in q.text for q in picked.quotes)
