@@ -13,13 +13,14 @@ from rag.answers.kinds import asked_kinds, figure_kinds
 from rag.answers.measures import ITEM_WORDS
 from rag.figures.labels import RULES
 from rag.query.vocabulary import read_terms
+from rag.text.months import MONTHS, MONTHS_LOWER
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-_MONTHS = "(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTHS = "(?:" + "|".join(MONTHS) + ")"
 
 # (cue, what in the question asks for it, what in a sentence answers it)
 _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
@@ -74,7 +75,7 @@ _CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 # terminated …") does not.
 _WHEN_ASKS = _rx(r"^\W*when\b|(?:,|\band|\bor)\s+when\b|\bwhen\s+(?:did|was|were|had|has|is|will|does|do|are)\b|"
                  r"\bwhat (?:date|year|month|time)\b|いつ|何月|何日|何年|時期")
-_MONTH_NAMES = ("january february march april may june july august september october november december").split()
+_MONTH_NAMES = MONTHS_LOWER
 # A date or period a sentence states: "16 January 2026", "January 2024", "2024", 「2026年1月」.
 _DATE = re.compile(r"\b(?P<m>" + "|".join(_MONTH_NAMES) + r")(?:\s+\d{1,2})?,?\s+(?P<y>(?:19|20)\d\d)\b|"
                    r"(?P<jy>(?:19|20)\d\d)\s*年\s*(?:(?P<jm>1[0-2]|[1-9])\s*月)?|\b(?P<year>(?:19|20)\d\d)\b",

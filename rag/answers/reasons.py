@@ -19,6 +19,7 @@ from rag.answers.grounding import term_pattern
 from rag.answers.qtype import Wants
 from rag.query.companies import load_companies
 from rag.text.lang import KANA_KANJI
+from rag.text.months import MONTHS
 from rag.text.normalize import normalize
 
 if TYPE_CHECKING:
@@ -29,8 +30,7 @@ REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|they|their|the (?:deal|con
 HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|いくら|何(?:人|件|台|株|BTC)", re.IGNORECASE)
 # Capitalised words of a question that name no company and are no acronym or question word: places, people, sites.
 _NAME = re.compile(r"(?<=[\w,;:'’\-] )([A-Z][a-z][A-Za-z]*(?:\s+[A-Z][a-z][A-Za-z]*)*)")
-_NOT_NAMES = frozenset("""January February March April May June July August September October November December
-Monday Tuesday Wednesday Thursday Friday Q1 Q2 Q3 Q4 I""".split())
+_NOT_NAMES = frozenset(MONTHS) | frozenset("Monday Tuesday Wednesday Thursday Friday Q1 Q2 Q3 Q4 I".split())
 
 
 def without_names(text: str, companies: set[str]) -> str:

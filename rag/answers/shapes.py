@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rag.answers.attribution import Unit
 from rag.answers.reasons import shares
 from rag.answers.when import When
+from rag.text.months import MONTHS
 
 if TYPE_CHECKING:
     from rag.answers.extractive import Quote
@@ -64,5 +65,4 @@ def period_label(w: When, lang: str) -> str:
         return f"{w.year}年第{q}四半期" if lang == "ja" else f"Q{q} {w.year}"
     if lang == "ja":
         return f"{w.year}年{w.first}〜{w.last}月" if w.first != w.last else f"{w.year}年{w.first}月"
-    months = "January February March April May June July August September October November December".split()
-    return " to ".join(dict.fromkeys((f"{months[w.first - 1]}", f"{months[w.last - 1]}"))) + f" {w.year}"
+    return " to ".join(dict.fromkeys((f"{MONTHS[w.first - 1]}", f"{MONTHS[w.last - 1]}"))) + f" {w.year}"

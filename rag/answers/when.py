@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from rag.query.matching import Span, mask, overlaps
 from rag.query.periods import find_periods
+from rag.text.months import MONTHS_LOWER
 from rag.text.normalize import normalize
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+_MONTHS = MONTHS_LOWER
 _ABBR = {m[:3]: i + 1 for i, m in enumerate(_MONTHS)} | {"sept": 9}
 _MONTH = r"(?P<{0}>(?:" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
 _Y4 = r"(?:19[5-9]\d|20\d\d)"

@@ -18,6 +18,7 @@ from rag.query.matching import Span, mask
 from rag.query.periods import find_latest, find_periods
 from rag.query.vocabulary import find_doc_types, read_terms
 from rag.text.lang import QUESTION_SHARE, detect_lang
+from rag.text.months import MONTHS
 from rag.text.normalize import normalize
 
 MAX_QUESTION_CHARS = 2000
@@ -94,8 +95,7 @@ def analyze_query(question: str, known_companies: Mapping[str, Sequence[str]] | 
     )
 
 
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
+_MONTH_NAMES = MONTHS
 # A month a Japanese question writes with digits: 「2025年11月」「11月22日」 (not 「3か月」, a length of time).
 _JA_MONTH = re.compile(r"(?<![\d.,])(1[0-2]|0?[1-9])月(?:(?:[1-9]|[12]\d|3[01])日)?(?![間次])")
 
