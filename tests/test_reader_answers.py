@@ -106,6 +106,16 @@ def test_a_sentence_is_quoted_with_the_sentence_that_qualifies_it():
     assert "lifetime total" in first.quote  # the correction that follows the denial comes too
 
 
+def test_a_figure_the_next_sentence_calls_an_error_is_quoted_with_it():
+    text = ("One trade blog put the contract at about $12 million. The filing and two wire services all give "
+            "about $48.0 million, so the lower figure is most likely an error.\n\nThe plant opens in May.")
+    units = passage_units(1, _hit(text, "contract", "ACME", "2025"))
+    blog = next(u for u in units if u.text.startswith("One trade blog"))
+    assert "most likely an error" in blog.quote and "$48.0 million" in blog.quote
+    plant = next(u for u in units if u.text.startswith("The plant"))
+    assert plant.quote == "The plant opens in May."  # a plain sentence carries nothing after it
+
+
 # ---------------------------------------------------------------- refusals
 
 

@@ -35,7 +35,9 @@ QUALIFIER = re.compile(
     r"^(?:however|but|yet|still|nevertheless|nonetheless|that said|in fact|actually|instead|by contrast)\b|"
     r"^(?:the|this|that|these)\s+(?:filing|figure|filings|documents?|report|claim|reading|number)s?\s+"
     r"(?:does|do|did|is|was|are)\s+not\b|\b(?:does|do|did) not (?:support|confirm|match|reflect|bear out)\b|"
-    r"^(?:ただし|しかし|だが|ところが|実際には|実際は|なお、)|ではない。?$|確認されていない",
+    r"\b(?:most likely|probably|likely|almost certainly)\s+(?:an?\s+)?(?:error|mistake|typo|wrong)\b|"
+    r"\b(?:is|was|looks|remains)\s+(?:unverified|wrong|incorrect|mistaken)\b|\bcould not be (?:confirmed|verified)\b|"
+    r"^(?:ただし|しかし|だが|ところが|実際には|実際は|なお、)|ではない。?$|確認されていない|誤りの可能性|誤報|未確認",
     re.IGNORECASE,
 )
 # The longest quote shown (see extractive.clip).
